@@ -1,0 +1,34 @@
+// Registers every command and turns errors into a clear message and an exit code, never a stack trace.
+
+import { type Command, CommanderError } from "commander";
+import { SlmkitError } from "../errors.js";
+import { registerDataCommands } from "./data.js";
+import { registerEvalCommand } from "./eval.js";
+import { registerInitCommand } from "./init.js";
+
+/** Exit codes: 0 ok, 1 a check found problems (e.g. `data check`), 2 bad input or a failure. */
+export async function runCli(program: Command, argv: readonly string[]): Promise<void> {
+  program.exitOverride();
+  program.showHelpAfterError(false);
+  registerInitCommand(program);
+  registerDataCommands(program);
+  registerEvalCommand(program);
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    process.exitCode = reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed its message (or the help / version text).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (SlmkitError.isInstance(error)) {
+    process.stderr.write(`slmkit: ${error.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`slmkit: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+  return 2;
+}
