@@ -1,0 +1,72 @@
+// `slmkit predict`: label texts given as arguments, or JSONL ({"text"} objects or JSON strings) on stdin.
+
+import { createInterface } from "node:readline";
+import type { Command } from "commander";
+import { SlmkitError } from "../errors.js";
+import { loadModel } from "../models/load.js";
+import type { TaskModel } from "../models/task-model.js";
+
+const batchSize = 256;
+
+export function registerPredictCommand(program: Command): void {
+  program
+    .command("predict")
+    .description("predict labels; prints one JSON line {text, label, confidence, accepted} per input")
+    .requiredOption("--model <ref>", "model directory (or another model reference)")
+    .option("--text-field <name>", "key of the text in stdin JSONL objects", "text")
+    .argument("[texts...]", "texts to label; without any, reads JSONL from stdin")
+    .action(async (texts: string[], flags: { model: string; textField: string }) => {
+      const model = await loadModel(flags.model);
+      try {
+        if (texts.length > 0) await emit(model, texts);
+        else await predictStdin(model, flags.textField);
+      } finally {
+        await model.dispose();
+      }
+    });
+}
+
+async function emit(model: TaskModel, texts: readonly string[]): Promise<void> {
+  const predictions = await model.predict(texts);
+  const lines = predictions.map((prediction, index) =>
+    JSON.stringify({ text: texts[index], label: prediction.label, confidence: prediction.confidence, accepted: prediction.accepted }),
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+async function predictStdin(model: TaskModel, textField: string): Promise<void> {
+  const reader = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  let pending: string[] = [];
+  let lineNumber = 0;
+  for await (const line of reader) {
+    lineNumber++;
+    if (line.trim() === "") continue;
+    pending.push(parseInputLine(line, lineNumber, textField));
+    if (pending.length >= batchSize) {
+      await emit(model, pending);
+      pending = [];
+    }
+  }
+  if (pending.length > 0) await emit(model, pending);
+}
+
+function parseInputLine(line: string, lineNumber: number, textField: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new SlmkitError("INVALID_INPUT", `not valid JSON; send one {"${textField}": "..."} object or JSON string a line.`, {
+      file: "<stdin>",
+      line: lineNumber,
+    });
+  }
+  if (typeof value === "string") return value;
+  const text = (value as Record<string, unknown> | null)?.[textField];
+  if (typeof text !== "string") {
+    throw new SlmkitError("INVALID_INPUT", `expected an object with a string "${textField}" field.`, {
+      file: "<stdin>",
+      line: lineNumber,
+    });
+  }
+  return text;
+}

@@ -1,0 +1,181 @@
+// Saves and loads a native model directory: manifest.json, weights.bin and model-card.md (DESIGN.md Contracts).
+
+import { createHash } from "node:crypto";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { SlmkitError } from "../../errors.js";
+import { writeDirectoryAtomic } from "../../internal/fs.js";
+import { NativeClassifier } from "./classifier.js";
+import { renderModelCard } from "./model-card.js";
+import { decodeWeights, encodeWeights, type WeightsPrecision } from "./weights-file.js";
+
+/** The model directory format this slmkit writes; it reads this version and older ones. */
+export const modelFormatVersion = 1;
+export const weightsFileName = "weights.bin";
+export const manifestFileName = "manifest.json";
+export const modelCardFileName = "model-card.md";
+
+const featureConfigSchema = z.object({
+  wordNgrams: z.number().int().min(1).max(5),
+  minCharNgram: z.number().int().min(0).max(10),
+  maxCharNgram: z.number().int().min(0).max(10),
+});
+
+const manifestSchema = z
+  .object({
+    formatVersion: z.number().int().positive(),
+    task: z.literal("classify"),
+    labels: z.array(z.string()).min(2),
+    hyperparameters: z.object({ features: featureConfigSchema }).passthrough(),
+    seed: z.number().int(),
+    dataHash: z.string(),
+    calibration: z.object({ temperature: z.number().positive(), threshold: z.number(), targetAccuracy: z.number() }),
+    validation: z.record(z.string(), z.unknown()),
+    files: z.record(z.string(), z.string()),
+    createdAt: z.string(),
+    precision: z.enum(["float32", "int8"]).default("float32"),
+    trainSeconds: z.number().optional(),
+  })
+  .passthrough();
+
+/** The parsed manifest of a native model directory. */
+export type ModelManifest = z.infer<typeof manifestSchema>;
+
+/** Everything besides weights that a saved model records about its training. */
+export interface ModelRecord {
+  hyperparameters: Record<string, unknown>;
+  seed: number;
+  dataHash: string;
+  targetAccuracy: number;
+  validation: Record<string, unknown>;
+  trainSeconds?: number;
+  /** Extra manifest fields (e.g. `quantization` with the accuracy change). */
+  extra?: Record<string, unknown>;
+}
+
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Writes the model directory atomically: on any failure nothing (or the previous model) remains at `dir`. */
+export async function saveNativeModel(
+  model: NativeClassifier,
+  dir: string,
+  record: ModelRecord,
+  precision: WeightsPrecision = "float32",
+): Promise<ModelManifest> {
+  const weights = encodeWeights(model.vocabulary, model.weights, precision);
+  const manifest: ModelManifest = {
+    formatVersion: modelFormatVersion,
+    task: "classify",
+    labels: [...model.labels],
+    hyperparameters: { ...record.hyperparameters, features: model.vocabulary.config },
+    seed: record.seed,
+    dataHash: record.dataHash,
+    calibration: { temperature: model.temperature, threshold: model.threshold, targetAccuracy: record.targetAccuracy },
+    validation: record.validation,
+    files: {},
+    createdAt: new Date().toISOString(),
+    precision,
+    ...(record.trainSeconds === undefined ? {} : { trainSeconds: record.trainSeconds }),
+    featureCount: model.weights.featureCount,
+    ...record.extra,
+  };
+  const card = renderModelCard(manifest, weights.byteLength);
+  manifest.files = { [weightsFileName]: sha256(weights), [modelCardFileName]: sha256(card) };
+  await writeDirectoryAtomic(dir, async (temporary) => {
+    await writeFile(join(temporary, weightsFileName), weights);
+    await writeFile(join(temporary, modelCardFileName), card);
+    await writeFile(join(temporary, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`);
+  });
+  return manifest;
+}
+
+/** Reads and validates `manifest.json` of a model directory. */
+export async function readManifest(dir: string): Promise<ModelManifest> {
+  const path = join(dir, manifestFileName);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new SlmkitError(
+      "MODEL_NOT_FOUND",
+      `no model at ${dir} (missing ${manifestFileName}). Train one with \`slmkit train --train <file> --out ${dir}\`.`,
+      { file: path, cause: error },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new SlmkitError("MODEL_CORRUPT", "manifest.json is not valid JSON. Train the model again.", { file: path, cause: error });
+  }
+  const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
+  if (typeof version === "number" && version > modelFormatVersion) {
+    throw new SlmkitError(
+      "MODEL_VERSION",
+      `this model has format version ${version}, made by a newer slmkit; this one reads up to version ${modelFormatVersion}. Upgrade slmkit.`,
+      { file: path },
+    );
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");
+    throw new SlmkitError("MODEL_CORRUPT", `manifest.json is not an slmkit native model manifest (${problems}).`, { file: path });
+  }
+  return parsed.data;
+}
+
+/** Loads a native model directory, verifying format version and every file's checksum. */
+export async function loadNativeModel(dir: string): Promise<NativeClassifier> {
+  const manifest = await readManifest(dir);
+  const weightsPath = join(dir, weightsFileName);
+  const expected = manifest.files[weightsFileName];
+  if (expected === undefined) {
+    throw new SlmkitError("MODEL_CORRUPT", `manifest.json lists no ${weightsFileName}. Train the model again.`, {
+      file: join(dir, manifestFileName),
+    });
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(weightsPath);
+  } catch (error) {
+    throw new SlmkitError("MODEL_CORRUPT", `${weightsFileName} is missing. Train the model again.`, { file: weightsPath, cause: error });
+  }
+  if (sha256(bytes) !== expected) {
+    throw new SlmkitError(
+      "MODEL_CORRUPT",
+      "checksum mismatch: the weights file was changed or truncated after training. Train the model again or restore the file.",
+      { file: weightsPath },
+    );
+  }
+  const { vocabulary, model } = decodeWeights(bytes, weightsPath, manifest.hyperparameters.features);
+  if (model.classCount !== manifest.labels.length) {
+    throw new SlmkitError(
+      "MODEL_CORRUPT",
+      `the weights have ${model.classCount} classes but the manifest lists ${manifest.labels.length} labels.`,
+      { file: weightsPath },
+    );
+  }
+  const modelBytes = await directoryBytes(dir, Object.keys(manifest.files).concat(manifestFileName));
+  return new NativeClassifier({
+    labels: manifest.labels,
+    vocabulary,
+    weights: model,
+    temperature: manifest.calibration.temperature,
+    threshold: manifest.calibration.threshold,
+    reference: resolve(dir),
+    info: {
+      modelBytes,
+      targetAccuracy: manifest.calibration.targetAccuracy,
+      ...(manifest.trainSeconds === undefined ? {} : { trainSeconds: manifest.trainSeconds }),
+    },
+  });
+}
+
+async function directoryBytes(dir: string, names: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const name of names) total += (await stat(join(dir, name))).size;
+  return total;
+}
