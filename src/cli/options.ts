@@ -18,7 +18,8 @@ export function parseIntegerOption(flag: string, minimum = 0): (value: string) =
     if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed)) {
       throw new InvalidArgumentError(`${flag} expects a whole number, got "${value}".`);
     }
-    if (parsed < minimum) throw new InvalidArgumentError(`${flag} must be at least ${minimum}, got ${parsed}.`);
+    if (parsed < minimum)
+      throw new InvalidArgumentError(`${flag} must be at least ${minimum}, got ${parsed}.`);
     return parsed;
   };
 }

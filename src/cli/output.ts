@@ -10,7 +10,10 @@ export async function writeJsonOutput(target: string, value: unknown): Promise<v
 }
 
 /** Progress reporter: rewrites one status line on a TTY stderr, stays silent in pipes. */
-export function createProgress(enabled = process.stderr.isTTY === true): { update(line: string): void; done(): void } {
+export function createProgress(enabled = process.stderr.isTTY === true): {
+  update(line: string): void;
+  done(): void;
+} {
   let shown = false;
   return {
     update(line: string) {

@@ -29,7 +29,12 @@ export function registerPredictCommand(program: Command): void {
 async function emit(model: TaskModel, texts: readonly string[]): Promise<void> {
   const predictions = await model.predict(texts);
   const lines = predictions.map((prediction, index) =>
-    JSON.stringify({ text: texts[index], label: prediction.label, confidence: prediction.confidence, accepted: prediction.accepted }),
+    JSON.stringify({
+      text: texts[index],
+      label: prediction.label,
+      confidence: prediction.confidence,
+      accepted: prediction.accepted,
+    }),
   );
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -55,10 +60,14 @@ function parseInputLine(line: string, lineNumber: number, textField: string): st
   try {
     value = JSON.parse(line);
   } catch {
-    throw new SlmkitError("INVALID_INPUT", `not valid JSON; send one {"${textField}": "..."} object or JSON string a line.`, {
-      file: "<stdin>",
-      line: lineNumber,
-    });
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      `not valid JSON; send one {"${textField}": "..."} object or JSON string a line.`,
+      {
+        file: "<stdin>",
+        line: lineNumber,
+      },
+    );
   }
   if (typeof value === "string") return value;
   const text = (value as Record<string, unknown> | null)?.[textField];

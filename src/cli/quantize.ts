@@ -12,14 +12,23 @@ export function registerQuantizeCommand(program: Command): void {
     .command("quantize")
     .description("convert a model directory's weights to int8 (about 4x smaller)")
     .argument("<dir>", "model directory")
-    .requiredOption("--valid <file>", "validation data: measures the accuracy change and re-chooses the threshold")
+    .requiredOption(
+      "--valid <file>",
+      "validation data: measures the accuracy change and re-chooses the threshold",
+    )
     .option("--out <dir>", "write the quantized model here (default: replace <dir>)")
     .action(async (dir: string, flags: { valid: string; out?: string }) => {
       const manifest = await readManifest(dir);
-      if (manifest.precision === "int8") throw new SlmkitError("INVALID_INPUT", `${dir} is already int8.`, { file: dir });
+      if (manifest.precision === "int8")
+        throw new SlmkitError("INVALID_INPUT", `${dir} is already int8.`, { file: dir });
       const model = await loadNativeModel(dir);
-      const valid = (await readClassificationData(flags.valid)).filter((example) => model.labels.includes(example.label));
-      if (valid.length === 0) throw new SlmkitError("EMPTY_DATA", "no validation example has a label the model knows.", { file: flags.valid });
+      const valid = (await readClassificationData(flags.valid)).filter((example) =>
+        model.labels.includes(example.label),
+      );
+      if (valid.length === 0)
+        throw new SlmkitError("EMPTY_DATA", "no validation example has a label the model knows.", {
+          file: flags.valid,
+        });
       const quantized = quantizeClassifier(model);
       const score = (predictions: { label: string; confidence: number }[]) => ({
         confidences: predictions.map((prediction) => prediction.confidence),
@@ -45,7 +54,12 @@ export function registerQuantizeCommand(program: Command): void {
           seed: manifest.seed,
           dataHash: manifest.dataHash,
           targetAccuracy: manifest.calibration.targetAccuracy,
-          validation: { ...manifest.validation, accuracy: quantization.validationAccuracyAfter, coverage: choice.coverage, acceptedAccuracy: choice.accuracy },
+          validation: {
+            ...manifest.validation,
+            accuracy: quantization.validationAccuracyAfter,
+            coverage: choice.coverage,
+            acceptedAccuracy: choice.accuracy,
+          },
           ...(manifest.trainSeconds === undefined ? {} : { trainSeconds: manifest.trainSeconds }),
           extra: { quantization },
         },

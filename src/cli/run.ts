@@ -5,6 +5,9 @@ import { SlmkitError } from "../errors.js";
 import { registerDataCommands } from "./data.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerInitCommand } from "./init.js";
+import { registerPredictCommand } from "./predict.js";
+import { registerQuantizeCommand } from "./quantize.js";
+import { registerTrainCommand } from "./train.js";
 
 /** Exit codes: 0 ok, 1 a check found problems (e.g. `data check`), 2 bad input or a failure. */
 export async function runCli(program: Command, argv: readonly string[]): Promise<void> {
@@ -12,7 +15,10 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
   program.showHelpAfterError(false);
   registerInitCommand(program);
   registerDataCommands(program);
+  registerTrainCommand(program);
+  registerQuantizeCommand(program);
   registerEvalCommand(program);
+  registerPredictCommand(program);
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {

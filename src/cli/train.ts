@@ -4,8 +4,8 @@ import type { Command } from "commander";
 import { SlmkitError } from "../errors.js";
 import { loadUseCase } from "../spec/load.js";
 import { runTraining } from "../train/train-run.js";
-import { createProgress, writeJsonOutput } from "./output.js";
 import { parseIntegerOption, parseNumberOption } from "./options.js";
+import { createProgress, writeJsonOutput } from "./output.js";
 
 interface TrainFlags {
   usecase?: string;
@@ -23,6 +23,7 @@ interface TrainFlags {
   minCount?: number;
   maxFeatures?: number;
   autotune?: number;
+  threads: number;
   quantize?: string;
   textField?: string;
   labelField?: string;
@@ -32,23 +33,58 @@ interface TrainFlags {
 export function registerTrainCommand(program: Command): void {
   program
     .command("train")
-    .description("train a native classifier; writes a model directory (manifest.json, weights.bin, model-card.md)")
+    .description(
+      "train a native classifier; writes a model directory (manifest.json, weights.bin, model-card.md)",
+    )
     .option("--usecase <yaml>", "read data paths, model directory and target accuracy from a usecase.yaml")
     .option("--train <file>", "training data, JSONL {text,label} or CSV")
-    .option("--valid <file>", "validation data for early stopping, calibration and the threshold (default: 10% of train)")
+    .option(
+      "--valid <file>",
+      "validation data for early stopping, calibration and the threshold (default: 10% of train)",
+    )
     .option("--out <dir>", "model directory to write (default: the use case's `model`)")
     .option("--task <task>", "task type; only `classify` is trained natively in this version")
-    .option("--target-accuracy <x>", "accepted accuracy the threshold is chosen for (default 0.97)", parseNumberOption("--target-accuracy"))
-    .option("--seed <n>", "random seed; same seed, data and one thread give byte-identical weights", parseIntegerOption("--seed"), 42)
+    .option(
+      "--target-accuracy <x>",
+      "accepted accuracy the threshold is chosen for (default 0.97)",
+      parseNumberOption("--target-accuracy"),
+    )
+    .option(
+      "--seed <n>",
+      "random seed; same seed, data and one thread give byte-identical weights",
+      parseIntegerOption("--seed"),
+      42,
+    )
     .option("--epochs <n>", "maximum epochs (default 15)", parseIntegerOption("--epochs", 1))
     .option("--lr <x>", "initial learning rate (default 0.5)", parseNumberOption("--lr"))
     .option("--word-ngrams <n>", "longest word n-gram (default 2)", parseIntegerOption("--word-ngrams", 1))
     .option("--minn <n>", "shortest character n-gram, 0 = none (default 2)", parseIntegerOption("--minn"))
     .option("--maxn <n>", "longest character n-gram (default 5)", parseIntegerOption("--maxn"))
-    .option("--min-count <n>", "keep features seen in at least n training texts (default 2)", parseIntegerOption("--min-count", 1))
-    .option("--max-features <n>", "keep at most n features (default 200000)", parseIntegerOption("--max-features", 1))
-    .option("--autotune <seconds>", "search hyperparameters on the validation data for this long", parseNumberOption("--autotune"))
-        .option("--quantize <precision>", "store weights as int8 (about 4x smaller) and report the accuracy change")
+    .option(
+      "--min-count <n>",
+      "keep features seen in at least n training texts (default 2)",
+      parseIntegerOption("--min-count", 1),
+    )
+    .option(
+      "--max-features <n>",
+      "keep at most n features (default 200000)",
+      parseIntegerOption("--max-features", 1),
+    )
+    .option(
+      "--autotune <seconds>",
+      "search hyperparameters on the validation data for this long",
+      parseNumberOption("--autotune"),
+    )
+    .option(
+      "--threads <n>",
+      "SGD worker threads; only 1 gives byte-identical weights run to run",
+      parseIntegerOption("--threads", 1),
+      1,
+    )
+    .option(
+      "--quantize <precision>",
+      "store weights as int8 (about 4x smaller) and report the accuracy change",
+    )
     .option("--text-field <name>", "JSONL key / CSV column of the text", "text")
     .option("--label-field <name>", "JSONL key / CSV column of the label", "label")
     .option("--json <file>", "write the training report as JSON (`-` for stdout)")
@@ -65,9 +101,13 @@ async function trainAction(flags: TrainFlags): Promise<void> {
   if (flags.usecase !== undefined) {
     const useCase = await loadUseCase(flags.usecase);
     if (useCase.spec.task !== "classify") {
-      throw new SlmkitError("NOT_SUPPORTED", `use case task "${useCase.spec.task}" cannot be trained natively yet; only classify.`, {
-        field: "task",
-      });
+      throw new SlmkitError(
+        "NOT_SUPPORTED",
+        `use case task "${useCase.spec.task}" cannot be trained natively yet; only classify.`,
+        {
+          field: "task",
+        },
+      );
     }
     train ??= useCase.paths.train;
     valid ??= useCase.paths.valid;
@@ -75,14 +115,24 @@ async function trainAction(flags: TrainFlags): Promise<void> {
     targetAccuracy ??= useCase.spec.routing.targetAccuracy;
   }
   if (flags.task !== undefined && flags.task !== "classify") {
-    throw new SlmkitError("NOT_SUPPORTED", `--task ${flags.task}: only classify is trained natively in this version.`, {
-      field: "task",
-    });
+    throw new SlmkitError(
+      "NOT_SUPPORTED",
+      `--task ${flags.task}: only classify is trained natively in this version.`,
+      {
+        field: "task",
+      },
+    );
   }
-  if (train === undefined) throw new SlmkitError("INVALID_OPTION", "give --train <file> or --usecase <yaml>.", { field: "train" });
-  if (out === undefined) throw new SlmkitError("INVALID_OPTION", "give --out <dir> (or a `model` path in the use case).", { field: "out" });
+  if (train === undefined)
+    throw new SlmkitError("INVALID_OPTION", "give --train <file> or --usecase <yaml>.", { field: "train" });
+  if (out === undefined)
+    throw new SlmkitError("INVALID_OPTION", "give --out <dir> (or a `model` path in the use case).", {
+      field: "out",
+    });
   if (flags.quantize !== undefined && flags.quantize !== "int8") {
-    throw new SlmkitError("INVALID_OPTION", `--quantize ${flags.quantize}: the only precision is int8.`, { field: "quantize" });
+    throw new SlmkitError("INVALID_OPTION", `--quantize ${flags.quantize}: the only precision is int8.`, {
+      field: "quantize",
+    });
   }
   const features = {
     ...(flags.wordNgrams === undefined ? {} : { wordNgrams: flags.wordNgrams }),
@@ -98,6 +148,7 @@ async function trainAction(flags: TrainFlags): Promise<void> {
     ...(flags.textField === undefined ? {} : { textField: flags.textField }),
     ...(flags.labelField === undefined ? {} : { labelField: flags.labelField }),
     seed: flags.seed,
+    threads: flags.threads,
     ...(targetAccuracy === undefined ? {} : { targetAccuracy }),
     hyperparameters: {
       ...(flags.epochs === undefined ? {} : { epochs: flags.epochs }),
@@ -139,8 +190,13 @@ async function trainAction(flags: TrainFlags): Promise<void> {
   ];
   if (result.quantization) {
     const change = result.quantization.accuracyChange * 100;
-    lines.push(`  int8: validation accuracy ${result.quantization.validationAccuracyBefore.toFixed(4)} → ${result.quantization.validationAccuracyAfter.toFixed(4)} (${change >= 0 ? "+" : ""}${change.toFixed(2)} points)`);
+    lines.push(
+      `  int8: validation accuracy ${result.quantization.validationAccuracyBefore.toFixed(4)} → ${result.quantization.validationAccuracyAfter.toFixed(4)} (${change >= 0 ? "+" : ""}${change.toFixed(2)} points)`,
+    );
   }
-  if (result.trials.length > 0) lines.push(`  autotune: ${result.trials.length} trials, chose ${JSON.stringify(result.trained.record.hyperparameters)}`);
+  if (result.trials.length > 0)
+    lines.push(
+      `  autotune: ${result.trials.length} trials, chose ${JSON.stringify(result.trained.record.hyperparameters)}`,
+    );
   process.stdout.write(`${lines.join("\n")}\n`);
 }

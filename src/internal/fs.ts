@@ -14,7 +14,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw new SlmkitError("IO_ERROR", `cannot write ${path}: ${(error as Error).message}. Check that the folder exists and is writable.`, { file: path, cause: error });
+    throw new SlmkitError(
+      "IO_ERROR",
+      `cannot write ${path}: ${(error as Error).message}. Check that the folder exists and is writable.`,
+      { file: path, cause: error },
+    );
   }
 }
 
@@ -22,13 +26,20 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  * Builds a directory atomically: `build` fills a temporary sibling folder, which then replaces `path`.
  * On any error the temporary folder is removed and `path` is left as it was.
  */
-export async function writeDirectoryAtomic(path: string, build: (temporaryPath: string) => Promise<void>): Promise<void> {
+export async function writeDirectoryAtomic(
+  path: string,
+  build: (temporaryPath: string) => Promise<void>,
+): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const previous = `${temporary}.old`;
   try {
     await mkdir(temporary, { recursive: true });
   } catch (error) {
-    throw new SlmkitError("IO_ERROR", `cannot create ${dirname(path)}: ${(error as Error).message}. Check that the path is writable.`, { file: path, cause: error });
+    throw new SlmkitError(
+      "IO_ERROR",
+      `cannot create ${dirname(path)}: ${(error as Error).message}. Check that the path is writable.`,
+      { file: path, cause: error },
+    );
   }
   try {
     await build(temporary);
@@ -44,6 +55,9 @@ export async function writeDirectoryAtomic(path: string, build: (temporaryPath: 
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
     if (SlmkitError.isInstance(error)) throw error;
-    throw new SlmkitError("IO_ERROR", `cannot write ${path}: ${(error as Error).message}`, { file: path, cause: error });
+    throw new SlmkitError("IO_ERROR", `cannot write ${path}: ${(error as Error).message}`, {
+      file: path,
+      cause: error,
+    });
   }
 }

@@ -41,7 +41,12 @@ function hashString(text: string, seed: number): number {
  * Appends the feature hashes of `text` to `hashes` and their groups to `groups` (parallel arrays).
  * A feature occurring twice is appended twice: callers count term frequency.
  */
-export function extractFeatures(text: string, config: FeatureConfig, hashes: number[], groups: number[]): void {
+export function extractFeatures(
+  text: string,
+  config: FeatureConfig,
+  hashes: number[],
+  groups: number[],
+): void {
   const tokens = tokenize(normalizeText(text));
   const wordHashes: number[] = new Array(tokens.length);
   for (let i = 0; i < tokens.length; i++) {

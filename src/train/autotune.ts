@@ -50,14 +50,18 @@ const space = {
  * generator. The best trial by validation accuracy, then coverage at the target, then loss, wins.
  * Trials run while the budget lasts; at least one always runs.
  */
-export function autotuneClassifier(
+export async function autotuneClassifier(
   train: readonly LabeledExample[],
   options: AutotuneOptions,
-): { best: TrainedClassifier; trials: AutotuneTrial[] } {
+): Promise<{ best: TrainedClassifier; trials: AutotuneTrial[] }> {
   if (!(Number.isFinite(options.seconds) && options.seconds > 0)) {
-    throw new SlmkitError("INVALID_OPTION", `autotune seconds must be a positive number, got ${options.seconds}.`, {
-      field: "autotune",
-    });
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `autotune seconds must be a positive number, got ${options.seconds}.`,
+      {
+        field: "autotune",
+      },
+    );
   }
   const random = createRandom((options.seed ?? 42) ^ 0xa5a5);
   const pick = <T>(values: readonly T[]): T => values[random.int(values.length)] as T;
@@ -79,7 +83,11 @@ export function autotuneClassifier(
         minCount: pick(space.minCount),
         features: { wordNgrams: pick(space.wordNgrams), minCharNgram, maxCharNgram },
       };
-      candidate = resolveHyperparameters({ ...drawn, ...base, features: { ...drawn.features, ...base.features } });
+      candidate = resolveHyperparameters({
+        ...drawn,
+        ...base,
+        features: { ...drawn.features, ...base.features },
+      });
     }
     const key = JSON.stringify(candidate);
     if (seen.has(key)) {
@@ -89,7 +97,7 @@ export function autotuneClassifier(
     seen.add(key);
     const started = performance.now();
     const { onProgress: _ignored, ...quiet } = options;
-    const trained = trainClassifier(train, { ...quiet, hyperparameters: candidate });
+    const trained = await trainClassifier(train, { ...quiet, hyperparameters: candidate });
     const trial: AutotuneTrial = {
       index: trials.length,
       hyperparameters: candidate,

@@ -1,16 +1,17 @@
 // Trains the native classifier: vocabulary → TF-IDF rows → SGD with early stopping → temperature → threshold.
 
 import { SlmkitError } from "../errors.js";
-import { createRandom } from "../internal/random.js";
 import { expectedCalibrationError } from "../eval/calibration.js";
 import { chooseThreshold } from "../eval/selective.js";
+import { createRandom } from "../internal/random.js";
 import { NativeClassifier } from "../models/native/classifier.js";
 import { computeLogits, createLinearWeights, type LinearWeights } from "../models/native/linear.js";
-import { sha256 } from "../models/native/model-directory.js";
 import type { ModelRecord } from "../models/native/model-directory.js";
+import { sha256 } from "../models/native/model-directory.js";
 import { buildVocabulary, type SparseRows, Vectorizer } from "../models/native/vectorizer.js";
 import { defaultFeatureConfig, type FeatureConfig } from "../text/features.js";
 import type { LabeledExample } from "../types.js";
+import { type EpochRunner, startParallelSgd } from "./parallel-sgd.js";
 import { sgdEpoch, shuffledOrder } from "./sgd.js";
 
 /** Training hyperparameters. Every field has a default tuned on banking77 (see README, "Benchmarks"). */
@@ -62,6 +63,11 @@ export interface TrainClassifierOptions {
   targetAccuracy?: number;
   /** Overrides of the default hyperparameters. */
   hyperparameters?: HyperparameterOverrides;
+  /**
+   * Worker threads for SGD. Default 1, the only setting whose weights are byte-identical run to run: with
+   * more, workers update shared weights without locks (Hogwild!, like fastText) and the interleaving varies.
+   */
+  threads?: number;
   onProgress?: (progress: TrainProgress) => void;
   signal?: AbortSignal;
 }
@@ -91,14 +97,20 @@ export interface ValidationFigures {
 }
 
 /** Trains a calibrated native classifier. Deterministic: same data, options and seed give identical weights. */
-export function trainClassifier(train: readonly LabeledExample[], options: TrainClassifierOptions = {}): TrainedClassifier {
+export async function trainClassifier(
+  train: readonly LabeledExample[],
+  options: TrainClassifierOptions = {},
+): Promise<TrainedClassifier> {
   const started = performance.now();
   const seed = options.seed ?? 42;
+  const threads = options.threads ?? 1;
+  validateNumber("threads", threads, { integer: true, minimum: 1, maximum: 256 });
   const targetAccuracy = options.targetAccuracy ?? 0.97;
   const hyperparameters = resolveHyperparameters(options.hyperparameters);
   validateNumber("seed", seed, { integer: true, minimum: 0 });
   validateNumber("targetAccuracy", targetAccuracy, { minimum: 0, exclusiveMinimum: true, maximum: 1 });
-  if (train.length === 0) throw new SlmkitError("EMPTY_DATA", "the training set is empty; give at least two labels with examples.");
+  if (train.length === 0)
+    throw new SlmkitError("EMPTY_DATA", "the training set is empty; give at least two labels with examples.");
 
   let trainSet: readonly LabeledExample[] = train;
   let validSet: readonly LabeledExample[];
@@ -116,7 +128,10 @@ export function trainClassifier(train: readonly LabeledExample[], options: Train
   const labelIndex = new Map(labels.map((label, index) => [label, index]));
   const inScopeValid = validSet.filter((example) => labelIndex.has(example.label));
   if (inScopeValid.length === 0) {
-    throw new SlmkitError("EMPTY_DATA", "no validation example has a label seen in training; check the validation file.");
+    throw new SlmkitError(
+      "EMPTY_DATA",
+      "no validation example has a label seen in training; check the validation file.",
+    );
   }
 
   const vocabulary = buildVocabulary(
@@ -137,41 +152,76 @@ export function trainClassifier(train: readonly LabeledExample[], options: Train
   const trainTargets = Int32Array.from(trainSet, (example) => labelIndex.get(example.label) as number);
   const validTargets = Int32Array.from(inScopeValid, (example) => labelIndex.get(example.label) as number);
 
-  const weights = createLinearWeights(vocabulary.hashes.length, labels.length);
-  let best = { epoch: 0, accuracy: -1, loss: Number.POSITIVE_INFINITY, weights: weights.weights.slice(), bias: weights.bias.slice() };
+  const initial = createLinearWeights(vocabulary.hashes.length, labels.length);
+  const runner: EpochRunner =
+    threads > 1
+      ? await startParallelSgd(initial, trainRows, trainTargets, threads)
+      : {
+          weights: initial,
+          runEpoch: async (order, learningRate) =>
+            sgdEpoch(initial, trainRows, trainTargets, order, { learningRate }),
+          close: async () => {},
+        };
+  const weights = runner.weights;
+  let best = {
+    epoch: 0,
+    accuracy: -1,
+    loss: Number.POSITIVE_INFINITY,
+    weights: weights.weights.slice(),
+    bias: weights.bias.slice(),
+  };
   const history: TrainProgress[] = [];
   const epochs = hyperparameters.epochs;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    if (options.signal?.aborted) throw new SlmkitError("TRAINING_FAILED", "training was cancelled.", { cause: options.signal.reason });
-    const learningRate = hyperparameters.learningRate * (1 - (epoch - 1) / epochs);
-    const trainLoss = sgdEpoch(weights, trainRows, trainTargets, shuffledOrder(trainSet.length, seed + epoch), { learningRate });
-    if (!Number.isFinite(trainLoss)) {
-      throw new SlmkitError("TRAINING_FAILED", `training diverged at epoch ${epoch}; lower learningRate.`, { field: "learningRate" });
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      if (options.signal?.aborted)
+        throw new SlmkitError("TRAINING_FAILED", "training was cancelled.", { cause: options.signal.reason });
+      const learningRate = hyperparameters.learningRate * (1 - (epoch - 1) / epochs);
+      const trainLoss = await runner.runEpoch(shuffledOrder(trainSet.length, seed + epoch), learningRate);
+      if (!Number.isFinite(trainLoss)) {
+        throw new SlmkitError("TRAINING_FAILED", `training diverged at epoch ${epoch}; lower learningRate.`, {
+          field: "learningRate",
+        });
+      }
+      const scored = scoreRows(weights, validRows, validTargets, 1);
+      const progress: TrainProgress = {
+        epoch,
+        epochs,
+        trainLoss,
+        validationAccuracy: scored.accuracy,
+        validationLoss: scored.loss,
+        elapsedSeconds: (performance.now() - started) / 1000,
+      };
+      history.push(progress);
+      options.onProgress?.(progress);
+      if (scored.accuracy > best.accuracy || (scored.accuracy === best.accuracy && scored.loss < best.loss)) {
+        best = {
+          epoch,
+          accuracy: scored.accuracy,
+          loss: scored.loss,
+          weights: weights.weights.slice(),
+          bias: weights.bias.slice(),
+        };
+      } else if (epoch - best.epoch >= hyperparameters.patience) {
+        break;
+      }
     }
-    const scored = scoreRows(weights, validRows, validTargets, 1);
-    const progress: TrainProgress = {
-      epoch,
-      epochs,
-      trainLoss,
-      validationAccuracy: scored.accuracy,
-      validationLoss: scored.loss,
-      elapsedSeconds: (performance.now() - started) / 1000,
-    };
-    history.push(progress);
-    options.onProgress?.(progress);
-    if (scored.accuracy > best.accuracy || (scored.accuracy === best.accuracy && scored.loss < best.loss)) {
-      best = { epoch, accuracy: scored.accuracy, loss: scored.loss, weights: weights.weights.slice(), bias: weights.bias.slice() };
-    } else if (epoch - best.epoch >= hyperparameters.patience) {
-      break;
-    }
+  } finally {
+    await runner.close();
   }
-  weights.weights.set(best.weights);
-  weights.bias.set(best.bias);
+  // The best epoch's weights, in ordinary (not shared) memory.
+  const finalWeights: LinearWeights = { ...initial, weights: best.weights, bias: best.bias };
 
-  const temperature = fitTemperature(weights, validRows, validTargets);
-  const calibrated = scoreRows(weights, validRows, validTargets, temperature);
+  const temperature = fitTemperature(finalWeights, validRows, validTargets);
+  const calibrated = scoreRows(finalWeights, validRows, validTargets, temperature);
   const choice = chooseThreshold(calibrated.confidences, calibrated.correct, targetAccuracy);
-  const model = new NativeClassifier({ labels, vocabulary, weights, temperature, threshold: choice.threshold });
+  const model = new NativeClassifier({
+    labels,
+    vocabulary,
+    weights: finalWeights,
+    temperature,
+    threshold: choice.threshold,
+  });
   const trainSeconds = (performance.now() - started) / 1000;
   const validation: ValidationFigures = {
     n: inScopeValid.length,
@@ -185,7 +235,7 @@ export function trainClassifier(train: readonly LabeledExample[], options: Train
     heldOutFromTrain,
   };
   const record: ModelRecord = {
-    hyperparameters: { ...hyperparameters, epochsRun: history.length, bestEpoch: best.epoch },
+    hyperparameters: { ...hyperparameters, epochsRun: history.length, bestEpoch: best.epoch, threads },
     seed,
     dataHash: hashData(train, options.valid),
     targetAccuracy,
@@ -202,7 +252,12 @@ interface ScoredRows {
   correct: boolean[];
 }
 
-function scoreRows(weights: LinearWeights, rows: SparseRows, targets: Int32Array, temperature: number): ScoredRows {
+function scoreRows(
+  weights: LinearWeights,
+  rows: SparseRows,
+  targets: Int32Array,
+  temperature: number,
+): ScoredRows {
   const classCount = weights.classCount;
   const logits = new Float64Array(classCount);
   const confidences: number[] = [];
@@ -210,7 +265,14 @@ function scoreRows(weights: LinearWeights, rows: SparseRows, targets: Int32Array
   let right = 0;
   let loss = 0;
   for (let row = 0; row < targets.length; row++) {
-    computeLogits(weights, rows.indices, rows.values, rows.offsets[row] as number, rows.offsets[row + 1] as number, logits);
+    computeLogits(
+      weights,
+      rows.indices,
+      rows.values,
+      rows.offsets[row] as number,
+      rows.offsets[row + 1] as number,
+      logits,
+    );
     const target = targets[row] as number;
     const { best, logSumExp, maximum } = logSoftmaxParts(logits, classCount, temperature);
     loss += logSumExp - ((logits[target] as number) / temperature - maximum);
@@ -244,7 +306,14 @@ export function fitTemperature(weights: LinearWeights, rows: SparseRows, targets
   const logits: Float64Array[] = [];
   const scratch = new Float64Array(classCount);
   for (let row = 0; row < targets.length; row++) {
-    computeLogits(weights, rows.indices, rows.values, rows.offsets[row] as number, rows.offsets[row + 1] as number, scratch);
+    computeLogits(
+      weights,
+      rows.indices,
+      rows.values,
+      rows.offsets[row] as number,
+      rows.offsets[row + 1] as number,
+      scratch,
+    );
     logits.push(scratch.slice());
   }
   const nll = (logTemperature: number): number => {
@@ -282,7 +351,11 @@ export function fitTemperature(weights: LinearWeights, rows: SparseRows, targets
 }
 
 /** Stratified hold-out: about `fraction` of each label with 2+ examples goes to validation. */
-function holdOut(examples: readonly LabeledExample[], fraction: number, seed: number): [LabeledExample[], LabeledExample[]] {
+function holdOut(
+  examples: readonly LabeledExample[],
+  fraction: number,
+  seed: number,
+): [LabeledExample[], LabeledExample[]] {
   const byLabel = new Map<string, LabeledExample[]>();
   for (const example of examples) {
     const group = byLabel.get(example.label) ?? [];
@@ -315,7 +388,9 @@ export function resolveHyperparameters(overrides: HyperparameterOverrides = {}):
     ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)),
     features: {
       ...defaultHyperparameters.features,
-      ...Object.fromEntries(Object.entries(overrides.features ?? {}).filter(([, value]) => value !== undefined)),
+      ...Object.fromEntries(
+        Object.entries(overrides.features ?? {}).filter(([, value]) => value !== undefined),
+      ),
     },
   };
   validateNumber("epochs", merged.epochs, { integer: true, minimum: 1, maximum: 1000 });
@@ -346,12 +421,17 @@ export function validateNumber(
   if (typeof value !== "number" || !Number.isFinite(value)) problems.push("must be a finite number");
   else {
     if (rule.integer && !Number.isInteger(value)) problems.push("must be an integer");
-    if (rule.minimum !== undefined && (rule.exclusiveMinimum ? value <= rule.minimum : value < rule.minimum)) {
+    if (
+      rule.minimum !== undefined &&
+      (rule.exclusiveMinimum ? value <= rule.minimum : value < rule.minimum)
+    ) {
       problems.push(`must be ${rule.exclusiveMinimum ? ">" : ">="} ${rule.minimum}`);
     }
     if (rule.maximum !== undefined && value > rule.maximum) problems.push(`must be <= ${rule.maximum}`);
   }
   if (problems.length > 0) {
-    throw new SlmkitError("INVALID_OPTION", `${name} ${problems.join(" and ")}, got ${String(value)}.`, { field: name });
+    throw new SlmkitError("INVALID_OPTION", `${name} ${problems.join(" and ")}, got ${String(value)}.`, {
+      field: name,
+    });
   }
 }

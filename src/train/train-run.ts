@@ -1,14 +1,13 @@
 // The whole `slmkit train` job as a library call: read data, train (or autotune), optionally quantize, save.
 
 import { readClassificationData } from "../data/io.js";
-import { evaluateAtThreshold, chooseThreshold } from "../eval/selective.js";
+import { chooseThreshold, evaluateAtThreshold } from "../eval/selective.js";
 import type { NativeClassifier } from "../models/native/classifier.js";
 import { type ModelManifest, saveNativeModel } from "../models/native/model-directory.js";
 import { quantizeClassifier } from "../models/native/quantize.js";
 import type { LabeledExample } from "../types.js";
-import { autotuneClassifier, type AutotuneTrial } from "./autotune.js";
+import { type AutotuneTrial, autotuneClassifier } from "./autotune.js";
 import {
-  type ClassifierHyperparameters,
   type HyperparameterOverrides,
   type TrainedClassifier,
   type TrainProgress,
@@ -27,6 +26,8 @@ export interface TrainRunOptions {
   hyperparameters?: HyperparameterOverrides;
   /** Seconds of hyperparameter search on the validation data; 0 or absent trains once with the given values. */
   autotuneSeconds?: number;
+  /** SGD worker threads; 1 (default) is deterministic. */
+  threads?: number;
   quantize?: "int8";
   onProgress?: (progress: TrainProgress) => void;
   onTrial?: (trial: AutotuneTrial) => void;
@@ -54,17 +55,19 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRunRes
     ...(options.labelField === undefined ? {} : { labelField: options.labelField }),
   };
   const train = await readClassificationData(options.train, readOptions);
-  const valid = options.valid === undefined ? undefined : await readClassificationData(options.valid, readOptions);
+  const valid =
+    options.valid === undefined ? undefined : await readClassificationData(options.valid, readOptions);
   const common = {
     ...(valid === undefined ? {} : { valid }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.targetAccuracy === undefined ? {} : { targetAccuracy: options.targetAccuracy }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
   };
   let trained: TrainedClassifier;
   let trials: AutotuneTrial[] = [];
   if (options.autotuneSeconds !== undefined && options.autotuneSeconds > 0) {
-    const tuned = autotuneClassifier(train, {
+    const tuned = await autotuneClassifier(train, {
       ...common,
       seconds: options.autotuneSeconds,
       ...(options.hyperparameters === undefined ? {} : { base: options.hyperparameters }),
@@ -78,7 +81,7 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRunRes
       chosen: tuned.best.record.hyperparameters,
     };
   } else {
-    trained = trainClassifier(train, {
+    trained = await trainClassifier(train, {
       ...common,
       ...(options.hyperparameters === undefined ? {} : { hyperparameters: options.hyperparameters }),
     });
@@ -91,8 +94,19 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRunRes
     quantization = result.report;
     trained.record.extra = { ...trained.record.extra, quantization };
   }
-  const manifest = await saveNativeModel(model, options.out, trained.record, options.quantize === "int8" ? "int8" : "float32");
-  return { out: options.out, manifest, trained: { ...trained, model }, trials, ...(quantization ? { quantization } : {}) };
+  const manifest = await saveNativeModel(
+    model,
+    options.out,
+    trained.record,
+    options.quantize === "int8" ? "int8" : "float32",
+  );
+  return {
+    out: options.out,
+    manifest,
+    trained: { ...trained, model },
+    trials,
+    ...(quantization ? { quantization } : {}),
+  };
 }
 
 /**
@@ -100,13 +114,18 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRunRes
  * validation file was given: its accuracy is the one in `trained.validation`). The threshold is chosen again
  * on the quantized model, so it still meets the target.
  */
-export function quantizeWithReport(trained: TrainedClassifier): { model: NativeClassifier; report: QuantizationReport } {
+export function quantizeWithReport(trained: TrainedClassifier): {
+  model: NativeClassifier;
+  report: QuantizationReport;
+} {
   const before = trained.model;
   const quantized = quantizeClassifier(before);
   const inScope = trained.validationExamples;
   const score = (model: NativeClassifier) => {
     const predictions = model.predictSync(inScope.map((example) => example.text));
-    const correct = predictions.map((prediction, index) => prediction.label === (inScope[index] as LabeledExample).label);
+    const correct = predictions.map(
+      (prediction, index) => prediction.label === (inScope[index] as LabeledExample).label,
+    );
     return { confidences: predictions.map((prediction) => prediction.confidence), correct };
   };
   const beforeScore = score(before);

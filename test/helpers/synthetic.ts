@@ -9,7 +9,22 @@ const cues: Record<string, string[]> = {
   account: ["password", "login", "username", "locked", "reset"],
   product: ["size", "colour", "material", "warranty", "specs"],
 };
-const filler = ["hi", "please", "my", "the", "i", "need", "help", "with", "order", "today", "can", "you", "about", "thanks"];
+const filler = [
+  "hi",
+  "please",
+  "my",
+  "the",
+  "i",
+  "need",
+  "help",
+  "with",
+  "order",
+  "today",
+  "can",
+  "you",
+  "about",
+  "thanks",
+];
 
 /** `perLabel` examples for each of four labels, deterministic for `seed`; a few share cues across labels. */
 export function syntheticExamples(perLabel: number, seed: number): LabeledExample[] {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile, readdir, chmod } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -27,16 +27,18 @@ function accuracy(labels: string[], gold: { label: string }[]): number {
 }
 
 describe("native classifier", () => {
-  test("learns the generated task well above chance", () => {
-    const { model } = trainClassifier(train, { valid, seed: 7 });
-    const predicted = model.predictSync(test_.map((example) => example.text)).map((prediction) => prediction.label);
+  test("learns the generated task well above chance", async () => {
+    const { model } = await trainClassifier(train, { valid, seed: 7 });
+    const predicted = model
+      .predictSync(test_.map((example) => example.text))
+      .map((prediction) => prediction.label);
     assert.ok(accuracy(predicted, test_) > 0.85, `accuracy ${accuracy(predicted, test_)}`);
   });
 
   test("the same seed and data give a byte-identical weights file; another seed does not", async () => {
     const paths = ["a", "b", "c"].map((name) => join(dir, `determinism-${name}`));
     for (const [index, path] of paths.entries()) {
-      const trained = trainClassifier(train, { valid, seed: index < 2 ? 11 : 12 });
+      const trained = await trainClassifier(train, { valid, seed: index < 2 ? 11 : 12 });
       await saveNativeModel(trained.model, path, trained.record);
     }
     const [a, b, c] = await Promise.all(paths.map((path) => readFile(join(path, "weights.bin"))));
@@ -44,8 +46,24 @@ describe("native classifier", () => {
     assert.ok(!a?.equals(c as Buffer), "a different seed must change the weights");
   });
 
+  test("two SGD threads (Hogwild) train a model as accurate as one thread", async () => {
+    const single = await trainClassifier(train, { valid, seed: 7 });
+    const parallel = await trainClassifier(train, { valid, seed: 7, threads: 2 });
+    const texts = test_.map((example) => example.text);
+    const singleAccuracy = accuracy(
+      single.model.predictSync(texts).map((prediction) => prediction.label),
+      test_,
+    );
+    const parallelAccuracy = accuracy(
+      parallel.model.predictSync(texts).map((prediction) => prediction.label),
+      test_,
+    );
+    assert.ok(parallelAccuracy >= singleAccuracy - 0.03, `${parallelAccuracy} vs ${singleAccuracy}`);
+    assert.equal(parallel.record.hyperparameters.threads, 2);
+  });
+
   test("a saved model loads back and predicts exactly as before", async () => {
-    const trained = trainClassifier(train, { valid, seed: 3 });
+    const trained = await trainClassifier(train, { valid, seed: 3 });
     const path = join(dir, "roundtrip");
     const manifest = await saveNativeModel(trained.model, path, trained.record);
     assert.equal(manifest.formatVersion, 1);
@@ -59,9 +77,9 @@ describe("native classifier", () => {
     assert.ok((loaded.info.modelBytes ?? 0) > 0);
   });
 
-  test("temperature scaling lowers validation loss compared with the raw softmax", () => {
-    const trained = trainClassifier(train, { valid, seed: 5 });
-    const raw = trainClassifier(train, { valid, seed: 5 });
+  test("temperature scaling lowers validation loss compared with the raw softmax", async () => {
+    const trained = await trainClassifier(train, { valid, seed: 5 });
+    const raw = await trainClassifier(train, { valid, seed: 5 });
     // Same weights (deterministic); compare the fitted temperature's NLL against T = 1 through the model API.
     const nll = (temperature: number) => {
       const model = raw.model.parts();
@@ -83,7 +101,7 @@ describe("native classifier", () => {
   });
 
   test("int8 quantization stores one byte per weight plus a scale per feature, and keeps predictions", async () => {
-    const trained = trainClassifier(train, { valid, seed: 3 });
+    const trained = await trainClassifier(train, { valid, seed: 3 });
     const quantized = quantizeClassifier(trained.model);
     const floatPath = join(dir, "float");
     const int8Path = join(dir, "int8");
@@ -102,40 +120,42 @@ describe("native classifier", () => {
     assert.equal((await readManifest(int8Path)).precision, "int8");
   });
 
-  test("sentence vectors put same-label texts closer than different-label texts", () => {
-    const { model } = trainClassifier(train, { valid, seed: 3 });
+  test("sentence vectors put same-label texts closer than different-label texts", async () => {
+    const { model } = await trainClassifier(train, { valid, seed: 3 });
     const [billingA, billingB, shipping] = model.embed([
       "please refund the invoice",
       "i was charged twice on my bill",
       "where is the courier with my parcel",
     ]) as [Float32Array, Float32Array, Float32Array];
-    const cosine = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, index) => sum + value * (b[index] as number), 0);
+    const cosine = (a: Float32Array, b: Float32Array) =>
+      a.reduce((sum, value, index) => sum + value * (b[index] as number), 0);
     assert.ok(Math.abs(cosine(billingA, billingA) - 1) < 1e-5);
     assert.ok(cosine(billingA, billingB) > cosine(billingA, shipping));
   });
 });
 
 describe("native classifier: bad input", () => {
-  test("one-class data is refused", () => {
-    assert.throws(
-      () => trainClassifier(train.filter((example) => example.label === "billing")),
+  test("one-class data is refused", async () => {
+    await assert.rejects(
+      trainClassifier(train.filter((example) => example.label === "billing")),
       (error: unknown) => SlmkitError.isInstance(error) && error.code === "ONE_CLASS",
     );
   });
 
-  test("a NaN or negative hyperparameter names the option", () => {
-    assert.throws(
-      () => trainClassifier(train, { hyperparameters: { learningRate: Number.NaN } }),
-      (error: unknown) => SlmkitError.isInstance(error) && error.field === "learningRate" && /finite/.test(error.message),
+  test("a NaN or negative hyperparameter names the option", async () => {
+    await assert.rejects(
+      trainClassifier(train, { hyperparameters: { learningRate: Number.NaN } }),
+      (error: unknown) =>
+        SlmkitError.isInstance(error) && error.field === "learningRate" && /finite/.test(error.message),
     );
-    assert.throws(
-      () => trainClassifier(train, { hyperparameters: { epochs: -3 } }),
+    await assert.rejects(
+      trainClassifier(train, { hyperparameters: { epochs: -3 } }),
       (error: unknown) => SlmkitError.isInstance(error) && error.field === "epochs",
     );
   });
 
   test("a truncated weights file is refused with a clear error", async () => {
-    const trained = trainClassifier(train, { valid, seed: 3 });
+    const trained = await trainClassifier(train, { valid, seed: 3 });
     const path = join(dir, "truncated");
     await saveNativeModel(trained.model, path, trained.record);
     const weights = await readFile(join(path, "weights.bin"));
@@ -149,7 +169,7 @@ describe("native classifier: bad input", () => {
   });
 
   test("a foreign weights file whose checksum was forged is still refused", async () => {
-    const trained = trainClassifier(train, { valid, seed: 3 });
+    const trained = await trainClassifier(train, { valid, seed: 3 });
     const path = join(dir, "foreign");
     await saveNativeModel(trained.model, path, trained.record);
     const foreign = Buffer.from("GGUF this is not an slmkit model at all, but some other file.....");
@@ -158,28 +178,45 @@ describe("native classifier: bad input", () => {
     const { createHash } = await import("node:crypto");
     manifest.files["weights.bin"] = createHash("sha256").update(foreign).digest("hex");
     await writeFile(join(path, "manifest.json"), JSON.stringify(manifest));
-    await assert.rejects(loadNativeModel(path), (error: unknown) => SlmkitError.isInstance(error) && error.code === "MODEL_CORRUPT" && /signature/.test(error.message));
+    await assert.rejects(
+      loadNativeModel(path),
+      (error: unknown) =>
+        SlmkitError.isInstance(error) && error.code === "MODEL_CORRUPT" && /signature/.test(error.message),
+    );
   });
 
   test("a model directory from a newer format version asks to upgrade", async () => {
-    const trained = trainClassifier(train, { valid, seed: 3 });
+    const trained = await trainClassifier(train, { valid, seed: 3 });
     const path = join(dir, "newer");
     await saveNativeModel(trained.model, path, trained.record);
     const manifest = JSON.parse(await readFile(join(path, "manifest.json"), "utf8"));
     manifest.formatVersion = 99;
     await writeFile(join(path, "manifest.json"), JSON.stringify(manifest));
-    await assert.rejects(loadNativeModel(path), (error: unknown) => SlmkitError.isInstance(error) && error.code === "MODEL_VERSION" && /upgrade/i.test(error.message));
+    await assert.rejects(
+      loadNativeModel(path),
+      (error: unknown) =>
+        SlmkitError.isInstance(error) && error.code === "MODEL_VERSION" && /upgrade/i.test(error.message),
+    );
   });
 
   test("a missing model directory says how to make one", async () => {
-    await assert.rejects(loadModel(join(dir, "nothing-here")), (error: unknown) => SlmkitError.isInstance(error) && error.code === "MODEL_NOT_FOUND" && /slmkit train/.test(error.message));
+    await assert.rejects(
+      loadModel(join(dir, "nothing-here")),
+      (error: unknown) =>
+        SlmkitError.isInstance(error) &&
+        error.code === "MODEL_NOT_FOUND" &&
+        /slmkit train/.test(error.message),
+    );
   });
 
   test("an output path that cannot be written fails cleanly and leaves nothing behind", async () => {
-    const trained = trainClassifier(train, { valid, seed: 3 });
+    const trained = await trainClassifier(train, { valid, seed: 3 });
     const blocker = join(dir, "a-file");
     await writeFile(blocker, "not a folder");
-    await assert.rejects(saveNativeModel(trained.model, join(blocker, "model"), trained.record), (error: unknown) => SlmkitError.isInstance(error) && error.code === "IO_ERROR");
+    await assert.rejects(
+      saveNativeModel(trained.model, join(blocker, "model"), trained.record),
+      (error: unknown) => SlmkitError.isInstance(error) && error.code === "IO_ERROR",
+    );
     const readOnly = join(dir, "read-only");
     await (await import("node:fs/promises")).mkdir(readOnly);
     await chmod(readOnly, 0o500);

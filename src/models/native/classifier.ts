@@ -113,7 +113,14 @@ export class NativeClassifier implements TaskModel {
     const zeroBias: LinearWeights = { ...this.weights, bias: new Float32Array(this.labels.length) };
     return texts.map((text) => {
       const size = this.vectorizer.transformInto(text, this.indices, this.values);
-      computeLogits(zeroBias, Int32Array.from(this.indices.slice(0, size)), Float32Array.from(this.values.slice(0, size)), 0, size, pooled);
+      computeLogits(
+        zeroBias,
+        Int32Array.from(this.indices.slice(0, size)),
+        Float32Array.from(this.values.slice(0, size)),
+        0,
+        size,
+        pooled,
+      );
       let norm = 0;
       for (const value of pooled) norm += value * value;
       const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;

@@ -30,7 +30,11 @@ const manifestSchema = z
     hyperparameters: z.object({ features: featureConfigSchema }).passthrough(),
     seed: z.number().int(),
     dataHash: z.string(),
-    calibration: z.object({ temperature: z.number().positive(), threshold: z.number(), targetAccuracy: z.number() }),
+    calibration: z.object({
+      temperature: z.number().positive(),
+      threshold: z.number(),
+      targetAccuracy: z.number(),
+    }),
     validation: z.record(z.string(), z.unknown()),
     files: z.record(z.string(), z.string()),
     createdAt: z.string(),
@@ -73,7 +77,11 @@ export async function saveNativeModel(
     hyperparameters: { ...record.hyperparameters, features: model.vocabulary.config },
     seed: record.seed,
     dataHash: record.dataHash,
-    calibration: { temperature: model.temperature, threshold: model.threshold, targetAccuracy: record.targetAccuracy },
+    calibration: {
+      temperature: model.temperature,
+      threshold: model.threshold,
+      targetAccuracy: record.targetAccuracy,
+    },
     validation: record.validation,
     files: {},
     createdAt: new Date().toISOString(),
@@ -109,7 +117,10 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new SlmkitError("MODEL_CORRUPT", "manifest.json is not valid JSON. Train the model again.", { file: path, cause: error });
+    throw new SlmkitError("MODEL_CORRUPT", "manifest.json is not valid JSON. Train the model again.", {
+      file: path,
+      cause: error,
+    });
   }
   const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
   if (typeof version === "number" && version > modelFormatVersion) {
@@ -121,8 +132,14 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");
-    throw new SlmkitError("MODEL_CORRUPT", `manifest.json is not an slmkit native model manifest (${problems}).`, { file: path });
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
+      .join("; ");
+    throw new SlmkitError(
+      "MODEL_CORRUPT",
+      `manifest.json is not an slmkit native model manifest (${problems}).`,
+      { file: path },
+    );
   }
   return parsed.data;
 }
@@ -133,15 +150,22 @@ export async function loadNativeModel(dir: string): Promise<NativeClassifier> {
   const weightsPath = join(dir, weightsFileName);
   const expected = manifest.files[weightsFileName];
   if (expected === undefined) {
-    throw new SlmkitError("MODEL_CORRUPT", `manifest.json lists no ${weightsFileName}. Train the model again.`, {
-      file: join(dir, manifestFileName),
-    });
+    throw new SlmkitError(
+      "MODEL_CORRUPT",
+      `manifest.json lists no ${weightsFileName}. Train the model again.`,
+      {
+        file: join(dir, manifestFileName),
+      },
+    );
   }
   let bytes: Buffer;
   try {
     bytes = await readFile(weightsPath);
   } catch (error) {
-    throw new SlmkitError("MODEL_CORRUPT", `${weightsFileName} is missing. Train the model again.`, { file: weightsPath, cause: error });
+    throw new SlmkitError("MODEL_CORRUPT", `${weightsFileName} is missing. Train the model again.`, {
+      file: weightsPath,
+      cause: error,
+    });
   }
   if (sha256(bytes) !== expected) {
     throw new SlmkitError(

@@ -1,6 +1,6 @@
 // Turns texts into sparse TF-IDF vectors over a fixed dictionary of hashed n-gram features.
 
-import { type FeatureConfig, extractFeatures } from "../../text/features.js";
+import { extractFeatures, type FeatureConfig } from "../../text/features.js";
 
 /** A dictionary of feature hashes with their inverse document frequencies and groups. */
 export interface Vocabulary {

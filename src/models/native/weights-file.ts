@@ -17,7 +17,11 @@ export type WeightsPrecision = "float32" | "int8";
  * F×f32 idf · F×u8 groups padded to 4 bytes · C×f32 bias · then float32: F×C f32 weights, row-major; or
  * int8: F×f32 row scales, then F×C i8 weights (weight = scale × q).
  */
-export function encodeWeights(vocabulary: Vocabulary, model: LinearWeights, precision: WeightsPrecision): Uint8Array {
+export function encodeWeights(
+  vocabulary: Vocabulary,
+  model: LinearWeights,
+  precision: WeightsPrecision,
+): Uint8Array {
   const features = model.featureCount;
   const classes = model.classCount;
   const groupBytes = align4(features);
@@ -31,23 +35,27 @@ export function encodeWeights(vocabulary: Vocabulary, model: LinearWeights, prec
   view.setUint32(12, features, true);
   view.setUint32(16, classes, true);
   let offset = headerBytes;
-  for (let i = 0; i < features; i++, offset += 4) view.setUint32(offset, vocabulary.hashes[i] as number, true);
+  for (let i = 0; i < features; i++, offset += 4)
+    view.setUint32(offset, vocabulary.hashes[i] as number, true);
   for (let i = 0; i < features; i++, offset += 4) view.setFloat32(offset, vocabulary.idf[i] as number, true);
   new Uint8Array(buffer, offset, features).set(vocabulary.groups);
   offset += groupBytes;
   for (let c = 0; c < classes; c++, offset += 4) view.setFloat32(offset, model.bias[c] as number, true);
   if (precision === "float32") {
-    for (let i = 0; i < features * classes; i++, offset += 4) view.setFloat32(offset, model.weights[i] as number, true);
+    for (let i = 0; i < features * classes; i++, offset += 4)
+      view.setFloat32(offset, model.weights[i] as number, true);
   } else {
     const quantized = new Int8Array(buffer, offset + features * 4, features * classes);
     for (let f = 0; f < features; f++, offset += 4) {
       // One scale per feature row: rows differ in magnitude by orders (rare vs common n-grams).
       let largest = 0;
-      for (let c = 0; c < classes; c++) largest = Math.max(largest, Math.abs(model.weights[f * classes + c] as number));
+      for (let c = 0; c < classes; c++)
+        largest = Math.max(largest, Math.abs(model.weights[f * classes + c] as number));
       const scale = largest / 127;
       view.setFloat32(offset, scale, true);
       for (let c = 0; c < classes; c++) {
-        quantized[f * classes + c] = scale === 0 ? 0 : Math.round((model.weights[f * classes + c] as number) / scale);
+        quantized[f * classes + c] =
+          scale === 0 ? 0 : Math.round((model.weights[f * classes + c] as number) / scale);
       }
     }
   }
@@ -61,10 +69,15 @@ export function decodeWeights(
   config: Vocabulary["config"],
 ): { vocabulary: Vocabulary; model: LinearWeights; precision: WeightsPrecision } {
   const corrupt = (why: string): SlmkitError =>
-    new SlmkitError("MODEL_CORRUPT", `${why}. The model file is damaged or not an slmkit model: train it again.`, { file });
+    new SlmkitError(
+      "MODEL_CORRUPT",
+      `${why}. The model file is damaged or not an slmkit model: train it again.`,
+      { file },
+    );
   if (bytes.byteLength < headerBytes) throw corrupt("the weights file is shorter than its header");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== magic) throw corrupt("the weights file does not start with the slmkit signature");
+  if (view.getUint32(0, true) !== magic)
+    throw corrupt("the weights file does not start with the slmkit signature");
   const layout = view.getUint32(4, true);
   if (layout !== weightsLayoutVersion) {
     throw new SlmkitError(
@@ -102,12 +115,18 @@ export function decodeWeights(
   };
   for (let c = 0; c < classes; c++, offset += 4) model.bias[c] = view.getFloat32(offset, true);
   if (precision === "float32") {
-    for (let i = 0; i < features * classes; i++, offset += 4) model.weights[i] = view.getFloat32(offset, true);
+    for (let i = 0; i < features * classes; i++, offset += 4)
+      model.weights[i] = view.getFloat32(offset, true);
   } else {
-    const quantized = new Int8Array(bytes.buffer, bytes.byteOffset + offset + features * 4, features * classes);
+    const quantized = new Int8Array(
+      bytes.buffer,
+      bytes.byteOffset + offset + features * 4,
+      features * classes,
+    );
     for (let f = 0; f < features; f++, offset += 4) {
       const scale = view.getFloat32(offset, true);
-      for (let c = 0; c < classes; c++) model.weights[f * classes + c] = scale * (quantized[f * classes + c] as number);
+      for (let c = 0; c < classes; c++)
+        model.weights[f * classes + c] = scale * (quantized[f * classes + c] as number);
     }
   }
   return { vocabulary, model, precision };

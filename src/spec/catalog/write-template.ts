@@ -1,0 +1,169 @@
+// Writes a built-in template as a working use case: usecase.yaml plus generated, already split sample data.
+
+import { stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { SlmkitError } from "../../errors.js";
+import { writeFileAtomic } from "../../internal/fs.js";
+import type { LabeledExample } from "../../types.js";
+import { resolveUseCasePaths, stringifyUseCase, type UseCasePaths } from "../load.js";
+import { validateUseCase } from "../validate.js";
+import { getTemplate } from "./index.js";
+import { checkGenerateOptions } from "./template.js";
+
+export interface WriteTemplateOptions {
+  /** Seed of the generated data; the test file uses `seed + 1`, so it is not a copy of training. Default 42. */
+  seed?: number;
+  /** Examples per label in `data/all.jsonl`; the test file gets half as many (rounded up). Default 80. */
+  perLabel?: number;
+  /** Share of each label of `all.jsonl` that goes to `valid.jsonl`; the rest is `train.jsonl`. Default 0.15. */
+  validShare?: number;
+  /** Overwrite files that already exist. Default false: refuse, naming them. */
+  force?: boolean;
+}
+
+export type WrittenFileRole = "usecase" | "all" | "train" | "valid" | "test";
+
+export interface WrittenFile {
+  role: WrittenFileRole;
+  /** Absolute path. */
+  path: string;
+  /** Examples in a data file. */
+  examples?: number;
+}
+
+export interface WrittenTemplate {
+  templateId: string;
+  /** Absolute folder of the use case. */
+  dir: string;
+  /** Absolute path of the written usecase.yaml. */
+  usecasePath: string;
+  /** The use case's paths, resolved; `model` is where `slmkit train` should write. */
+  paths: UseCasePaths;
+  /** Every file written, the usecase.yaml last. */
+  files: WrittenFile[];
+  /** Number of labels of the use case. */
+  labels: number;
+}
+
+const defaultSeed = 42;
+const defaultValidShare = 0.15;
+
+/**
+ * Writes template `templateId` into `dir`: `usecase.yaml`, `data/all.jsonl` (the whole generated set, for
+ * `slmkit data split`), and `data/train.jsonl`, `data/valid.jsonl` (a stratified split of it) and
+ * `data/test.jsonl` (generated with another seed, with no text of all.jsonl). Each file is written
+ * atomically and usecase.yaml last, so a use case file never points at missing data. Existing files are
+ * kept unless `force`: the error lists them.
+ */
+export async function writeTemplate(
+  templateId: string,
+  dir: string,
+  options: WriteTemplateOptions = {},
+): Promise<WrittenTemplate> {
+  const template = getTemplate(templateId);
+  const seed = options.seed ?? defaultSeed;
+  const perLabel = options.perLabel ?? 80;
+  const validShare = options.validShare ?? defaultValidShare;
+  checkGenerateOptions(seed, perLabel);
+  if (!(validShare >= 0 && validShare < 1)) {
+    throw new SlmkitError("INVALID_OPTION", `validShare must be in [0, 1), got ${validShare}`, {
+      field: "validShare",
+    });
+  }
+  const base = resolve(dir);
+  const { data } = template.spec;
+  const targets = {
+    usecase: join(base, "usecase.yaml"),
+    all: join(base, "data", "all.jsonl"),
+    train: join(base, data.train),
+    valid: join(base, data.valid ?? "data/valid.jsonl"),
+    test: join(base, data.test ?? "data/test.jsonl"),
+  } satisfies Record<WrittenFileRole, string>;
+  if (options.force !== true) await refuseToOverwrite(Object.values(targets));
+
+  const all = template.generate({ seed, perLabel });
+  const { train, valid } = splitByLabel(all, validShare);
+  const test = template.generate({
+    seed: seed + 1,
+    perLabel: Math.ceil(perLabel / 2),
+    exclude: new Set(all.map((example) => example.text)),
+  });
+
+  const files: WrittenFile[] = [];
+  for (const [role, examples] of [
+    ["all", all],
+    ["train", train],
+    ["valid", valid],
+    ["test", test],
+  ] as const) {
+    await writeFileAtomic(targets[role], toJsonl(examples));
+    files.push({ role, path: targets[role], examples: examples.length });
+  }
+  const header = [
+    `Written by \`slmkit init --template ${template.id} --seed ${seed}\`.`,
+    template.summary,
+    "data/all.jsonl holds the whole generated set; train and valid split it per label, and test is",
+    "generated with another seed. To redo the split, from this folder:",
+    "  slmkit data split data/all.jsonl --out data",
+  ].join("\n");
+  await writeFileAtomic(targets.usecase, stringifyUseCase(template.spec, { header }));
+  files.push({ role: "usecase", path: targets.usecase });
+  return {
+    templateId: template.id,
+    dir: base,
+    usecasePath: targets.usecase,
+    paths: resolveUseCasePaths(validateUseCase(template.spec, `template ${template.id}`), base),
+    files,
+    labels: template.spec.labels?.length ?? 0,
+  };
+}
+
+async function refuseToOverwrite(paths: readonly string[]): Promise<void> {
+  const existing: string[] = [];
+  for (const path of paths) {
+    try {
+      const info = await stat(path);
+      // An empty file holds nothing to lose (e.g. one just created by `touch`).
+      if (!info.isFile() || info.size > 0) existing.push(path);
+    } catch {
+      // Absent: nothing to overwrite.
+    }
+  }
+  if (existing.length === 0) return;
+  const [first, ...others] = existing as [string, ...string[]];
+  const alsoExisting = others.length === 0 ? "" : ` (so do ${others.join(", ")})`;
+  throw new SlmkitError(
+    "IO_ERROR",
+    `already exists${alsoExisting}. Choose another folder, or pass --force (force: true) to replace them.`,
+    { file: first },
+  );
+}
+
+/** Per label, the first `validShare` (rounded) of the already shuffled examples go to valid, the rest to train. */
+function splitByLabel(
+  examples: readonly LabeledExample[],
+  validShare: number,
+): { train: LabeledExample[]; valid: LabeledExample[] } {
+  const totals = new Map<string, number>();
+  for (const example of examples) totals.set(example.label, (totals.get(example.label) ?? 0) + 1);
+  const taken = new Map<string, number>();
+  const train: LabeledExample[] = [];
+  const valid: LabeledExample[] = [];
+  for (const example of examples) {
+    const quota = Math.round((totals.get(example.label) ?? 0) * validShare);
+    const count = taken.get(example.label) ?? 0;
+    if (count < quota) {
+      valid.push(example);
+      taken.set(example.label, count + 1);
+    } else {
+      train.push(example);
+    }
+  }
+  return { train, valid };
+}
+
+function toJsonl(examples: readonly LabeledExample[]): string {
+  return (
+    examples.map((example) => JSON.stringify({ text: example.text, label: example.label })).join("\n") + "\n"
+  );
+}

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Command } from "commander";
+import type { EvalCommandDependencies } from "../../src/cli/eval.js";
+import type { LabeledExample } from "../../src/types.js";
+import { KeywordModel, keywordExamples } from "./keyword-model.js";
+
+type Register = (program: Command, dependencies?: EvalCommandDependencies) => void;
+
+/** The command imports the model loader, which may not exist yet while the models are being written. */
+async function importRegister(): Promise<Register | string> {
+  try {
+    return (await import("../../src/cli/eval.js")).registerEvalCommand;
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return (error as Error).message;
+    throw error;
+  }
+}
+
+/** Captures the text the command writes; anything else (the test runner's own binary stream) passes through. */
+async function captureOutput(run: () => Promise<void>): Promise<{ stdout: string; stderr: string }> {
+  const captured = { stdout: "", stderr: "" };
+  const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
+  for (const name of ["stdout", "stderr"] as const) {
+    const stream = process[name];
+    const original = originals[name];
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (typeof chunk === "string") {
+        captured[name] += chunk;
+        return true;
+      }
+      return (original as (...parameters: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof stream.write;
+  }
+  try {
+    await run();
+  } finally {
+    process.stdout.write = originals.stdout;
+    process.stderr.write = originals.stderr;
+  }
+  return captured;
+}
+
+describe("slmkit eval", () => {
+  let register: Register | string;
+  let folder: string;
+  before(async () => {
+    register = await importRegister();
+    folder = await mkdtemp(join(tmpdir(), "slmkit-eval-"));
+  });
+  after(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  function setUp() {
+    const model = new KeywordModel();
+    const reads: { path: string; options: unknown }[] = [];
+    const dependencies: EvalCommandDependencies = {
+      loadModel: async (reference) => {
+        assert.equal(reference, "models/support");
+        return model;
+      },
+      readClassificationData: async (path, options): Promise<LabeledExample[]> => {
+        reads.push({ path, options });
+        return keywordExamples;
+      },
+    };
+    const program = new Command().exitOverride();
+    if (typeof register !== "string") register(program, dependencies);
+    return { model, reads, program };
+  }
+
+  test("prints the summary and writes the JSON and HTML reports", async (context) => {
+    if (typeof register === "string") return context.skip(`src/cli/eval.ts cannot load yet: ${register}`);
+    const { model, reads, program } = setUp();
+    const jsonPath = join(folder, "out", "report.json");
+    const htmlPath = join(folder, "out", "report.html");
+    const output = await captureOutput(() =>
+      program
+        .parseAsync(
+          [
+            "eval",
+            "--model",
+            "models/support",
+            "--test",
+            "test.csv",
+            "--json",
+            jsonPath,
+            "--html",
+            htmlPath,
+          ].concat(["--label-field", "intent", "--latency-samples", "3"]),
+          { from: "user" },
+        )
+        .then(() => undefined),
+    );
+    assert.deepEqual(reads, [{ path: "test.csv", options: { labelField: "intent" } }]);
+    assert.match(output.stdout, /^Evaluation of test:keyword on 7 test texts/);
+    assert.ok(output.stdout.includes(`wrote ${jsonPath}`));
+    const report = JSON.parse(await readFile(jsonPath, "utf8"));
+    assert.equal(report.n, 7);
+    assert.equal(report.latencySamples, 3);
+    assert.match(await readFile(htmlPath, "utf8"), /^<!doctype html>/);
+    assert.equal(model.disposed, true);
+  });
+
+  test("with --json - prints only the JSON", async (context) => {
+    if (typeof register === "string") return context.skip(`src/cli/eval.ts cannot load yet: ${register}`);
+    const { model, program } = setUp();
+    const output = await captureOutput(() =>
+      program
+        .parseAsync(["eval", "--model", "models/support", "--test", "test.jsonl", "--json", "-"], {
+          from: "user",
+        })
+        .then(() => undefined),
+    );
+    assert.equal(JSON.parse(output.stdout).task, "classify");
+    assert.equal(model.disposed, true);
+  });
+
+  test("disposes the model when the evaluation fails", async (context) => {
+    if (typeof register === "string") return context.skip(`src/cli/eval.ts cannot load yet: ${register}`);
+    const model = new KeywordModel();
+    const program = new Command().exitOverride();
+    register(program, {
+      loadModel: async () => model,
+      readClassificationData: async () => [{ text: "sunny", label: "weather" }],
+    });
+    await assert.rejects(
+      program.parseAsync(["eval", "--model", "m", "--test", "t.jsonl"], { from: "user" }),
+      /none of the 1 test examples/,
+    );
+    assert.equal(model.disposed, true);
+  });
+
+  test("rejects a latency sample count that is not a positive integer", async (context) => {
+    if (typeof register === "string") return context.skip(`src/cli/eval.ts cannot load yet: ${register}`);
+    const { program } = setUp();
+    // Keep commander's own error line out of the test output.
+    for (const command of program.commands) command.configureOutput({ writeErr: () => {} });
+    await assert.rejects(
+      program.parseAsync(["eval", "--model", "m", "--test", "t", "--latency-samples", "0"], { from: "user" }),
+      /positive integer/,
+    );
+  });
+});
