@@ -2,7 +2,9 @@
 
 import { type Command, CommanderError } from "commander";
 import { SlmkitError } from "../errors.js";
+import { registerCatalogCommand } from "./catalog.js";
 import { registerDataCommands } from "./data.js";
+import { registerDemoCommand } from "./demo.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerInitCommand } from "./init.js";
 import { registerPredictCommand } from "./predict.js";
@@ -13,12 +15,14 @@ import { registerTrainCommand } from "./train.js";
 export async function runCli(program: Command, argv: readonly string[]): Promise<void> {
   program.exitOverride();
   program.showHelpAfterError(false);
+  registerCatalogCommand(program);
   registerInitCommand(program);
   registerDataCommands(program);
   registerTrainCommand(program);
   registerQuantizeCommand(program);
   registerEvalCommand(program);
   registerPredictCommand(program);
+  registerDemoCommand(program);
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {

@@ -94,9 +94,21 @@ describe("writeTemplate", () => {
     const trainRows = await readJsonl(train);
     const validRows = await readJsonl(valid);
     const testRows = await readJsonl(testPath);
-    assert.equal(all.length, labels.length * 40);
-    assert.equal(trainRows.length + validRows.length, all.length, "train and valid split all.jsonl");
-    assert.equal(validRows.filter((row) => row.label === labels[0]).length, 6, "15% of each label");
+    assert.equal(trainRows.length, labels.length * 40);
+    assert.equal(trainRows.length + validRows.length, all.length, "all.jsonl is train and valid together");
+    // Default validShare 0.25: 40 · 0.25 / 0.75 ≈ 13 a label, generated with a seed of its own.
+    assert.equal(validRows.filter((row) => row.label === labels[0]).length, 13);
+    const normalized = (rows: { text: string }[]) =>
+      new Set(rows.map((row) => row.text.toLowerCase().replace(/\s+/g, " ").trim()));
+    const normalizedTrain = normalized(trainRows);
+    assert.ok(
+      validRows.every((row) => !normalizedTrain.has(row.text.toLowerCase().replace(/\s+/g, " ").trim())),
+      "valid shares no text with train",
+    );
+    assert.ok(
+      [...trainRows, ...validRows, ...testRows].every((row) => !/[{}]/.test(row.text)),
+      "every slot is filled",
+    );
     assert.equal(testRows.length, labels.length * 20);
     assert.ok(testRows.every((row) => labels.includes(row.label)));
 

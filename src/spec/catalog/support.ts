@@ -1,6 +1,7 @@
 // The built-in customer-support use case: an online store's 15 ticket intents and a seeded generator of messy tickets.
 
 import { createRandom, type Random } from "../../internal/random.js";
+import { normalizeText } from "../../text/normalize.js";
 import type { LabeledExample } from "../../types.js";
 import type { UseCaseInput } from "../schema.js";
 import { checkGenerateOptions, type GenerateOptions, type UseCaseTemplate } from "./template.js";
@@ -654,10 +655,15 @@ export function generateSupportData(options: GenerateOptions = {}): LabeledExamp
   for (const intent of intents) {
     for (let index = 0; index < perLabel; index++) {
       let text = composeTicket(intent, random);
-      for (let attempt = 1; attempt < maxAttempts && (seen.has(text) || exclude.has(text)); attempt++) {
+      // Duplicates are judged as `data check` judges them: after normalization (case, width, spacing).
+      for (
+        let attempt = 1;
+        attempt < maxAttempts && (seen.has(normalizeText(text)) || exclude.has(normalizeText(text)));
+        attempt++
+      ) {
         text = composeTicket(intent, random);
       }
-      seen.add(text);
+      seen.add(normalizeText(text));
       examples.push({ text, label: intent.name });
     }
   }

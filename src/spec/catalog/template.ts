@@ -9,7 +9,7 @@ export interface GenerateOptions {
   seed?: number;
   /** Examples per label. Default 80. */
   perLabel?: number;
-  /** Texts never to produce (exact match), e.g. the training texts when generating a test set. Default none. */
+  /** Texts never to produce, given as `normalizeText` forms (as `data check` compares), e.g. the training texts. Default none. */
   exclude?: ReadonlySet<string>;
 }
 

@@ -19,7 +19,7 @@ export function digits(random: Random, length: number): string {
 }
 
 const alternativePattern = /\[([^[\]]*)\]/g;
-const slotPattern = /\{([a-zA-Z]+)\}/g;
+const slotPattern = /\{([a-zA-Z][a-zA-Z0-9]*)\}/g;
 
 /**
  * Expands a template: `[a|b|c]` picks one alternative (`[a|]` makes `a` optional), then each `{slot}` is

@@ -4,6 +4,7 @@ import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { SlmkitError } from "../../errors.js";
 import { writeFileAtomic } from "../../internal/fs.js";
+import { normalizeText } from "../../text/normalize.js";
 import type { LabeledExample } from "../../types.js";
 import { resolveUseCasePaths, stringifyUseCase, type UseCasePaths } from "../load.js";
 import { validateUseCase } from "../validate.js";
@@ -15,7 +16,10 @@ export interface WriteTemplateOptions {
   seed?: number;
   /** Examples per label in `data/all.jsonl`; the test file gets half as many (rounded up). Default 80. */
   perLabel?: number;
-  /** Share of each label of `all.jsonl` that goes to `valid.jsonl`; the rest is `train.jsonl`. Default 0.15. */
+  /**
+   * Size of `valid.jsonl` relative to train + valid: `perLabel · share / (1 − share)` per label, generated with
+   * seed + 2. Default 0.25 (about 27 per label for the default 80).
+   */
   validShare?: number;
   /** Overwrite files that already exist. Default false: refuse, naming them. */
   force?: boolean;
@@ -46,12 +50,12 @@ export interface WrittenTemplate {
 }
 
 const defaultSeed = 42;
-const defaultValidShare = 0.15;
+const defaultValidShare = 0.25;
 
 /**
- * Writes template `templateId` into `dir`: `usecase.yaml`, `data/all.jsonl` (the whole generated set, for
- * `slmkit data split`), and `data/train.jsonl`, `data/valid.jsonl` (a stratified split of it) and
- * `data/test.jsonl` (generated with another seed, with no text of all.jsonl). Each file is written
+ * Writes template `templateId` into `dir`: `usecase.yaml`, `data/train.jsonl` (seed), `data/valid.jsonl`
+ * (seed + 2) and `data/test.jsonl` (seed + 1), each free of the texts before it, and `data/all.jsonl` (train
+ * and valid together, to re-split with `slmkit data split`). Each file is written
  * atomically and usecase.yaml last, so a use case file never points at missing data. Existing files are
  * kept unless `force`: the error lists them.
  */
@@ -81,13 +85,16 @@ export async function writeTemplate(
   } satisfies Record<WrittenFileRole, string>;
   if (options.force !== true) await refuseToOverwrite(Object.values(targets));
 
-  const all = template.generate({ seed, perLabel });
-  const { train, valid } = splitByLabel(all, validShare);
-  const test = template.generate({
-    seed: seed + 1,
-    perLabel: Math.ceil(perLabel / 2),
-    exclude: new Set(all.map((example) => example.text)),
-  });
+  // Validation and test are generated with seeds of their own and exclude every earlier text: a split of one
+  // generated set leaves near-copies of training texts (same template, same slots) in validation, which then
+  // looks easier than the test set and picks a threshold that accepts too much.
+  const train = template.generate({ seed, perLabel });
+  const seen = new Set(train.map((example) => normalizeText(example.text)));
+  const validPerLabel = Math.max(1, Math.round((perLabel * validShare) / (1 - validShare)));
+  const valid = template.generate({ seed: seed + 2, perLabel: validPerLabel, exclude: seen });
+  for (const example of valid) seen.add(normalizeText(example.text));
+  const all = [...train, ...valid];
+  const test = template.generate({ seed: seed + 1, perLabel: Math.ceil(perLabel / 2), exclude: seen });
 
   const files: WrittenFile[] = [];
   for (const [role, examples] of [
@@ -137,29 +144,6 @@ async function refuseToOverwrite(paths: readonly string[]): Promise<void> {
     `already exists${alsoExisting}. Choose another folder, or pass --force (force: true) to replace them.`,
     { file: first },
   );
-}
-
-/** Per label, the first `validShare` (rounded) of the already shuffled examples go to valid, the rest to train. */
-function splitByLabel(
-  examples: readonly LabeledExample[],
-  validShare: number,
-): { train: LabeledExample[]; valid: LabeledExample[] } {
-  const totals = new Map<string, number>();
-  for (const example of examples) totals.set(example.label, (totals.get(example.label) ?? 0) + 1);
-  const taken = new Map<string, number>();
-  const train: LabeledExample[] = [];
-  const valid: LabeledExample[] = [];
-  for (const example of examples) {
-    const quota = Math.round((totals.get(example.label) ?? 0) * validShare);
-    const count = taken.get(example.label) ?? 0;
-    if (count < quota) {
-      valid.push(example);
-      taken.set(example.label, count + 1);
-    } else {
-      train.push(example);
-    }
-  }
-  return { train, valid };
 }
 
 function toJsonl(examples: readonly LabeledExample[]): string {

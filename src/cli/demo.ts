@@ -1,0 +1,123 @@
+// `slmkit demo` (and `npm start`): the whole pipeline on a built-in use case, from generated data to a report.
+
+import { access } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import type { Command } from "commander";
+import { getTemplate } from "../spec/catalog/index.js";
+import { writeTemplate } from "../spec/catalog/write-template.js";
+import { buildUseCase } from "../train/build.js";
+import { parseIntegerOption } from "./options.js";
+import { createProgress } from "./output.js";
+
+interface DemoFlags {
+  template: string;
+  dir?: string;
+  seed: number;
+  retrain?: boolean;
+  serve: boolean;
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command("demo")
+    .description(
+      "run the whole pipeline on a built-in use case: scope → data → check → train → eval → report",
+    )
+    .option("--template <id>", "built-in use case (see `slmkit catalog`)", "support")
+    .option("--dir <dir>", "working folder (default .slmkit/<template>; the support demo uses .slmkit/demo)")
+    .option("--seed <n>", "seed for data generation and training", parseIntegerOption("--seed"), 42)
+    .option("--retrain", "train again even if the data is unchanged")
+    .option(
+      "--no-serve",
+      "stop after the report (serving arrives with the gateway; today the demo always stops here)",
+    )
+    .action(async (flags: DemoFlags) => {
+      await demoAction(flags);
+    });
+}
+
+async function demoAction(flags: DemoFlags): Promise<void> {
+  const template = getTemplate(flags.template);
+  const dir = resolve(flags.dir ?? join(".slmkit", flags.template === "support" ? "demo" : flags.template));
+  const shown = relative(process.cwd(), dir) || ".";
+  const out = (line = "") => process.stdout.write(`${line}\n`);
+  const usecasePath = join(dir, "usecase.yaml");
+  out(
+    `slmkit demo: ${template.spec.title} (${template.spec.labels?.length ?? 0} intents), working files in ${shown}/`,
+  );
+
+  let generated = false;
+  try {
+    await access(usecasePath);
+  } catch {
+    const written = await writeTemplate(flags.template, dir, { seed: flags.seed });
+    generated = true;
+    const count = (role: string) => written.files.find((file) => file.role === role)?.examples ?? 0;
+    out(
+      `1. scope  wrote ${relative(process.cwd(), written.usecasePath)}: ${written.labels} labels with descriptions, targets, routing`,
+    );
+    out(
+      `2. data   generated ${count("train")} train (seed ${flags.seed}), ${count("valid")} valid (seed ${flags.seed + 2}) and ${count("test")} test tickets (seed ${flags.seed + 1}), each split free of the texts before it`,
+    );
+  }
+  if (!generated)
+    out(`1-2. scope and data: reusing ${shown}/usecase.yaml and its data (delete ${shown} to regenerate)`);
+
+  const progress = createProgress();
+  const result = await buildUseCase(usecasePath, {
+    seed: flags.seed,
+    ...(flags.retrain ? { retrain: true } : {}),
+    onProgress: (step) =>
+      progress.update(
+        `   train epoch ${step.epoch}/${step.epochs}  loss ${step.trainLoss.toFixed(4)}  valid acc ${step.validationAccuracy.toFixed(4)}`,
+      ),
+    onStep: (step) => {
+      if (step.step === "check") {
+        const warnings = step.report.issues.filter((issue) => issue.severity === "warning");
+        out(
+          `3. check  ${step.report.n} train examples, ${step.report.labelCount} labels: ${step.report.ok ? "ok" : "errors"}${warnings.length > 0 ? ` (${warnings.length} warnings: ${warnings.map((issue) => issue.code).join(", ")})` : ""}`,
+        );
+      } else if (step.step === "train") {
+        progress.done();
+        out(
+          step.reused
+            ? `4. train  reused ${relative(process.cwd(), step.modelDir)} (same data hash and seed; --retrain to train again)`
+            : `4. train  trained ${relative(process.cwd(), step.modelDir)} in ${(step.trainSeconds ?? 0).toFixed(2)} s on the CPU`,
+        );
+      }
+    },
+  });
+  const report = result.evalReport;
+  const percent = (value: number | null) => (value === null ? "n/a" : `${(value * 100).toFixed(1)}%`);
+  out(
+    `5. eval   test accuracy ${percent(report.accuracy)}, macro-F1 ${report.macroF1.toFixed(3)}, ECE ${report.ece.toFixed(3)} on ${report.n} tickets`,
+  );
+  out(
+    `         threshold ${report.threshold.toFixed(3)} (chosen on validation for ${percent(report.targetAccuracy)}): ${percent(report.coverage)} answered locally at ${percent(report.acceptedAccuracy)} accuracy, ${percent(1 - report.coverage)} escalated`,
+  );
+  out(
+    `         latency per ticket p50 ${report.latencyMs.p50.toFixed(3)} ms, p95 ${report.latencyMs.p95.toFixed(3)} ms, p99 ${report.latencyMs.p99.toFixed(3)} ms; ${Math.round(report.throughputPerSec).toLocaleString("en-US")} tickets/s batched; model ${((report.modelBytes ?? 0) / 1e6).toFixed(2)} MB`,
+  );
+  const targets = template.spec.targets;
+  if (targets?.accuracy !== undefined || targets?.p95LatencyMs !== undefined) {
+    const checks: string[] = [];
+    if (targets.accuracy !== undefined) {
+      checks.push(
+        `accuracy ≥ ${percent(targets.accuracy)}: ${report.accuracy >= targets.accuracy ? "met" : "missed"}`,
+      );
+    }
+    if (targets.p95LatencyMs !== undefined) {
+      checks.push(
+        `p95 ≤ ${targets.p95LatencyMs} ms: ${report.latencyMs.p95 <= targets.p95LatencyMs ? "met" : "missed"}`,
+      );
+    }
+    out(`         use case targets: ${checks.join("; ")}`);
+  }
+  out();
+  out(
+    `report: ${relative(process.cwd(), result.htmlPath)} (JSON: ${relative(process.cwd(), result.jsonPath)})`,
+  );
+  out(
+    `try it: node dist/cli/main.js predict --model ${relative(process.cwd(), result.modelDir)} "where is my parcel, order #A12345?"`,
+  );
+}
