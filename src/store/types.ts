@@ -1,0 +1,106 @@
+// The Store interface: request log, feedback, review queue, API keys and spend, one contract for every backend.
+
+/** Who produced the answer a client received. */
+export type AnsweredBy = "slm" | "cache" | "llm" | "review";
+
+/** One served request, as logged. Text is kept only when the use case's privacy settings allow it. */
+export interface RequestLogEntry {
+  /** Request id (UUID), also returned to the client for feedback. */
+  id: string;
+  useCaseId: string;
+  /** API key id of the caller; null for unauthenticated local use. */
+  apiKeyId: string | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** sha256 of the normalized input text. */
+  inputHash: string;
+  /** The input text, only when `privacy.storeText` is true; otherwise null. */
+  inputText: string | null;
+  answeredBy: AnsweredBy;
+  /** Why: e.g. "confidence 0.93 >= threshold 0.79", "llm timeout; queued for review". */
+  reason: string;
+  /** The label (classify/answer) returned to the client; null when none. */
+  label: string | null;
+  confidence: number | null;
+  threshold: number | null;
+  /** The small model's own best guess and confidence, also when it was not used. */
+  slmLabel: string | null;
+  slmConfidence: number | null;
+  /** The LLM's label when it was asked; null otherwise. */
+  llmLabel: string | null;
+  latencyMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** The model directory's data hash or another version id. */
+  modelVersion: string | null;
+}
+
+export interface FeedbackEntry {
+  requestId: string;
+  /** The right label (or answer text). */
+  correct: string;
+  source: "user" | "review";
+  createdAt: number;
+}
+
+export type ReviewStatus = "open" | "resolved";
+
+export interface ReviewItem {
+  id: string;
+  requestId: string;
+  useCaseId: string;
+  /** Reviewers need the text: it is stored for review items even when request text is not logged. */
+  inputText: string;
+  slmLabel: string | null;
+  slmConfidence: number | null;
+  llmLabel: string | null;
+  reason: string;
+  status: ReviewStatus;
+  resolution: string | null;
+  createdAt: number;
+  resolvedAt: number | null;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** A store of everything the gateway records. SQLite embedded by default, Postgres for several replicas. */
+export interface Store extends AsyncDisposable {
+  /** Applies pending schema migrations; idempotent. Called once at start. */
+  migrate(): Promise<void>;
+  /**
+   * Queues a log row; writes are batched off the response path. Never throws: a failing backend keeps the
+   * rows queued and retries, so none is lost while the process lives.
+   */
+  logRequest(entry: RequestLogEntry): void;
+  /** Resolves once every row queued before the call is written (or rejects after `timeoutMs`, default 10 s). */
+  flush(timeoutMs?: number): Promise<void>;
+  /** Rows queued but not yet written. */
+  pendingWrites(): number;
+  getRequest(id: string): Promise<RequestLogEntry | undefined>;
+  countRequests(filter?: { useCaseId?: string; since?: number }): Promise<number>;
+  addFeedback(entry: FeedbackEntry): Promise<void>;
+  enqueueReview(item: Omit<ReviewItem, "id" | "status" | "resolution" | "createdAt" | "resolvedAt">): Promise<ReviewItem>;
+  listReview(filter?: { useCaseId?: string; status?: ReviewStatus; limit?: number }): Promise<ReviewItem[]>;
+  /** Resolves an open item with the right answer (also recorded as feedback); undefined when no such open item. */
+  resolveReview(id: string, resolution: string): Promise<ReviewItem | undefined>;
+  /** Creates an API key; the secret is returned once and only its hash is stored. */
+  createApiKey(name: string): Promise<{ record: ApiKeyRecord; key: string }>;
+  /** The key's record when the key is valid and not revoked; compares hashes in constant time. */
+  verifyApiKey(key: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  revokeApiKey(id: string): Promise<boolean>;
+  /** Adds spend (USD) to a scope such as `usecase:support` or `key:<id>` for the UTC day of `at`. */
+  addSpend(scope: string, usd: number, at?: number): Promise<void>;
+  /** Spend of a scope since `since` (ms epoch). */
+  getSpend(scope: string, since: number): Promise<number>;
+  /** Deletes logged input text older than `olderThan` (ms epoch); returns rows changed. */
+  purgeText(olderThan: number): Promise<number>;
+  /** Writes pending rows, then releases connections. */
+  close(): Promise<void>;
+}
