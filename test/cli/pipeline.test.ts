@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { access, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+
+const main = join(import.meta.dirname, "../../src/cli/main.ts");
+// Resolved here: the commands run in a temporary folder where "tsx" is not resolvable.
+const tsx = import.meta.resolve("tsx");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function slmkit(args: string[], options: { cwd: string; input?: string }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", tsx, main, ...args], { cwd: options.cwd });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "slmkit-cli-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the command line, end to end", () => {
+  test("init → data check → train → eval → predict on the support template", async () => {
+    const init = await slmkit(["init", "case", "--per-label", "40"], { cwd: dir });
+    assert.equal(init.code, 0, init.stderr);
+    const check = await slmkit(
+      [
+        "data",
+        "check",
+        "case/data/train.jsonl",
+        "--valid",
+        "case/data/valid.jsonl",
+        "--test",
+        "case/data/test.jsonl",
+        "--json",
+        "check.json",
+      ],
+      { cwd: dir },
+    );
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.equal(JSON.parse(await readFile(join(dir, "check.json"), "utf8")).ok, true);
+
+    const train = await slmkit(
+      ["train", "--usecase", "case/usecase.yaml", "--out", "model", "--quantize", "int8"],
+      { cwd: dir },
+    );
+    assert.equal(train.code, 0, train.stderr);
+    assert.match(train.stdout, /int8: validation accuracy/);
+    const manifest = JSON.parse(await readFile(join(dir, "model/manifest.json"), "utf8"));
+    assert.equal(manifest.precision, "int8");
+    assert.equal(manifest.calibration.targetAccuracy, 0.97);
+
+    const evaluation = await slmkit(
+      ["eval", "--model", "model", "--test", "case/data/test.jsonl", "--json", "-", "--html", "report.html"],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(evaluation.code, 0, evaluation.stderr);
+    const report = JSON.parse(evaluation.stdout);
+    for (const field of [
+      "task",
+      "n",
+      "accuracy",
+      "macroF1",
+      "perClass",
+      "confusion",
+      "ece",
+      "threshold",
+      "coverage",
+      "acceptedAccuracy",
+      "curve",
+      "coverageAt",
+      "outOfScope",
+      "latencyMs",
+      "throughputPerSec",
+      "modelBytes",
+    ]) {
+      assert.ok(field in report, `eval JSON lacks ${field}`);
+    }
+    assert.equal(report.threshold, manifest.calibration.threshold, "eval uses the model's own threshold");
+    assert.ok(report.accuracy > 0.85, `accuracy ${report.accuracy}`);
+    const html = await readFile(join(dir, "report.html"), "utf8");
+    assert.match(html, /<svg/);
+    assert.doesNotMatch(html, /(src|href)="https?:/);
+
+    const byArgs = await slmkit(["predict", "--model", "model", "I want my money back for order #A12345"], {
+      cwd: dir,
+    });
+    assert.equal(byArgs.code, 0, byArgs.stderr);
+    const line = JSON.parse(byArgs.stdout.trim());
+    assert.ok(manifest.labels.includes(line.label));
+    assert.equal(typeof line.accepted, "boolean");
+    const byStdin = await slmkit(["predict", "--model", "model"], {
+      cwd: dir,
+      input: '{"text": "cancel my order please"}\n"my parcel is late"\n',
+    });
+    assert.equal(byStdin.code, 0, byStdin.stderr);
+    assert.equal(byStdin.stdout.trim().split("\n").length, 2);
+  });
+
+  test("training twice with the same seed writes byte-identical weights", async () => {
+    await writeFile(join(dir, "tiny.jsonl"), tinyData());
+    for (const out of ["same-a", "same-b"]) {
+      const run = await slmkit(["train", "--train", "tiny.jsonl", "--out", out, "--seed", "9"], { cwd: dir });
+      assert.equal(run.code, 0, run.stderr);
+    }
+    const [a, b] = await Promise.all(
+      ["same-a", "same-b"].map((out) => readFile(join(dir, out, "weights.bin"))),
+    );
+    assert.ok(a?.equals(b as Buffer));
+  });
+
+  test("a malformed training line fails with file and line, and leaves no model directory", async () => {
+    await writeFile(join(dir, "broken.jsonl"), `${tinyData()}{"text": "no closing brace"\n`);
+    const run = await slmkit(["train", "--train", "broken.jsonl", "--out", "broken-model"], { cwd: dir });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /broken\.jsonl:\d+/);
+    await assert.rejects(access(join(dir, "broken-model")));
+    assert.ok(
+      !(await readdir(dir)).some((name) => name.includes("broken-model")),
+      "no temporary folder left behind",
+    );
+  });
+
+  test("a bad number for a flag names the flag", async () => {
+    const run = await slmkit(["train", "--train", "tiny.jsonl", "--out", "x", "--lr", "fast"], { cwd: dir });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--lr expects a number/);
+  });
+
+  test("an empty training file is refused", async () => {
+    await writeFile(join(dir, "empty.jsonl"), "");
+    const run = await slmkit(["train", "--train", "empty.jsonl", "--out", "x"], { cwd: dir });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /empty\.jsonl/);
+  });
+
+  test("demo runs the whole pipeline and reuses the model on a rerun", async () => {
+    const first = await slmkit(["demo", "--dir", "demo", "--no-serve"], { cwd: dir });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /5\. eval {3}test accuracy/);
+    assert.match(first.stdout, /report: demo\/reports\/eval\.html/);
+    await access(join(dir, "demo/reports/eval.html"));
+    const second = await slmkit(["demo", "--dir", "demo", "--no-serve"], { cwd: dir });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /reused demo\/model/);
+  });
+});
+
+function tinyData(): string {
+  const rows: string[] = [];
+  const words = { billing: ["invoice", "charge", "refund"], shipping: ["parcel", "courier", "delivery"] };
+  for (let i = 0; i < 30; i++) {
+    for (const [label, cues] of Object.entries(words)) {
+      rows.push(JSON.stringify({ text: `hello ${cues[i % 3]} question number ${i}`, label }));
+    }
+  }
+  return `${rows.join("\n")}\n`;
+}
