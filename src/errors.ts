@@ -15,7 +15,10 @@ export type SlmkitErrorCode =
   | "MODEL_CORRUPT"
   | "MODEL_VERSION"
   | "TRAINING_FAILED"
-  | "NOT_SUPPORTED";
+  | "NOT_SUPPORTED"
+  | "STORE_UNAVAILABLE"
+  | "LLM_ERROR"
+  | "LLM_TIMEOUT";
 
 export interface SlmkitErrorOptions {
   /** Where the problem is: a file, optionally with a 1-based line number. */

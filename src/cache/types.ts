@@ -28,5 +28,22 @@ export interface ResponseCache extends AsyncDisposable {
   set(scope: string, text: string, answer: CachedAnswer, vector?: Float32Array): Promise<void>;
   /** Entries held in this process (memory) for the scope, for metrics and tests. */
   size(scope?: string): number;
+  /** Added: "degraded" while a shared backend (Redis) is unreachable; lookups then miss fast. Memory is always "ready". */
+  status(): CacheStatus;
+  /** Added: counters since the cache was created, for metrics and for tuning the semantic threshold. */
+  stats(): CacheStats;
   close(): Promise<void>;
+}
+
+/** "ready" when every backend answers; "degraded" while the shared backend is down (the cache then only misses or answers from this replica). */
+export type CacheStatus = "ready" | "degraded";
+
+export interface CacheStats {
+  exactHits: number;
+  semanticHits: number;
+  misses: number;
+  /** Semantic candidates at or above the similarity threshold refused by the false-hit guards. */
+  guardRejections: number;
+  /** Shared-backend commands that failed or timed out (0 for memory). */
+  backendErrors: number;
 }

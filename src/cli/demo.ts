@@ -1,13 +1,17 @@
 // `slmkit demo` (and `npm start`): the whole pipeline on a built-in use case, from generated data to a report.
 
-import { access } from "node:fs/promises";
+import { access, chmod, readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
+import { readEnvironment } from "../config.js";
+import { writeFileAtomic } from "../internal/fs.js";
+import { type Gateway, startGateway } from "../serve/server.js";
 import { getTemplate } from "../spec/catalog/index.js";
 import { writeTemplate } from "../spec/catalog/write-template.js";
 import { buildUseCase } from "../train/build.js";
 import { parseIntegerOption } from "./options.js";
 import { createProgress } from "./output.js";
+import { waitForShutdown } from "./serve.js";
 
 interface DemoFlags {
   template: string;
@@ -15,6 +19,7 @@ interface DemoFlags {
   seed: number;
   retrain?: boolean;
   serve: boolean;
+  port?: number;
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -120,4 +125,51 @@ async function demoAction(flags: DemoFlags): Promise<void> {
   out(
     `try it: node dist/cli/main.js predict --model ${relative(process.cwd(), result.modelDir)} "where is my parcel, order #A12345?"`,
   );
+  if (!flags.serve) return;
+
+  const gateway = await startGateway({
+    usecases: [usecasePath],
+    port: flags.port ?? readEnvironment().port,
+    store: `sqlite:${join(dir, "gateway.db")}`,
+  });
+  const key = await demoApiKey(gateway, join(dir, "demo-api-key.txt"));
+  const id = template.id;
+  out();
+  out(
+    `6. serve  ${gateway.url} (localhost only) serving "${id}"; Prometheus metrics at ${gateway.url}/metrics`,
+  );
+  out(`         demo API key: ${key}`);
+  out();
+  out("curl:");
+  out(
+    `  curl -s ${gateway.url}/v1/chat/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
+  );
+  out(
+    `    -d '{"model": "${id}", "messages": [{"role": "user", "content": "where is my order #A12345? it was due monday"}]}'`,
+  );
+  out();
+  out("the official openai SDK (run from this folder):");
+  out(`  node --input-type=module -e 'import OpenAI from "openai";`);
+  out(`    const client = new OpenAI({ baseURL: "${gateway.url}/v1", apiKey: "${key}" });`);
+  out(
+    `    const reply = await client.chat.completions.create({ model: "${id}", messages: [{ role: "user", content: "I was charged twice for one order" }] });`,
+  );
+  out(`    console.log(reply.choices[0].message.content, reply.slmkit);'`);
+  out();
+  out("Ctrl-C stops the server (in-flight requests finish, the request log is written).");
+  await waitForShutdown(gateway);
+}
+
+/** The demo's API key, kept in a 0600 file beside the demo so a rerun prints the same one. */
+async function demoApiKey(gateway: Gateway, path: string): Promise<string> {
+  try {
+    const existing = (await readFile(path, "utf8")).trim();
+    if ((await gateway.store.verifyApiKey(existing)) !== undefined) return existing;
+  } catch {
+    // No key yet.
+  }
+  const { key } = await gateway.store.createApiKey("demo");
+  await writeFileAtomic(path, `${key}\n`);
+  await chmod(path, 0o600);
+  return key;
 }

@@ -9,6 +9,7 @@ import { registerEvalCommand } from "./eval.js";
 import { registerInitCommand } from "./init.js";
 import { registerPredictCommand } from "./predict.js";
 import { registerQuantizeCommand } from "./quantize.js";
+import { registerServeCommands } from "./serve.js";
 import { registerTrainCommand } from "./train.js";
 
 /** Exit codes: 0 ok, 1 a check found problems (e.g. `data check`), 2 bad input or a failure. */
@@ -23,6 +24,7 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
   registerEvalCommand(program);
   registerPredictCommand(program);
   registerDemoCommand(program);
+  registerServeCommands(program);
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {

@@ -2,7 +2,10 @@
 
 import type { AnsweredBy } from "../store/types.js";
 
-/** An LLM asked to choose one label of the use case's set. */
+/**
+ * An LLM asked to choose one label of the use case's set. Implementations own their retries (the router does
+ * not retry) and should stop when `signal` aborts; the router enforces its deadline either way.
+ */
 export interface LlmLabeler {
   /** The model id, for logs and responses. */
   readonly model: string;

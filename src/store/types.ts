@@ -69,6 +69,15 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
+/**
+ * Where a store reports trouble it handles itself (a failing backend, dropped rows). pino's logger fits;
+ * the library never prints.
+ */
+export interface StoreLogger {
+  warn(context: object, message: string): void;
+  error(context: object, message: string): void;
+}
+
 /** A store of everything the gateway records. SQLite embedded by default, Postgres for several replicas. */
 export interface Store extends AsyncDisposable {
   /** Applies pending schema migrations; idempotent. Called once at start. */
@@ -82,10 +91,21 @@ export interface Store extends AsyncDisposable {
   flush(timeoutMs?: number): Promise<void>;
   /** Rows queued but not yet written. */
   pendingWrites(): number;
+  /**
+   * Rows given up on since the store was created: the oldest queued rows dropped when the queue hit its bound
+   * during a long outage, rows the database refused outright (e.g. a field of the wrong type), and rows logged
+   * after `close()`. Each drop is also reported to the logger.
+   */
+  droppedWrites(): number;
   getRequest(id: string): Promise<RequestLogEntry | undefined>;
   countRequests(filter?: { useCaseId?: string; since?: number }): Promise<number>;
   addFeedback(entry: FeedbackEntry): Promise<void>;
-  enqueueReview(item: Omit<ReviewItem, "id" | "status" | "resolution" | "createdAt" | "resolvedAt">): Promise<ReviewItem>;
+  /** Feedback oldest first (by `createdAt`), e.g. to retrain on; `limit` defaults to 1,000. */
+  listFeedback(filter?: { requestId?: string; since?: number; limit?: number }): Promise<FeedbackEntry[]>;
+  enqueueReview(
+    item: Omit<ReviewItem, "id" | "status" | "resolution" | "createdAt" | "resolvedAt">,
+  ): Promise<ReviewItem>;
+  /** Review items oldest first; every status unless `status` is given; `limit` defaults to 100. */
   listReview(filter?: { useCaseId?: string; status?: ReviewStatus; limit?: number }): Promise<ReviewItem[]>;
   /** Resolves an open item with the right answer (also recorded as feedback); undefined when no such open item. */
   resolveReview(id: string, resolution: string): Promise<ReviewItem | undefined>;

@@ -5,6 +5,16 @@ import type { ModelInfo, TaskModel } from "../task-model.js";
 import { computeLogits, type LinearWeights, softmaxInPlace } from "./linear.js";
 import { type UnknownFeatures, Vectorizer, type Vocabulary } from "./vectorizer.js";
 
+/** Dimensions of the content half of `embed`'s sentence vectors. */
+const projectionDimensions = 128;
+
+/** The factor that makes a half of a sentence vector have length √½ (zero stays zero). */
+function halfScale(values: Float64Array): number {
+  let norm = 0;
+  for (const value of values) norm += value * value;
+  return norm > 0 ? Math.SQRT1_2 / Math.sqrt(norm) : 0;
+}
+
 export interface NativeClassifierParts {
   labels: readonly string[];
   vocabulary: Vocabulary;
@@ -104,27 +114,34 @@ export class NativeClassifier implements TaskModel {
   }
 
   /**
-   * Sentence vectors for semantic caching: the model's pooled hidden vector, i.e. the IDF-weighted sum of the
-   * feature rows (each feature's learned class-affinity embedding) without the bias, L2-normalized. Texts the
-   * model would score alike get nearby vectors; an all-unknown text gets the zero vector.
+   * Sentence vectors for semantic caching, unit length, `labels.length + 128` numbers:
+   * - the model's pooled hidden vector: the TF-IDF-weighted sum of the feature rows without the bias (each
+   *   feature's learned class affinities), which says what the model makes of the text;
+   * - a signed feature-hashing projection of all the text's n-grams, unknown ones included (an unbiased
+   *   random projection of its idf-weighted bag of n-grams), which says what the text contains.
+   * Each half is normalized and weighted equally, so the cosine of two vectors is the mean of the two halves'
+   * cosines: two texts are close only when both their content and the model's reading of it agree. The
+   * pooled half alone is not enough: every text the model is unsure about pools to a near-uniform vector.
    */
   embed(texts: readonly string[]): Float32Array[] {
-    const pooled = new Float64Array(this.labels.length);
-    const zeroBias: LinearWeights = { ...this.weights, bias: new Float32Array(this.labels.length) };
+    const classCount = this.labels.length;
+    const pooled = new Float64Array(classCount);
+    const projected = new Float64Array(projectionDimensions);
+    const zeroBias: LinearWeights = { ...this.weights, bias: new Float32Array(classCount) };
     return texts.map((text) => {
       const size = this.vectorizer.transformInto(text, this.indices, this.values);
-      computeLogits(
-        zeroBias,
-        Int32Array.from(this.indices.slice(0, size)),
-        Float32Array.from(this.values.slice(0, size)),
-        0,
-        size,
-        pooled,
-      );
-      let norm = 0;
-      for (const value of pooled) norm += value * value;
-      const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-      return Float32Array.from(pooled, (value) => value * scale);
+      const indices = Int32Array.from(this.indices.slice(0, size));
+      const values = Float32Array.from(this.values.slice(0, size));
+      computeLogits(zeroBias, indices, values, 0, size, pooled);
+      projected.fill(0);
+      this.vectorizer.projectInto(text, projected);
+      const vector = new Float32Array(classCount + projectionDimensions);
+      const pooledScale = halfScale(pooled);
+      const projectedScale = halfScale(projected);
+      for (let c = 0; c < classCount; c++) vector[c] = (pooled[c] as number) * pooledScale;
+      for (let d = 0; d < projectionDimensions; d++)
+        vector[classCount + d] = (projected[d] as number) * projectedScale;
+      return vector;
     });
   }
 

@@ -174,6 +174,36 @@ export class Vectorizer {
     return touched.length;
   }
 
+  /**
+   * Adds a signed feature-hashing projection of the text's n-grams into `out` (its length is the dimension):
+   * every n-gram counts, known ones weighted by their idf, unknown ones by the largest idf (they are rarer
+   * than anything seen), so words the model has never seen still tell two texts apart.
+   */
+  projectInto(text: string, out: Float64Array): void {
+    const { hashes, groups } = this;
+    hashes.length = 0;
+    groups.length = 0;
+    extractFeatures(text, this.vocabulary.config, hashes, groups);
+    const dimensions = out.length;
+    const unknownWeight = this.maxIdf();
+    for (const hash of hashes) {
+      const index = this.index.get(hash);
+      const weight = index === -1 ? unknownWeight : (this.vocabulary.idf[index] as number);
+      const slot = hash % dimensions;
+      out[slot] = (out[slot] as number) + (hash & 0x80000000 ? -weight : weight);
+    }
+  }
+
+  private largestIdf: number | undefined;
+  private maxIdf(): number {
+    if (this.largestIdf === undefined) {
+      let largest = 1;
+      for (const value of this.vocabulary.idf) largest = Math.max(largest, value);
+      this.largestIdf = largest;
+    }
+    return this.largestIdf;
+  }
+
   /** Featurizes many texts into compressed rows. */
   transformAll(texts: readonly string[]): SparseRows {
     const offsets = new Int32Array(texts.length + 1);

@@ -1,0 +1,100 @@
+// A TaskModel over an OpenAI-compatible endpoint, so eval, baseline and distillation can measure or use an LLM.
+
+import type { ClassPrediction } from "../../types.js";
+import type { ModelInfo, TaskModel } from "../task-model.js";
+import { createOpenAiLabeler, type OpenAiLabeler, type OpenAiLabelerOptions } from "./openai-labeler.js";
+
+export interface OpenAiClassifierModelOptions extends OpenAiLabelerOptions {
+  /** Confidence at or above which a prediction counts as accepted. Default 0.5. */
+  threshold?: number;
+  /** Requests in flight at once during `predict`. Default 4. */
+  concurrency?: number;
+  /** A labeler to use instead of creating one from the options (tests, custom prompts). */
+  labeler?: OpenAiLabeler;
+}
+
+/** What the endpoint has cost so far, for baseline and distillation reports. */
+export interface OpenAiUsage {
+  calls: number;
+  /** Replies that named no label of the set. */
+  unsure: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** Summed latency of the calls, in milliseconds. */
+  latencyMs: number;
+}
+
+export interface OpenAiClassifierModel extends TaskModel {
+  readonly task: "classify";
+  /** The token usage and cost of every call so far. */
+  usage(): OpenAiUsage;
+}
+
+/**
+ * Classifies with an LLM. Confidence: the label's probability from logprobs when the server gives them,
+ * otherwise 1 for a label of the set; a reply outside the set is an unsure prediction with confidence 0 and the
+ * empty label "" (so it is never counted as right). A call that fails after its retries fails `predict`.
+ */
+export function createOpenAiClassifierModel(options: OpenAiClassifierModelOptions): OpenAiClassifierModel {
+  const labeler = options.labeler ?? createOpenAiLabeler(options);
+  const threshold = options.threshold ?? 0.5;
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const totals: OpenAiUsage = {
+    calls: 0,
+    unsure: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    latencyMs: 0,
+  };
+  const info: ModelInfo = {};
+
+  const predictOne = async (text: string): Promise<ClassPrediction> => {
+    const reply = await labeler.classify(text);
+    totals.calls += 1;
+    totals.inputTokens += reply.inputTokens;
+    totals.outputTokens += reply.outputTokens;
+    totals.costUsd += reply.costUsd;
+    totals.latencyMs += reply.latencyMs;
+    if (reply.label === null) {
+      totals.unsure += 1;
+      return { label: "", confidence: 0, accepted: false };
+    }
+    const confidence = reply.confidence ?? 1;
+    return { label: reply.label, confidence, accepted: confidence >= threshold };
+  };
+
+  return {
+    task: "classify",
+    reference: labeler.reference,
+    labels: labeler.labels,
+    threshold,
+    info,
+    usage: () => ({ ...totals }),
+    async predict(texts) {
+      const results: ClassPrediction[] = new Array(texts.length);
+      let next = 0;
+      let failed = false;
+      const worker = async (): Promise<void> => {
+        // After one failure the other workers stop taking texts: the batch fails anyway, so save the calls.
+        for (let index = next++; index < texts.length && !failed; index = next++) {
+          try {
+            results[index] = await predictOne(texts[index] as string);
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, texts.length) }, worker));
+      return results;
+    },
+    async dispose() {
+      // The SDK client holds no connections of its own beyond fetch's pool.
+    },
+    async [Symbol.asyncDispose]() {
+      await this.dispose();
+    },
+  };
+}

@@ -1,0 +1,359 @@
+// The HTTP app: OpenAI-compatible routes, the task API, review queue, metrics and health, on Fastify.
+
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { NativeClassifier } from "../models/native/classifier.js";
+import type { RouteRequest, RouteResult } from "../route/types.js";
+import type { UseCase } from "../spec/schema.js";
+import type { ApiKeyRecord, Store } from "../store/types.js";
+import { badRequest, HttpError, openAiErrorBody } from "./http-error.js";
+import type { GatewayMetrics } from "./metrics.js";
+import type { RateLimiter } from "./rate-limit.js";
+import {
+  chatCompletion,
+  chatCompletionChunks,
+  chatCompletionRequest,
+  decisionFields,
+  feedbackRequest,
+  lastUserText,
+  parseBody,
+  predictRequest,
+  reviewResolution,
+} from "./wire.js";
+
+/** What the app needs of a router: route one text, and swap the model on hot reload. */
+export interface RouterHandle {
+  route(request: RouteRequest): Promise<RouteResult>;
+  setModel(model: NativeClassifier, version: string): void;
+  /** Waits for the router's background work (shadow calls, cache writes, spend records). */
+  close(): Promise<void>;
+}
+
+/** One served use case. */
+export interface UseCaseRuntime {
+  id: string;
+  spec: UseCase;
+  modelDir: string;
+  model: NativeClassifier;
+  modelVersion: string;
+  router: RouterHandle;
+  createdAt: number;
+}
+
+export interface AppOptions {
+  useCases: Map<string, UseCaseRuntime>;
+  store: Store;
+  metrics: GatewayMetrics;
+  rateLimiter: RateLimiter;
+  /** Require a valid API key (Authorization: Bearer …). Default true. */
+  requireAuth?: boolean;
+  /** Largest request body in bytes. Default 262,144. */
+  bodyLimitBytes?: number;
+  /** Longest input text in characters. Default 10,000. */
+  maxInputChars?: number;
+  /** Per-request routing timeout in ms; a request still routing after it gets a 504. Default 30,000. */
+  requestTimeoutMs?: number;
+  /** Reloads a use case's model from its directory; rejects (keeping the old model) when the new one is bad. */
+  reload: (id: string) => Promise<{ version: string }>;
+  /** True once models and store are ready. */
+  ready: () => boolean;
+  /** Fastify logger setting; default false (the CLI passes a pino logger). */
+  logger?: boolean | object;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    apiKey: ApiKeyRecord | null;
+  }
+}
+
+const publicPaths = new Set(["/healthz", "/readyz", "/metrics"]);
+
+export async function createApp(options: AppOptions): Promise<FastifyInstance> {
+  const requireAuth = options.requireAuth ?? true;
+  const maxInputChars = options.maxInputChars ?? 10_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const { useCases, store, metrics } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? 262_144,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+  app.decorateRequest("apiKey", null);
+
+  // Bodies are read as bytes so that invalid UTF-8 is a clear 400 instead of silently replaced characters.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(body as Buffer);
+    } catch {
+      done(badRequest("invalid_encoding", "the request body is not valid UTF-8."), undefined);
+      return;
+    }
+    try {
+      done(null, text.trim() === "" ? undefined : JSON.parse(text));
+    } catch {
+      done(badRequest("invalid_json", "the request body is not valid JSON."), undefined);
+    }
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    let httpError: HttpError;
+    if (error instanceof HttpError) httpError = error;
+    else if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      httpError = new HttpError(
+        413,
+        "invalid_request_error",
+        "body_too_large",
+        `the request body is larger than ${options.bodyLimitBytes ?? 262_144} bytes.`,
+      );
+    } else if (
+      error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" ||
+      error.code === "FST_ERR_CTP_EMPTY_JSON_BODY"
+    ) {
+      httpError = badRequest("invalid_body", "send a JSON body with Content-Type: application/json.");
+    } else if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
+      httpError = badRequest("invalid_request", error.message);
+    } else {
+      request.log.error({ err: error }, "request failed");
+      httpError = new HttpError(
+        500,
+        "server_error",
+        "internal_error",
+        "the server failed to answer; the error is logged.",
+      );
+    }
+    metrics.httpError(request.routeOptions.url ?? "unknown", httpError.statusCode);
+    void reply.code(httpError.statusCode).headers(httpError.headers).send(openAiErrorBody(httpError));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new HttpError(
+      404,
+      "not_found_error",
+      "not_found",
+      `no route ${request.method} ${request.url}.`,
+    );
+    void reply.code(404).send(openAiErrorBody(error));
+  });
+
+  app.addHook("onRequest", async (request) => {
+    if (publicPaths.has(request.url.split("?")[0] ?? "")) return;
+    const header = request.headers.authorization;
+    const key = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+    if (key) {
+      const record = await store.verifyApiKey(key);
+      if (record === undefined) {
+        throw new HttpError(
+          401,
+          "authentication_error",
+          "invalid_api_key",
+          "the API key is not valid or was revoked.",
+        );
+      }
+      request.apiKey = record;
+    } else if (requireAuth) {
+      throw new HttpError(
+        401,
+        "authentication_error",
+        "missing_api_key",
+        "send an API key as `Authorization: Bearer <key>` (create one with `slmkit keys create`).",
+      );
+    }
+    const wait = options.rateLimiter.take(request.apiKey?.id ?? request.ip);
+    if (wait > 0) {
+      throw new HttpError(
+        429,
+        "rate_limit_error",
+        "rate_limit_exceeded",
+        `too many requests for this key; retry in ${wait} s.`,
+        null,
+        {
+          "retry-after": String(wait),
+        },
+      );
+    }
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    if (!options.ready()) return reply.code(503).send({ status: "starting" });
+    return { status: "ready", usecases: [...useCases.keys()] };
+  });
+  app.get("/metrics", async (_request, reply) => {
+    void reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  app.get("/v1/models", async () => ({
+    object: "list",
+    data: [...useCases.values()].map((useCase) => ({
+      id: useCase.id,
+      object: "model",
+      created: Math.floor(useCase.createdAt / 1000),
+      owned_by: "slmkit",
+      slmkit: {
+        title: useCase.spec.title,
+        task: useCase.spec.task,
+        model_version: useCase.modelVersion,
+        threshold: useCase.model.threshold,
+      },
+    })),
+  }));
+
+  const findUseCase = (id: string, param: string): UseCaseRuntime => {
+    const useCase = useCases.get(id);
+    if (useCase === undefined) {
+      throw new HttpError(
+        404,
+        "not_found_error",
+        "model_not_found",
+        `no use case "${id}"; GET /v1/models lists them.`,
+        param,
+      );
+    }
+    return useCase;
+  };
+  const checkInput = (text: string, param: string) => {
+    if (text.length > maxInputChars) {
+      throw badRequest(
+        "input_too_long",
+        `the input has ${text.length} characters; the limit is ${maxInputChars}.`,
+        param,
+      );
+    }
+  };
+  const route = async (
+    useCase: UseCaseRuntime,
+    text: string,
+    request: FastifyRequest,
+    requestId = request.id,
+  ): Promise<RouteResult> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new HttpError(504, "server_error", "timeout", `no answer within ${requestTimeoutMs} ms.`)),
+        requestTimeoutMs,
+      );
+    });
+    try {
+      const result = await Promise.race([
+        useCase.router.route({
+          useCaseId: useCase.id,
+          text,
+          apiKeyId: request.apiKey?.id ?? null,
+          requestId,
+        }),
+        timeout,
+      ]);
+      metrics.observe(result);
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  app.post("/v1/chat/completions", async (request, reply: FastifyReply) => {
+    const body = parseBody(chatCompletionRequest, request.body);
+    const useCase = findUseCase(body.model, "model");
+    const text = lastUserText(body);
+    checkInput(text, "messages");
+    const result = await route(useCase, text, request);
+    const created = Math.floor(Date.now() / 1000);
+    if (body.stream !== true) return chatCompletion(result, useCase.id, created);
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    for (const chunk of chatCompletionChunks(result, useCase.id, created))
+      reply.raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    reply.raw.end("data: [DONE]\n\n");
+    return reply;
+  });
+
+  app.post<{ Params: { id: string } }>("/v1/usecases/:id/predict", async (request) => {
+    const useCase = findUseCase(request.params.id, "id");
+    const body = parseBody(predictRequest, request.body);
+    body.texts.forEach((text, index) => {
+      if (text.trim() === "") throw badRequest("empty_text", `texts[${index}] is empty.`, `texts.${index}`);
+      checkInput(text, `texts.${index}`);
+    });
+    const results = await Promise.all(body.texts.map((text) => route(useCase, text, request, randomUUID())));
+    return {
+      usecase: useCase.id,
+      predictions: results.map((result) => ({ answer: result.answer, ...decisionFields(result) })),
+    };
+  });
+
+  app.post("/v1/feedback", async (request) => {
+    const body = parseBody(feedbackRequest, request.body);
+    await store.flush();
+    const logged = await store.getRequest(body.request_id);
+    if (logged === undefined)
+      throw new HttpError(
+        404,
+        "not_found_error",
+        "request_not_found",
+        `no logged request "${body.request_id}".`,
+        "request_id",
+      );
+    await store.addFeedback({
+      requestId: body.request_id,
+      correct: (body.label ?? body.answer) as string,
+      source: "user",
+      createdAt: Date.now(),
+    });
+    return { ok: true };
+  });
+
+  app.get<{ Querystring: { usecase?: string; status?: string; limit?: string } }>(
+    "/v1/review",
+    async (request) => {
+      const status = request.query.status ?? "open";
+      if (status !== "open" && status !== "resolved")
+        throw badRequest("invalid_value", "status must be open or resolved.", "status");
+      const limit = Math.min(Number(request.query.limit ?? 100) || 100, 1000);
+      const items = await store.listReview({
+        ...(request.query.usecase ? { useCaseId: request.query.usecase } : {}),
+        status,
+        limit,
+      });
+      return { object: "list", data: items };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>("/v1/review/:id", async (request) => {
+    const body = parseBody(reviewResolution, request.body);
+    const item = await store.resolveReview(request.params.id, body.label);
+    if (item === undefined)
+      throw new HttpError(
+        404,
+        "not_found_error",
+        "review_not_found",
+        `no open review item "${request.params.id}".`,
+        "id",
+      );
+    return item;
+  });
+
+  app.post<{ Params: { id: string } }>("/v1/usecases/:id/reload", async (request) => {
+    findUseCase(request.params.id, "id");
+    try {
+      const { version } = await options.reload(request.params.id);
+      return { ok: true, model_version: version };
+    } catch (error) {
+      throw new HttpError(
+        409,
+        "invalid_request_error",
+        "reload_refused",
+        `the new model was refused and the old one keeps serving: ${(error as Error).message}`,
+      );
+    }
+  });
+
+  return app;
+}

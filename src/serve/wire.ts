@@ -1,0 +1,141 @@
+// Wire formats of the HTTP API: validation of what comes in (zod) and the shapes of what goes out.
+
+import { z } from "zod";
+import type { RouteResult } from "../route/types.js";
+import { badRequest } from "./http-error.js";
+
+const textPart = z.object({ type: z.literal("text"), text: z.string() }).passthrough();
+const message = z
+  .object({
+    role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+    content: z.union([
+      z.string(),
+      z.array(z.union([textPart, z.object({ type: z.string() }).passthrough()])),
+      z.null(),
+    ]),
+  })
+  .passthrough();
+
+export const chatCompletionRequest = z
+  .object({
+    model: z.string().min(1),
+    messages: z.array(message).min(1),
+    stream: z.boolean().optional(),
+  })
+  .passthrough();
+
+export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
+
+export const predictRequest = z.object({ texts: z.array(z.string()).min(1).max(256) }).strict();
+export const feedbackRequest = z
+  .object({
+    request_id: z.string().min(1),
+    label: z.string().min(1).optional(),
+    answer: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((value) => value.label !== undefined || value.answer !== undefined, {
+    message: "give label or answer",
+  });
+export const reviewResolution = z.object({ label: z.string().min(1) }).strict();
+
+/** Parses a body with a zod schema; the first problem becomes a 400 naming the parameter. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const param = issue?.path.join(".") ?? null;
+  throw badRequest(
+    "invalid_value",
+    `${param ? `${param}: ` : ""}${issue?.message ?? "invalid request body"}`,
+    param || null,
+  );
+}
+
+/** The input of a chat request: the text of the last user message. */
+export function lastUserText(request: ChatCompletionRequest): string {
+  const last = [...request.messages].reverse().find((entry) => entry.role === "user");
+  if (last === undefined)
+    throw badRequest("missing_user_message", "messages must contain a user message.", "messages");
+  const content = last.content;
+  const text =
+    typeof content === "string"
+      ? content
+      : (content ?? [])
+          .map((part) => (part.type === "text" && typeof part.text === "string" ? part.text : ""))
+          .join("\n");
+  if (text.trim() === "") throw badRequest("empty_message", "the last user message is empty.", "messages");
+  return text;
+}
+
+/** slmkit's extra response fields: who answered, why, and what it cost. */
+export function decisionFields(result: RouteResult) {
+  return {
+    request_id: result.requestId,
+    answered_by: result.answeredBy,
+    reason: result.reason,
+    label: result.label,
+    confidence: result.confidence,
+    threshold: result.threshold,
+    flagged: result.flagged,
+    review_id: result.reviewId,
+    slm: result.slm,
+    llm: result.llm,
+    latency_ms: result.latencyMs,
+    cost_usd: result.costUsd,
+    model_version: result.modelVersion,
+  };
+}
+
+export function replyText(result: RouteResult): string {
+  return result.answer ?? result.label ?? "";
+}
+
+export function chatCompletion(result: RouteResult, model: string, created: number) {
+  const content = replyText(result);
+  return {
+    id: `chatcmpl-${result.requestId}`,
+    object: "chat.completion" as const,
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant" as const, content, refusal: null },
+        logprobs: null,
+        finish_reason: "stop" as const,
+      },
+    ],
+    usage: {
+      prompt_tokens: result.inputTokens,
+      completion_tokens: result.outputTokens,
+      total_tokens: result.inputTokens + result.outputTokens,
+    },
+    slmkit: decisionFields(result),
+  };
+}
+
+/** The SSE events of a streamed reply: role, content, then the finish chunk carrying the decision fields. */
+export function chatCompletionChunks(result: RouteResult, model: string, created: number): unknown[] {
+  const base = {
+    id: `chatcmpl-${result.requestId}`,
+    object: "chat.completion.chunk" as const,
+    created,
+    model,
+  };
+  return [
+    {
+      ...base,
+      choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+    },
+    {
+      ...base,
+      choices: [{ index: 0, delta: { content: replyText(result) }, logprobs: null, finish_reason: null }],
+    },
+    {
+      ...base,
+      choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }],
+      slmkit: decisionFields(result),
+    },
+  ];
+}

@@ -1,0 +1,176 @@
+// Versioned schema migrations, an ordered list per backend. Append new versions; never edit an applied one.
+
+export interface Migration {
+  /** Strictly increasing from 1; recorded in `schema_migrations` once applied. */
+  version: number;
+  name: string;
+  /** One or more statements, run in the migration's transaction. */
+  sql: string;
+}
+
+/**
+ * Times are ms since the epoch (INTEGER); there are no foreign keys because feedback and review items may
+ * name a request whose log row is still queued in memory.
+ */
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  use_case_id TEXT NOT NULL,
+  api_key_id TEXT,
+  created_at INTEGER NOT NULL,
+  input_hash TEXT NOT NULL,
+  input_text TEXT,
+  answered_by TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  label TEXT,
+  confidence REAL,
+  threshold REAL,
+  slm_label TEXT,
+  slm_confidence REAL,
+  llm_label TEXT,
+  latency_ms REAL NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  model_version TEXT
+);
+CREATE INDEX requests_use_case_created ON requests (use_case_id, created_at);
+CREATE INDEX requests_created ON requests (created_at);
+
+CREATE TABLE feedback (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  request_id TEXT NOT NULL,
+  correct TEXT NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('user', 'review')),
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX feedback_request ON feedback (request_id);
+CREATE INDEX feedback_created ON feedback (created_at);
+
+CREATE TABLE review_items (
+  id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  use_case_id TEXT NOT NULL,
+  input_text TEXT NOT NULL,
+  slm_label TEXT,
+  slm_confidence REAL,
+  llm_label TEXT,
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+  resolution TEXT,
+  created_at INTEGER NOT NULL,
+  resolved_at INTEGER
+);
+CREATE INDEX review_items_status_created ON review_items (status, created_at);
+CREATE INDEX review_items_use_case_status_created ON review_items (use_case_id, status, created_at);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+
+CREATE TABLE spend (
+  scope TEXT NOT NULL,
+  day TEXT NOT NULL,
+  usd REAL NOT NULL,
+  PRIMARY KEY (scope, day)
+);
+`,
+  },
+];
+
+/**
+ * Same tables as SQLite; ms times are BIGINT (read back as numbers: they stay below 2^53). `seq` columns give
+ * the creation order that SQLite's rowid gives, for lists that must not reorder items created in one ms.
+ */
+export const postgresMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  use_case_id TEXT NOT NULL,
+  api_key_id TEXT,
+  created_at BIGINT NOT NULL,
+  input_hash TEXT NOT NULL,
+  input_text TEXT,
+  answered_by TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  label TEXT,
+  confidence DOUBLE PRECISION,
+  threshold DOUBLE PRECISION,
+  slm_label TEXT,
+  slm_confidence DOUBLE PRECISION,
+  llm_label TEXT,
+  latency_ms DOUBLE PRECISION NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cost_usd DOUBLE PRECISION NOT NULL,
+  model_version TEXT
+);
+CREATE INDEX requests_use_case_created ON requests (use_case_id, created_at);
+CREATE INDEX requests_created ON requests (created_at);
+
+CREATE TABLE feedback (
+  id BIGSERIAL PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  correct TEXT NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('user', 'review')),
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX feedback_request ON feedback (request_id);
+CREATE INDEX feedback_created ON feedback (created_at);
+
+CREATE TABLE review_items (
+  id TEXT PRIMARY KEY,
+  -- Arrival order, for a stable first-in first-out queue when two items share a millisecond.
+  seq BIGSERIAL NOT NULL,
+  request_id TEXT NOT NULL,
+  use_case_id TEXT NOT NULL,
+  input_text TEXT NOT NULL,
+  slm_label TEXT,
+  slm_confidence DOUBLE PRECISION,
+  llm_label TEXT,
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+  resolution TEXT,
+  created_at BIGINT NOT NULL,
+  resolved_at BIGINT
+);
+CREATE INDEX review_items_status_created ON review_items (status, created_at, seq);
+CREATE INDEX review_items_use_case_status_created ON review_items (use_case_id, status, created_at, seq);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  seq BIGSERIAL NOT NULL,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+
+CREATE TABLE spend (
+  scope TEXT NOT NULL,
+  day TEXT NOT NULL,
+  usd DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (scope, day)
+);
+`,
+  },
+];
+
+/** The bookkeeping table; identical on both backends. */
+export const migrationsTableSql = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;

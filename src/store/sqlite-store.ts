@@ -1,0 +1,423 @@
+// The embedded Store on SQLite (better-sqlite3, WAL): the default, with nothing to set up.
+
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { SlmkitError } from "../errors.js";
+import { generateApiKey, parseApiKey, secretMatches } from "./api-keys.js";
+import { migrationsTableSql, sqliteMigrations } from "./migrations.js";
+import {
+  type ApiKeyRow,
+  apiKeyFromRow,
+  defaultFeedbackLimit,
+  defaultReviewLimit,
+  type FeedbackRow,
+  feedbackFromRow,
+  listLimit,
+  type RequestRow,
+  type RequestValues,
+  type ReviewRow,
+  requestColumns,
+  requestFromRow,
+  requestValues,
+  reviewFromRow,
+  utcDay,
+} from "./rows.js";
+import { type Checkpointer, startCheckpointer } from "./sqlite-checkpointer.js";
+import { requireSpendInput, requireTime } from "./store-input.js";
+import type {
+  ApiKeyRecord,
+  FeedbackEntry,
+  RequestLogEntry,
+  ReviewItem,
+  ReviewStatus,
+  Store,
+} from "./types.js";
+import {
+  type BatchedWriteOptions,
+  describeError,
+  requireInteger,
+  resolveBatchedWriteOptions,
+  WriteQueue,
+} from "./write-queue.js";
+
+export interface SqliteStoreOptions extends BatchedWriteOptions {
+  /** Database file (parent folders are created), or ":memory:" for a store that lives with the process. */
+  path: string;
+  /** How long, in ms, a statement waits for another connection's lock before failing. Default 5,000. */
+  busyTimeoutMs?: number;
+  /**
+   * How often, in ms, a worker thread checkpoints the WAL into the database file, keeping that fsync off the
+   * event loop. 0 leaves checkpoints to SQLite, on the thread that commits. Default 1,000. Files only.
+   */
+  checkpointIntervalMs?: number;
+}
+
+/** Default wait of `flush()`, in ms. */
+const defaultFlushTimeoutMs = 10_000;
+
+// SQLite result codes that mean "not now" rather than "this row is wrong": the batch is kept and retried.
+const transientCodes = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOMEM)/;
+
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && transientCodes.test(code)) return true;
+  // Rows logged before `migrate()` wait for their table instead of being dropped.
+  return error instanceof Error && /no such table/.test(error.message);
+}
+
+/** Creates a SQLite store. Call `migrate()` before use; rows logged earlier wait in the queue. */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const writeOptions = resolveBatchedWriteOptions(options);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+  requireInteger("busyTimeoutMs", busyTimeoutMs, 0);
+  const checkpointIntervalMs = options.checkpointIntervalMs ?? 1_000;
+  requireInteger("checkpointIntervalMs", checkpointIntervalMs, 0);
+  const inMemory = options.path === ":memory:" || options.path === "";
+  if (!inMemory) {
+    try {
+      mkdirSync(dirname(options.path), { recursive: true });
+    } catch (error) {
+      throw new SlmkitError(
+        "IO_ERROR",
+        `cannot create the folder of the SQLite store ${options.path}: ${(error as Error).message}.`,
+        { file: options.path, cause: error },
+      );
+    }
+  }
+  let database: Database.Database;
+  let journalMode: unknown;
+  try {
+    database = new Database(options.path, { timeout: busyTimeoutMs });
+    // WAL lets readers run beside the writer; NORMAL is durable across a process crash in WAL mode and
+    // only an OS crash can lose the last commits, which is the right trade for a request log.
+    journalMode = database.pragma("journal_mode = WAL", { simple: true });
+    database.pragma("synchronous = NORMAL");
+  } catch (error) {
+    throw new SlmkitError(
+      "IO_ERROR",
+      `cannot open the SQLite store ${options.path}: ${(error as Error).message}. ` +
+        "Check that the path is a writable file (or ':memory:').",
+      { file: options.path, cause: error },
+    );
+  }
+  const db = database;
+  let closed = false;
+
+  let checkpointer: Checkpointer | undefined;
+  if (journalMode === "wal" && checkpointIntervalMs > 0) {
+    // SQLite still checkpoints by itself past 64 MB of WAL, should the worker ever fall behind.
+    db.pragma("wal_autocheckpoint = 16384");
+    checkpointer = startCheckpointer({
+      path: options.path,
+      intervalMs: checkpointIntervalMs,
+      busyTimeoutMs,
+      logger: writeOptions.logger,
+      onFailure: () => {
+        if (!closed) db.pragma("wal_autocheckpoint = 1000");
+      },
+    });
+  } else if (!inMemory && journalMode !== "wal") {
+    writeOptions.logger?.warn(
+      { backend: "sqlite", path: options.path, journalMode },
+      "SQLite could not switch to WAL mode (is the file on a network file system?); readers will block writes",
+    );
+  }
+
+  // Statements are prepared on first use: their tables exist only after `migrate()`.
+  const prepared = new Map<string, Database.Statement>();
+  const statement = (sql: string): Database.Statement => {
+    let found = prepared.get(sql);
+    if (found === undefined) {
+      found = db.prepare(sql);
+      prepared.set(sql, found);
+    }
+    return found;
+  };
+
+  // A row logged twice under one id keeps the first, as on Postgres. Not "OR IGNORE": that would also
+  // swallow NOT NULL violations silently instead of reporting the refused row.
+  const insertRequestSql =
+    `INSERT INTO requests (${requestColumns.join(", ")}) ` +
+    `VALUES (${requestColumns.map(() => "?").join(", ")}) ON CONFLICT (id) DO NOTHING`;
+  const insertRequests = db.transaction((rows: readonly RequestValues[]) => {
+    const insert = statement(insertRequestSql);
+    for (const row of rows) insert.run(row);
+  });
+
+  const queue = new WriteQueue<RequestValues>({
+    ...writeOptions,
+    backend: "sqlite",
+    write: async (rows) => {
+      insertRequests(rows);
+    },
+    isTransient,
+    describe: (row) => String(row[0]),
+  });
+
+  /** Runs a read or a direct write, turning "closed" and "locked" into a clear STORE_UNAVAILABLE. */
+  const run = <T>(action: () => T): T => {
+    if (closed) {
+      throw new SlmkitError("STORE_UNAVAILABLE", `the SQLite store ${options.path} is closed.`);
+    }
+    try {
+      return action();
+    } catch (error) {
+      if (isTransient(error) && !(error instanceof Error && /no such table/.test(error.message))) {
+        throw new SlmkitError(
+          "STORE_UNAVAILABLE",
+          `the SQLite store ${options.path} cannot be used now (${describeError(error)}). ` +
+            "Another process may hold a long lock, or the disk may be full or read-only.",
+          { file: options.path, cause: error },
+        );
+      }
+      throw error;
+    }
+  };
+
+  const migrate = db.transaction(() => {
+    db.exec(migrationsTableSql);
+    const applied = new Set(
+      (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
+        (row) => row.version,
+      ),
+    );
+    const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+    for (const migration of sqliteMigrations) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, Date.now());
+    }
+  });
+
+  const resolveReview = db.transaction((id: string, resolution: string, now: number) => {
+    const row = statement(
+      "UPDATE review_items SET status = 'resolved', resolution = ?, resolved_at = ? " +
+        "WHERE id = ? AND status = 'open' RETURNING *",
+    ).get(resolution, now, id) as ReviewRow | undefined;
+    if (row === undefined) return undefined;
+    statement(
+      "INSERT INTO feedback (request_id, correct, source, created_at) VALUES (?, ?, 'review', ?)",
+    ).run(row.request_id, resolution, now);
+    return reviewFromRow(row);
+  });
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    try {
+      await queue.close(writeOptions.closeTimeoutMs);
+    } finally {
+      closed = true;
+      await checkpointer?.stop();
+      db.close();
+    }
+  };
+
+  return {
+    async migrate() {
+      run(() => migrate.immediate());
+    },
+
+    logRequest(entry: RequestLogEntry) {
+      queue.push(requestValues(entry));
+    },
+
+    flush(timeoutMs = defaultFlushTimeoutMs) {
+      return queue.flush(timeoutMs);
+    },
+
+    pendingWrites: () => queue.pending(),
+    droppedWrites: () => queue.dropped(),
+
+    async getRequest(id: string) {
+      const row = run(() => statement("SELECT * FROM requests WHERE id = ?").get(id)) as
+        | RequestRow
+        | undefined;
+      return row === undefined ? undefined : requestFromRow(row);
+    },
+
+    async countRequests(filter = {}) {
+      const conditions: string[] = [];
+      const values: (string | number)[] = [];
+      if (filter.useCaseId !== undefined) {
+        conditions.push("use_case_id = ?");
+        values.push(filter.useCaseId);
+      }
+      if (filter.since !== undefined) {
+        conditions.push("created_at >= ?");
+        values.push(filter.since);
+      }
+      const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
+      const row = run(() => statement(`SELECT COUNT(*) AS count FROM requests${where}`).get(values)) as {
+        count: number;
+      };
+      return row.count;
+    },
+
+    async addFeedback(entry: FeedbackEntry) {
+      run(() =>
+        statement("INSERT INTO feedback (request_id, correct, source, created_at) VALUES (?, ?, ?, ?)").run(
+          entry.requestId,
+          entry.correct,
+          entry.source,
+          entry.createdAt,
+        ),
+      );
+    },
+
+    async listFeedback(filter = {}) {
+      const conditions: string[] = [];
+      const values: (string | number)[] = [];
+      if (filter.requestId !== undefined) {
+        conditions.push("request_id = ?");
+        values.push(filter.requestId);
+      }
+      if (filter.since !== undefined) {
+        conditions.push("created_at >= ?");
+        values.push(filter.since);
+      }
+      const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
+      values.push(listLimit(filter.limit, defaultFeedbackLimit));
+      const rows = run(() =>
+        statement(
+          `SELECT request_id, correct, source, created_at FROM feedback${where} ORDER BY created_at, id LIMIT ?`,
+        ).all(values),
+      ) as FeedbackRow[];
+      return rows.map(feedbackFromRow);
+    },
+
+    async enqueueReview(item) {
+      const review: ReviewItem = {
+        id: randomUUID(),
+        requestId: item.requestId,
+        useCaseId: item.useCaseId,
+        inputText: item.inputText,
+        slmLabel: item.slmLabel ?? null,
+        slmConfidence: item.slmConfidence ?? null,
+        llmLabel: item.llmLabel ?? null,
+        reason: item.reason,
+        status: "open",
+        resolution: null,
+        createdAt: Date.now(),
+        resolvedAt: null,
+      };
+      run(() =>
+        statement(
+          "INSERT INTO review_items (id, request_id, use_case_id, input_text, slm_label, slm_confidence, " +
+            "llm_label, reason, status, resolution, created_at, resolved_at) " +
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ).run(
+          review.id,
+          review.requestId,
+          review.useCaseId,
+          review.inputText,
+          review.slmLabel,
+          review.slmConfidence,
+          review.llmLabel,
+          review.reason,
+          review.status,
+          review.resolution,
+          review.createdAt,
+          review.resolvedAt,
+        ),
+      );
+      return review;
+    },
+
+    async listReview(filter: { useCaseId?: string; status?: ReviewStatus; limit?: number } = {}) {
+      const conditions: string[] = [];
+      const values: (string | number)[] = [];
+      if (filter.useCaseId !== undefined) {
+        conditions.push("use_case_id = ?");
+        values.push(filter.useCaseId);
+      }
+      if (filter.status !== undefined) {
+        conditions.push("status = ?");
+        values.push(filter.status);
+      }
+      const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
+      values.push(listLimit(filter.limit, defaultReviewLimit));
+      const rows = run(() =>
+        statement(`SELECT * FROM review_items${where} ORDER BY created_at, rowid LIMIT ?`).all(values),
+      ) as ReviewRow[];
+      return rows.map(reviewFromRow);
+    },
+
+    async resolveReview(id: string, resolution: string) {
+      return run(() => resolveReview.immediate(id, resolution, Date.now()));
+    },
+
+    async createApiKey(name: string) {
+      const generated = generateApiKey();
+      const record: ApiKeyRecord = { id: generated.id, name, createdAt: Date.now(), revokedAt: null };
+      run(() =>
+        statement(
+          "INSERT INTO api_keys (id, name, key_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, NULL)",
+        ).run(record.id, record.name, generated.hash, record.createdAt),
+      );
+      return { record, key: generated.key };
+    },
+
+    async verifyApiKey(key: string) {
+      const parsed = parseApiKey(key);
+      if (parsed === undefined) return undefined;
+      const row = run(() => statement("SELECT * FROM api_keys WHERE id = ?").get(parsed.id)) as
+        | ApiKeyRow
+        | undefined;
+      if (row === undefined || row.revoked_at !== null) return undefined;
+      return secretMatches(parsed.secret, row.key_hash) ? apiKeyFromRow(row) : undefined;
+    },
+
+    async listApiKeys() {
+      const rows = run(() =>
+        statement("SELECT * FROM api_keys ORDER BY created_at, rowid").all(),
+      ) as ApiKeyRow[];
+      return rows.map(apiKeyFromRow);
+    },
+
+    async revokeApiKey(id: string) {
+      const result = run(() =>
+        statement("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(
+          Date.now(),
+          id,
+        ),
+      );
+      return result.changes > 0;
+    },
+
+    async addSpend(scope: string, usd: number, at = Date.now()) {
+      requireSpendInput(usd, at);
+      run(() =>
+        statement(
+          "INSERT INTO spend (scope, day, usd) VALUES (?, ?, ?) " +
+            "ON CONFLICT (scope, day) DO UPDATE SET usd = spend.usd + excluded.usd",
+        ).run(scope, utcDay(at), usd),
+      );
+    },
+
+    async getSpend(scope: string, since: number) {
+      requireTime("since", since);
+      const row = run(() =>
+        statement("SELECT COALESCE(SUM(usd), 0) AS usd FROM spend WHERE scope = ? AND day >= ?").get(
+          scope,
+          utcDay(since),
+        ),
+      ) as { usd: number };
+      return row.usd;
+    },
+
+    async purgeText(olderThan: number) {
+      requireTime("olderThan", olderThan);
+      const result = run(() =>
+        statement(
+          "UPDATE requests SET input_text = NULL WHERE created_at < ? AND input_text IS NOT NULL",
+        ).run(olderThan),
+      );
+      return result.changes;
+    },
+
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
