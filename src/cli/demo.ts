@@ -11,7 +11,7 @@ import { writeTemplate } from "../spec/catalog/write-template.js";
 import { buildUseCase } from "../train/build.js";
 import { parseIntegerOption } from "./options.js";
 import { createProgress } from "./output.js";
-import { waitForShutdown } from "./serve.js";
+import { createLogger, waitForShutdown } from "./serve.js";
 
 interface DemoFlags {
   template: string;
@@ -32,9 +32,11 @@ export function registerDemoCommand(program: Command): void {
     .option("--dir <dir>", "working folder (default .slmkit/<template>; the support demo uses .slmkit/demo)")
     .option("--seed <n>", "seed for data generation and training", parseIntegerOption("--seed"), 42)
     .option("--retrain", "train again even if the data is unchanged")
+    .option("--no-serve", "stop after the report instead of serving the use case on localhost")
     .option(
-      "--no-serve",
-      "stop after the report (serving arrives with the gateway; today the demo always stops here)",
+      "--port <n>",
+      "port to serve on (default $PORT or 8787; 0 picks a free one)",
+      parseIntegerOption("--port"),
     )
     .action(async (flags: DemoFlags) => {
       await demoAction(flags);
@@ -131,6 +133,7 @@ async function demoAction(flags: DemoFlags): Promise<void> {
     usecases: [usecasePath],
     port: flags.port ?? readEnvironment().port,
     store: `sqlite:${join(dir, "gateway.db")}`,
+    logger: createLogger(),
   });
   const key = await demoApiKey(gateway, join(dir, "demo-api-key.txt"));
   const id = template.id;
@@ -156,6 +159,7 @@ async function demoAction(flags: DemoFlags): Promise<void> {
   );
   out(`    console.log(reply.choices[0].message.content, reply.slmkit);'`);
   out();
+  for (const warning of gateway.warnings) out(`note: ${warning}`);
   out("Ctrl-C stops the server (in-flight requests finish, the request log is written).");
   await waitForShutdown(gateway);
 }

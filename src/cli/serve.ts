@@ -1,8 +1,9 @@
 // `slmkit serve` and `slmkit keys`: run the hybrid gateway, and manage its API keys.
 
 import type { Command } from "commander";
+import { pino } from "pino";
 import { readEnvironment } from "../config.js";
-import { type Gateway, parseStoreSetting, startGateway } from "../serve/server.js";
+import { type Gateway, type GatewayLogger, parseStoreSetting, startGateway } from "../serve/server.js";
 import { createStore } from "../store/index.js";
 import { parseIntegerOption } from "./options.js";
 
@@ -100,6 +101,11 @@ export function registerServeCommands(program: Command): void {
         await store.close();
       }
     });
+}
+
+/** Operational events (store outages, LLM failures, reload refusals) as JSON lines on stderr. */
+export function createLogger(): GatewayLogger {
+  return pino({ name: "slmkit", level: "info" }, pino.destination(2));
 }
 
 /** Resolves after SIGINT/SIGTERM once the gateway has drained; SIGHUP reloads every model. */

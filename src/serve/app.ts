@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { NativeClassifier } from "../models/native/classifier.js";
+import type { RouterStats } from "../route/router.js";
 import type { RouteRequest, RouteResult } from "../route/types.js";
 import type { UseCase } from "../spec/schema.js";
 import type { ApiKeyRecord, Store } from "../store/types.js";
@@ -27,6 +28,7 @@ export interface RouterHandle {
   setModel(model: NativeClassifier, version: string): void;
   /** Waits for the router's background work (shadow calls, cache writes, spend records). */
   close(): Promise<void>;
+  stats(): RouterStats;
 }
 
 /** One served use case. */
@@ -57,8 +59,10 @@ export interface AppOptions {
   reload: (id: string) => Promise<{ version: string }>;
   /** True once models and store are ready. */
   ready: () => boolean;
-  /** Fastify logger setting; default false (the CLI passes a pino logger). */
-  logger?: boolean | object;
+  /** Where server errors are reported (a pino logger fits). Default: nowhere. */
+  logger?: { error(context: object, message: string): void };
+  /** How long a verified API key is trusted without asking the store again, in ms. Default 10,000. */
+  apiKeyCacheMs?: number;
 }
 
 declare module "fastify" {
@@ -75,7 +79,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const { useCases, store, metrics } = options;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: false,
     bodyLimit: options.bodyLimitBytes ?? 262_144,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
@@ -117,7 +121,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     } else if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
       httpError = badRequest("invalid_request", error.message);
     } else {
-      request.log.error({ err: error }, "request failed");
+      options.logger?.error({ err: error, url: request.url }, "request failed");
       httpError = new HttpError(
         500,
         "server_error",
@@ -138,12 +142,42 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     void reply.code(404).send(openAiErrorBody(error));
   });
 
+  // Verified keys are remembered briefly so the store is not asked on every request; a revoked key stops
+  // working within `apiKeyCacheMs`. A store that cannot answer is a 503, never a 401.
+  const apiKeyCacheMs = options.apiKeyCacheMs ?? 10_000;
+  const verifiedKeys = new Map<string, { record: ApiKeyRecord; until: number }>();
+  const verifyKey = async (key: string): Promise<ApiKeyRecord | undefined> => {
+    const cached = verifiedKeys.get(key);
+    const now = Date.now();
+    if (cached !== undefined && cached.until > now) return cached.record;
+    let record: ApiKeyRecord | undefined;
+    try {
+      record = await store.verifyApiKey(key);
+    } catch (error) {
+      options.logger?.error({ err: error }, "api key check failed");
+      throw new HttpError(
+        503,
+        "server_error",
+        "store_unavailable",
+        "cannot check the API key right now; retry shortly.",
+        null,
+        { "retry-after": "1" },
+      );
+    }
+    if (record === undefined) verifiedKeys.delete(key);
+    else {
+      if (verifiedKeys.size >= 10_000) verifiedKeys.clear();
+      verifiedKeys.set(key, { record, until: now + apiKeyCacheMs });
+    }
+    return record;
+  };
+
   app.addHook("onRequest", async (request) => {
     if (publicPaths.has(request.url.split("?")[0] ?? "")) return;
     const header = request.headers.authorization;
     const key = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
     if (key) {
-      const record = await store.verifyApiKey(key);
+      const record = await verifyKey(key);
       if (record === undefined) {
         throw new HttpError(
           401,
@@ -291,8 +325,22 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.post("/v1/feedback", async (request) => {
     const body = parseBody(feedbackRequest, request.body);
-    await store.flush();
-    const logged = await store.getRequest(body.request_id);
+    let logged: Awaited<ReturnType<Store["getRequest"]>>;
+    try {
+      // The request's own log row may still be queued: give the writer a moment, not the full flush timeout.
+      await store.flush(1000).catch(() => undefined);
+      logged = await store.getRequest(body.request_id);
+    } catch (error) {
+      options.logger?.error({ err: error }, "feedback lookup failed");
+      throw new HttpError(
+        503,
+        "server_error",
+        "store_unavailable",
+        "cannot record feedback right now; retry shortly.",
+        null,
+        { "retry-after": "1" },
+      );
+    }
     if (logged === undefined)
       throw new HttpError(
         404,

@@ -1,6 +1,8 @@
 // Prometheus metrics of the gateway: requests by who answered, latency, spend, review queue, reloads.
 
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { CacheStats } from "../cache/types.js";
+import type { RouterStats } from "../route/router.js";
 import type { RouteResult } from "../route/types.js";
 
 export interface GatewayMetrics {
@@ -8,6 +10,14 @@ export interface GatewayMetrics {
   observe(result: RouteResult): void;
   httpError(route: string, status: number): void;
   reload(useCaseId: string, outcome: "ok" | "refused"): void;
+  /** Exposes router and cache statistics as gauges, read at each scrape. */
+  watch(read: () => RuntimeStats): void;
+}
+
+export interface RuntimeStats {
+  cache: CacheStats;
+  cacheStatus: "ready" | "degraded";
+  routers: { id: string; stats: RouterStats }[];
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
@@ -57,8 +67,64 @@ export function createGatewayMetrics(): GatewayMetrics {
     labelNames: ["usecase", "outcome"] as const,
     registers: [registry],
   });
+  let read: (() => RuntimeStats) | undefined;
+  new Gauge({
+    name: "slmkit_cache_events",
+    help: "Cache lookups since start by outcome (exact_hit, semantic_hit, miss, guard_rejection, backend_error).",
+    labelNames: ["event"] as const,
+    registers: [registry],
+    collect() {
+      const stats = read?.().cache;
+      if (stats === undefined) return;
+      this.set({ event: "exact_hit" }, stats.exactHits);
+      this.set({ event: "semantic_hit" }, stats.semanticHits);
+      this.set({ event: "miss" }, stats.misses);
+      this.set({ event: "guard_rejection" }, stats.guardRejections);
+      this.set({ event: "backend_error" }, stats.backendErrors);
+    },
+  });
+  new Gauge({
+    name: "slmkit_cache_degraded",
+    help: "1 while the shared cache backend (Redis) is not answering.",
+    registers: [registry],
+    collect() {
+      const status = read?.().cacheStatus;
+      if (status !== undefined) this.set(status === "degraded" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "slmkit_llm_events",
+    help: "LLM escalations since start by outcome (call, failure, timeout, unsure, skipped_open_circuit, skipped_budget).",
+    labelNames: ["usecase", "event"] as const,
+    registers: [registry],
+    collect() {
+      for (const { id, stats } of read?.().routers ?? []) {
+        this.set({ usecase: id, event: "call" }, stats.llm.calls);
+        this.set({ usecase: id, event: "failure" }, stats.llm.failures);
+        this.set({ usecase: id, event: "timeout" }, stats.llm.timeouts);
+        this.set({ usecase: id, event: "unsure" }, stats.llm.unsure);
+        this.set({ usecase: id, event: "skipped_open_circuit" }, stats.llm.skippedOpenCircuit);
+        this.set({ usecase: id, event: "skipped_budget" }, stats.llm.skippedBudget);
+      }
+    },
+  });
+  new Gauge({
+    name: "slmkit_shadow_agreement",
+    help: "Share of shadow-sampled small-model answers the LLM agreed with (routing.shadowRate).",
+    labelNames: ["usecase"] as const,
+    registers: [registry],
+    collect() {
+      for (const { id, stats } of read?.().routers ?? []) {
+        const compared = stats.shadow.agreed + stats.shadow.disagreed;
+        if (compared > 0) this.set({ usecase: id }, stats.shadow.agreed / compared);
+      }
+    },
+  });
   return {
     registry,
+    watch(reader) {
+      read = reader;
+    },
     observe(result) {
       requests.inc({ usecase: result.useCaseId, answered_by: result.answeredBy });
       latency.observe({ usecase: result.useCaseId, answered_by: result.answeredBy }, result.latencyMs / 1000);

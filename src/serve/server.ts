@@ -7,7 +7,7 @@ import { readEnvironment } from "../config.js";
 import { SlmkitError } from "../errors.js";
 import type { NativeClassifier } from "../models/native/classifier.js";
 import { loadNativeModel, readManifest } from "../models/native/model-directory.js";
-import { createOpenAiLabeler } from "../models/openai/openai-labeler.js";
+import { createOpenAiLabeler, labelerOptionsFromUseCase } from "../models/openai/openai-labeler.js";
 import { createRouter } from "../route/router.js";
 import type { LlmLabeler } from "../route/types.js";
 import { loadUseCase } from "../spec/load.js";
@@ -34,11 +34,21 @@ export interface GatewayOptions {
   rateLimitPerSecond?: number;
   /** Override of the LLM for every use case (tests, stand-ins); default: each use case's `llm` section. */
   llm?: (useCaseId: string) => LlmLabeler | undefined;
-  logger?: boolean | object;
+  /** A pino logger for store, cache, router and HTTP errors. Default: none (the library never prints). */
+  logger?: GatewayLogger;
+}
+
+/** The part of a pino logger the gateway uses. */
+export interface GatewayLogger {
+  info(context: object, message: string): void;
+  warn(context: object, message: string): void;
+  error(context: object, message: string): void;
 }
 
 export interface Gateway extends AsyncDisposable {
   app: FastifyInstance;
+  /** Things an operator should know, e.g. a use case whose LLM is not configured. */
+  warnings: string[];
   url: string;
   store: Store;
   cache: ResponseCache;
@@ -80,6 +90,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   }
   const environment = readEnvironment();
+  const warnings: string[] = [];
+  const logger = options.logger;
   // Load and verify every model before opening anything: a corrupt model refuses to start, clearly.
   const loaded: {
     spec: Awaited<ReturnType<typeof loadUseCase>>;
@@ -107,9 +119,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const model = await loadNativeModel(modelDir);
     loaded.push({ spec: useCase, model, version: await modelVersion(modelDir), modelDir });
   }
-  const store = await createStore(parseStoreSetting(options.store ?? "sqlite:.slmkit/gateway.db"));
+  const store = createStore({
+    ...parseStoreSetting(options.store ?? "sqlite:.slmkit/gateway.db"),
+    ...(logger ? { logger } : {}),
+  });
   await store.migrate();
-  const cache = await createCache(parseCacheSetting(options.cache ?? "memory"));
+  const cacheSetting = parseCacheSetting(options.cache ?? "memory");
+  const cache: ResponseCache =
+    cacheSetting.kind === "redis"
+      ? await (async () => {
+          const redis = createCache({ ...cacheSetting, ...(logger ? { logger } : {}) });
+          // Without waiting the first requests would all miss; a Redis that is down only degrades the cache.
+          if (!(await redis.waitUntilReady()))
+            warnings.push(
+              `redis at ${cacheSetting.url} is not answering: the shared cache is degraded until it is`,
+            );
+          return redis;
+        })()
+      : createCache(cacheSetting);
   const metrics = createGatewayMetrics();
   const useCases = new Map<string, UseCaseRuntime>();
   for (const entry of loaded) {
@@ -119,13 +146,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         file: entry.spec.path,
         field: "id",
       });
-    const llm = options.llm ? options.llm(spec.id) : defaultLabeler(spec, environment);
+    const llm = options.llm ? options.llm(spec.id) : defaultLabeler(spec, environment, warnings);
     const router = createRouter({
       useCase: spec,
       model: entry.model,
       cache,
       store,
       ...(llm === undefined ? {} : { llm }),
+      ...(logger ? { logger } : {}),
       modelVersion: entry.version,
     });
     useCases.set(spec.id, {
@@ -163,6 +191,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       throw error;
     }
   };
+  metrics.watch(() => ({
+    cache: cache.stats(),
+    cacheStatus: cache.status(),
+    routers: [...useCases.values()].map((useCase) => ({ id: useCase.id, stats: useCase.router.stats() })),
+  }));
   const app = await createApp({
     useCases,
     store,
@@ -171,7 +204,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     requireAuth: options.requireAuth ?? true,
     reload,
     ready: () => ready,
-    logger: options.logger ?? false,
+    ...(logger ? { logger } : {}),
   });
   const url = await app.listen({ port: options.port ?? 8787, host: options.host ?? "127.0.0.1" });
   ready = true;
@@ -186,25 +219,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })();
     return closing;
   };
-  return { app, url, store, cache, useCases, reload, close, [Symbol.asyncDispose]: close };
+  return { app, url, warnings, store, cache, useCases, reload, close, [Symbol.asyncDispose]: close };
 }
 
+/**
+ * The use case's own LLM, when `routing.fallback` is "llm". Its key comes from the variable `llm.apiKeyEnv`;
+ * without one, a hosted endpoint (OpenAI, Azure) is left out with a warning, while a local one (Ollama,
+ * vLLM, Foundry Local) is called without a key.
+ */
 function defaultLabeler(
   spec: Awaited<ReturnType<typeof loadUseCase>>["spec"],
   environment: ReturnType<typeof readEnvironment>,
+  warnings: string[],
 ): LlmLabeler | undefined {
-  if (spec.llm === undefined || spec.routing.fallback !== "llm") return undefined;
+  if (spec.llm === undefined || spec.routing.fallback !== "llm") {
+    if (spec.routing.fallback === "llm")
+      warnings.push(`use case "${spec.id}" has no \`llm\` section: escalations go to the review queue`);
+    return undefined;
+  }
   const apiKey = environment.get(spec.llm.apiKeyEnv);
-  if (apiKey === undefined) return undefined;
-  return createOpenAiLabeler({
-    baseUrl: spec.llm.baseUrl,
-    model: spec.llm.model,
-    apiKey,
-    labels: spec.labels ?? [],
-    timeoutMs: spec.llm.timeoutMs,
-    ...(spec.llm.pricePer1kInputUsd === undefined ? {} : { pricePer1kInputUsd: spec.llm.pricePer1kInputUsd }),
-    ...(spec.llm.pricePer1kOutputUsd === undefined
-      ? {}
-      : { pricePer1kOutputUsd: spec.llm.pricePer1kOutputUsd }),
-  });
+  const host = new URL(spec.llm.baseUrl).hostname;
+  if (apiKey === undefined && (host === "api.openai.com" || host.endsWith(".azure.com"))) {
+    warnings.push(
+      `use case "${spec.id}": ${spec.llm.apiKeyEnv} is not set, so ${spec.llm.model} is not called and escalations go to the review queue`,
+    );
+    return undefined;
+  }
+  const options = labelerOptionsFromUseCase(spec, apiKey);
+  return options === undefined ? undefined : createOpenAiLabeler(options);
 }

@@ -165,6 +165,44 @@ describe("the command line, end to end", () => {
   });
 });
 
+describe("npm start's serving step", () => {
+  test("demo serves the use case, answers the printed request, and stops cleanly on SIGTERM", async () => {
+    const child = spawn(process.execPath, ["--import", tsx, main, "demo", "--dir", "served", "--port", "0"], {
+      cwd: dir,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const deadline = Date.now() + 60_000;
+    while (!/demo API key: \S+/.test(stdout) || !/Ctrl-C/.test(stdout)) {
+      assert.ok(Date.now() < deadline, `demo did not start serving: ${stdout}${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const url = /6\. serve {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+    const key = /demo API key: (\S+)/.exec(stdout)?.[1];
+    assert.ok(url && key, stdout);
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "support",
+        messages: [{ role: "user", content: "where is my order #A12345? it was due monday" }],
+      }),
+    });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as {
+      choices: { message: { content: string } }[];
+      slmkit: { answered_by: string };
+    };
+    assert.equal(typeof body.choices[0]?.message.content, "string");
+    assert.ok(["slm", "review"].includes(body.slmkit.answered_by));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+  });
+});
+
 function tinyData(): string {
   const rows: string[] = [];
   const words = { billing: ["invoice", "charge", "refund"], shipping: ["parcel", "courier", "delivery"] };

@@ -1,0 +1,53 @@
+// Child process of bench/serve.ts: runs slmkit's gateway on loopback in its own event loop, so the load
+// generator never shares it. Prints its URL and an API key as one JSON line; on SIGTERM (or when the parent
+// goes away) it drains, closes, and reports the log rows a fresh store counts.
+//
+// Usage: node --import tsx bench/serve-gateway.ts --usecase <yaml> --store sqlite:<path> [--rate-limit <n>]
+
+import { parseArgs } from "node:util";
+import { parseStoreSetting, startGateway } from "../src/serve/server.js";
+import { createStore } from "../src/store/index.js";
+import { onParentGone, sendToParent } from "./serve-protocol.js";
+
+const { values } = parseArgs({
+  options: {
+    usecase: { type: "string" },
+    store: { type: "string" },
+    "use-case-id": { type: "string", default: "banking77" },
+    "rate-limit": { type: "string", default: "1000000" },
+  },
+  strict: true,
+});
+if (values.usecase === undefined || values.store === undefined)
+  throw new Error("serve-gateway needs --usecase <yaml> --store sqlite:<path>.");
+const storeSetting = values.store;
+const useCaseId = values["use-case-id"];
+
+const gateway = await startGateway({
+  usecases: [values.usecase],
+  port: 0,
+  host: "127.0.0.1",
+  store: storeSetting,
+  requireAuth: true,
+  // One key drives all the bench's traffic: the default per-key limit (200 req/s) would turn it into 429s.
+  rateLimitPerSecond: Number(values["rate-limit"]),
+});
+const { key } = await gateway.store.createApiKey("bench");
+
+onParentGone(async () => {
+  const dropped = gateway.store.droppedWrites();
+  const started = performance.now();
+  await gateway.close();
+  const closeMs = performance.now() - started;
+  // A fresh store reads what reached the database, not what the closed one believes it wrote.
+  const store = createStore(parseStoreSetting(storeSetting));
+  try {
+    await store.migrate();
+    const rows = await store.countRequests({ useCaseId });
+    sendToParent({ event: "closed", rows, dropped, closeMs });
+  } finally {
+    await store.close();
+  }
+});
+
+sendToParent({ event: "ready", url: gateway.url, pid: process.pid, key });
