@@ -58,9 +58,16 @@ export interface Gateway extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/**
+ * `sqlite:<path>` or a Postgres URL. A `schema` query parameter on the URL (`postgres://…/db?schema=slmkit`)
+ * selects the Postgres schema, so several deployments can share one database.
+ */
 export function parseStoreSetting(setting: string) {
   if (setting.startsWith("postgres://") || setting.startsWith("postgresql://")) {
-    return { kind: "postgres" as const, connectionString: setting };
+    const url = new URL(setting);
+    const schema = url.searchParams.get("schema");
+    url.searchParams.delete("schema");
+    return { kind: "postgres" as const, connectionString: url.toString(), ...(schema ? { schema } : {}) };
   }
   if (setting.startsWith("sqlite:"))
     return { kind: "sqlite" as const, path: setting.slice("sqlite:".length) };

@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { saveNativeModel } from "../../src/models/native/model-directory.js";
+import { type Gateway, startGateway } from "../../src/serve/server.js";
+import { generateSupportData } from "../../src/spec/catalog/support.js";
+import { createStore } from "../../src/store/index.js";
+import { trainClassifier } from "../../src/train/train-classifier.js";
+import { answer, type FakeOpenAiServer, startFakeOpenAi } from "../helpers/fake-openai.js";
+import {
+  dropPostgresSchemas,
+  postgresUrl,
+  probePostgres,
+  probeRedis,
+  redisUrl,
+  requireService,
+  testSchemaName,
+} from "../helpers/services.js";
+
+const postgres = await requireService("postgres", () => probePostgres());
+const redis = await requireService("redis", () => probeRedis());
+const skip = postgres.skipReason ?? redis.skipReason;
+
+describe("two gateway replicas sharing Postgres and Redis", { skip }, () => {
+  const schema = testSchemaName("slmkit_gateway");
+  const storeSetting = `${postgresUrl()}?schema=${schema}`;
+  let dir: string;
+  let fake: FakeOpenAiServer;
+  let first: Gateway;
+  let second: Gateway;
+  let key: string;
+  let unsureText: string;
+  const labels = [
+    ...new Set(generateSupportData({ seed: 1, perLabel: 1 }).map((example) => example.label)),
+  ].sort();
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "slmkit-replicas-"));
+    const trained = await trainClassifier(generateSupportData({ seed: 4, perLabel: 40 }), {
+      valid: generateSupportData({ seed: 5, perLabel: 15 }),
+      seed: 4,
+    });
+    await saveNativeModel(trained.model, join(dir, "model"), trained.record);
+    const candidates = [
+      "purple elephants sing quantum opera",
+      "the weather in lisbon",
+      "bananas and volcanoes",
+      "hmm",
+      "ok",
+    ];
+    unsureText =
+      candidates.find((text) => trained.model.predictDetailed(text).confidence < trained.model.threshold) ??
+      "";
+    assert.ok(unsureText !== "");
+    fake = await startFakeOpenAi(answer(labels[0] as string));
+    process.env.SLMKIT_REPLICA_LLM_KEY = "sk-test";
+    await writeFile(
+      join(dir, "usecase.yaml"),
+      `version: 1
+id: support
+title: Support tickets
+task: classify
+labels:
+${labels.map((label) => `  - name: ${label}`).join("\n")}
+data:
+  train: train.jsonl
+model: model
+llm:
+  baseUrl: ${fake.baseUrl}
+  model: gpt-fake
+  apiKeyEnv: SLMKIT_REPLICA_LLM_KEY
+  pricePer1kInputUsd: 0.15
+  pricePer1kOutputUsd: 0.6
+`,
+    );
+    const options = {
+      usecases: [join(dir, "usecase.yaml")],
+      port: 0,
+      store: storeSetting,
+      cache: redisUrl(),
+    };
+    first = await startGateway(options);
+    second = await startGateway(options);
+    key = (await first.store.createApiKey("replicas")).key;
+  });
+
+  after(async () => {
+    await first?.close();
+    await second?.close();
+    await fake?.close();
+    await dropPostgresSchemas([schema]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ask = async (gateway: Gateway, text: string) => {
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "support", messages: [{ role: "user", content: text }] }),
+    });
+    assert.equal(response.status, 200);
+    return ((await response.json()) as { slmkit: { answered_by: string; request_id: string; label: string } })
+      .slmkit;
+  };
+
+  test("a key made on one replica works on the other, and an LLM answer cached by one serves the other", async () => {
+    const escalated = await ask(first, unsureText);
+    assert.equal(escalated.answered_by, "llm");
+    await first.app.inject({ method: "GET", url: "/healthz" });
+    // The cache write is off the response path; give it a moment to reach Redis.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const cached = await ask(second, unsureText);
+    assert.equal(cached.answered_by, "cache");
+    assert.equal(cached.label, escalated.label);
+  });
+
+  test("a review item queued by one replica is listed and resolved through the other", async () => {
+    fake.setHandler(answer("not_a_label"));
+    const queued = await ask(first, `${unsureText} number two`);
+    assert.equal(queued.answered_by, "review");
+    const list = (await (
+      await fetch(`${second.url}/v1/review`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as {
+      data: { id: string; requestId: string }[];
+    };
+    const item = list.data.find((entry) => entry.requestId === queued.request_id);
+    assert.ok(item);
+    const resolved = await fetch(`${second.url}/v1/review/${item.id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ label: labels[1] }),
+    });
+    assert.equal(resolved.status, 200);
+  });
+
+  test("every request either replica answered is in the shared log after both close", async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 40; index++)
+      ids.push((await ask(index % 2 ? first : second, `where is order #C${index}`)).request_id);
+    await first.close();
+    await second.close();
+    const store = createStore({ kind: "postgres", connectionString: postgresUrl(), schema });
+    try {
+      for (const id of ids) assert.ok(await store.getRequest(id), `row ${id}`);
+    } finally {
+      await store.close();
+    }
+  });
+});
