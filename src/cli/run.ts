@@ -7,6 +7,7 @@ import { registerDataCommands } from "./data.js";
 import { registerDemoCommand } from "./demo.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerInitCommand } from "./init.js";
+import { registerLogsCommands } from "./logs.js";
 import { registerPredictCommand } from "./predict.js";
 import { registerQuantizeCommand } from "./quantize.js";
 import { registerServeCommands } from "./serve.js";
@@ -25,6 +26,7 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
   registerPredictCommand(program);
   registerDemoCommand(program);
   registerServeCommands(program);
+  registerLogsCommands(program);
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {

@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { SlmkitError } from "../../src/errors.js";
+import { saveNativeModel } from "../../src/models/native/model-directory.js";
+import { startGateway } from "../../src/serve/server.js";
+import { createStore } from "../../src/store/index.js";
+import type { RequestLogEntry } from "../../src/store/types.js";
+import { trainClassifier } from "../../src/train/train-classifier.js";
+import { syntheticExamples } from "../helpers/synthetic.js";
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "slmkit-startup-"));
+  const trained = await trainClassifier(syntheticExamples(30, 1), { seed: 1 });
+  await saveNativeModel(trained.model, join(dir, "model"), trained.record);
+  await writeFile(
+    join(dir, "usecase.yaml"),
+    `version: 1
+id: tickets
+title: Tickets
+task: classify
+labels: [{name: account}, {name: billing}, {name: product}, {name: shipping}]
+data: {train: train.jsonl}
+model: model
+routing: {fallback: review}
+`,
+  );
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("gateway start-up", () => {
+  test("refuses to start on a corrupt model, naming the file, and opens nothing", async () => {
+    const weights = join(dir, "model", "weights.bin");
+    const original = await readFile(weights);
+    await writeFile(weights, original.subarray(0, original.length - 8));
+    try {
+      await assert.rejects(
+        startGateway({
+          usecases: [join(dir, "usecase.yaml")],
+          port: 0,
+          store: `sqlite:${join(dir, "never.db")}`,
+        }),
+        (error: unknown) => {
+          assert.ok(SlmkitError.isInstance(error));
+          assert.equal(error.code, "MODEL_CORRUPT");
+          assert.match(error.message, /weights\.bin/);
+          return true;
+        },
+      );
+      await assert.rejects(readFile(join(dir, "never.db")), "no store was opened");
+    } finally {
+      await writeFile(weights, original);
+    }
+  });
+
+  test("serves with fallback review and answers a request", async () => {
+    const gateway = await startGateway({
+      usecases: [join(dir, "usecase.yaml")],
+      port: 0,
+      store: "sqlite::memory:",
+      requireAuth: false,
+    });
+    try {
+      const response = await gateway.app.inject({
+        method: "POST",
+        url: "/v1/chat/completions",
+        payload: { model: "tickets", messages: [{ role: "user", content: "please refund the invoice" }] },
+      });
+      assert.equal(response.statusCode, 200);
+      assert.equal(response.json().choices[0].message.content.length > 0, true);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe("slmkit logs purge", () => {
+  test("removes logged text older than the retention period and keeps newer text", async () => {
+    const path = join(dir, "logs.db");
+    const store = createStore({ kind: "sqlite", path });
+    await store.migrate();
+    const row = (id: string, ageDays: number): RequestLogEntry => ({
+      id,
+      useCaseId: "tickets",
+      apiKeyId: null,
+      createdAt: Date.now() - ageDays * 86_400_000,
+      inputHash: "hash",
+      inputText: `text of ${id}`,
+      answeredBy: "slm",
+      reason: "test",
+      label: "billing",
+      confidence: 0.9,
+      threshold: 0.5,
+      slmLabel: "billing",
+      slmConfidence: 0.9,
+      llmLabel: null,
+      latencyMs: 1,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      modelVersion: null,
+    });
+    store.logRequest(row("old", 40));
+    store.logRequest(row("new", 1));
+    await store.close();
+    const tsx = import.meta.resolve("tsx");
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        tsx,
+        join(import.meta.dirname, "../../src/cli/main.ts"),
+        "logs",
+        "purge",
+        "--days",
+        "30",
+        "--store",
+        `sqlite:${path}`,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /removed the text of 1 logged requests/);
+    const reopened = createStore({ kind: "sqlite", path });
+    try {
+      await reopened.migrate();
+      assert.equal((await reopened.getRequest("old"))?.inputText, null);
+      assert.equal((await reopened.getRequest("new"))?.inputText, "text of new");
+    } finally {
+      await reopened.close();
+    }
+  });
+});
