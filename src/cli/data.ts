@@ -25,6 +25,7 @@ import { SlmkitError } from "../errors.js";
 import type { LabeledExample, SpanExample } from "../types.js";
 import { parseIntegerOption } from "./options.js";
 import { writeJsonOutput } from "./output.js";
+import { registerDataSelectCommand } from "./select.js";
 
 type DataTask = "classify" | "extract";
 
@@ -104,6 +105,7 @@ export function registerDataCommands(program: Command, output: DataCommandOutput
   addCommonOptions(split).action(async (file: string, options: SplitCommandOptions) => {
     await runSplit(file, options, output);
   });
+  registerDataSelectCommand(data);
 }
 
 function addCommonOptions(command: Command): Command {

@@ -2,10 +2,13 @@
 
 import { type Command, CommanderError } from "commander";
 import { SlmkitError } from "../errors.js";
+import { registerBaselineCommand } from "./baseline.js";
 import { registerCatalogCommand } from "./catalog.js";
 import { registerDataCommands } from "./data.js";
 import { registerDemoCommand } from "./demo.js";
+import { registerDistillCommand } from "./distill.js";
 import { registerEvalCommand } from "./eval.js";
+import { registerExportCommand } from "./export.js";
 import { registerInitCommand } from "./init.js";
 import { registerLogsCommands } from "./logs.js";
 import { registerPredictCommand } from "./predict.js";
@@ -23,6 +26,9 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
   registerTrainCommand(program);
   registerQuantizeCommand(program);
   registerEvalCommand(program);
+  registerBaselineCommand(program);
+  registerDistillCommand(program);
+  registerExportCommand(program);
   registerPredictCommand(program);
   registerDemoCommand(program);
   registerServeCommands(program);

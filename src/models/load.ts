@@ -1,19 +1,69 @@
 // Resolves a model reference (DESIGN.md "Model references") to a loaded TaskModel.
 
+import { readEnvironment } from "../config.js";
 import { SlmkitError } from "../errors.js";
 import { loadNativeModel } from "./native/model-directory.js";
+import { createOpenAiClassifierModel } from "./openai/openai-classifier-model.js";
+import type { LabelDefinition } from "./openai/openai-labeler.js";
+import { parseOpenAiReference } from "./openai/reference.js";
 import type { TaskModel } from "./task-model.js";
+
+export interface LoadModelOptions {
+  /**
+   * The label set an `openai:` model chooses from (an LLM has no labels of its own). Required for `openai:`
+   * references; ignored by native models, which know their labels.
+   */
+  labels?: readonly LabelDefinition[];
+  /** Environment variable holding the API key of an `openai:` model. Default "OPENAI_API_KEY". */
+  apiKeyEnv?: string;
+  /** US dollars per 1,000 input / output tokens of an `openai:` model. Default: unpriced (cost 0, `priced` false). */
+  pricePer1kInputUsd?: number;
+  pricePer1kOutputUsd?: number;
+  /** Time allowed for one attempt of an `openai:` call, in milliseconds. Default 10,000. */
+  timeoutMs?: number;
+  /** Requests in flight at once during an `openai:` model's `predict`. Default 4. */
+  concurrency?: number;
+  /** Where `apiKeyEnv` is read from. Default: the process environment (through src/config.ts). */
+  environment?: { get(name: string): string | undefined };
+}
 
 /**
  * Loads a model by reference: a native model directory path, `gguf:<file>` or `openai:<model>@<baseUrl>`.
- * Native directories are verified (format version and checksums) before use.
+ * Native directories are verified (format version and checksums) before use. An `openai:` reference needs
+ * `labels` (from `--usecase` or `--labels`): the endpoint is asked to choose one of them.
  */
-export async function loadModel(reference: string): Promise<TaskModel> {
-  if (reference.startsWith("gguf:") || reference.startsWith("openai:")) {
+export async function loadModel(reference: string, options: LoadModelOptions = {}): Promise<TaskModel> {
+  if (reference.startsWith("gguf:")) {
+    // GGUF: another module (src/models/gguf/) provides `loadGgufModel(path, options)`; when it lands, this
+    // branch becomes `return loadGgufModel(reference.slice("gguf:".length), { labels: options.labels, … })`.
     throw new SlmkitError(
       "NOT_SUPPORTED",
-      `model reference "${reference}": GGUF and OpenAI-compatible models are not available in this version yet; use a native model directory trained with \`slmkit train\`.`,
+      `model reference "${reference}": GGUF models are not available in this version yet; use a native model directory trained with \`slmkit train\` or an openai:<model>@<baseUrl> endpoint.`,
     );
   }
+  if (reference.startsWith("openai:")) return loadOpenAiModel(reference, options);
   return loadNativeModel(reference);
+}
+
+function loadOpenAiModel(reference: string, options: LoadModelOptions): TaskModel {
+  const parsed = parseOpenAiReference(reference);
+  if (options.labels === undefined || options.labels.length < 2) {
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `model reference "${reference}": an OpenAI-compatible model needs the label set to choose from; pass --usecase <yaml> (its \`labels\`) or --labels a,b,c.`,
+      { field: "labels" },
+    );
+  }
+  const environment = options.environment ?? readEnvironment();
+  const apiKeyEnv = options.apiKeyEnv ?? "OPENAI_API_KEY";
+  return createOpenAiClassifierModel({
+    baseUrl: parsed.baseUrl,
+    model: parsed.model,
+    apiKey: environment.get(apiKeyEnv),
+    labels: options.labels,
+    pricePer1kInputUsd: options.pricePer1kInputUsd,
+    pricePer1kOutputUsd: options.pricePer1kOutputUsd,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+  });
 }

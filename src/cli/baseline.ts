@@ -1,0 +1,190 @@
+// `slmkit baseline`: every configured model on one test set: accuracy, coverage, latency and cost per 1K requests.
+
+import { type Command, InvalidArgumentError } from "commander";
+import { readEnvironment } from "../config.js";
+import { readClassificationData } from "../data/io.js";
+import { SlmkitError } from "../errors.js";
+import {
+  type BaselineCandidate,
+  formatBaselineTable,
+  renderBaselineHtml,
+  runBaseline,
+} from "../eval/baseline.js";
+import { writeFileAtomic } from "../internal/fs.js";
+import { type LoadModelOptions, loadModel } from "../models/load.js";
+import type { LabelDefinition } from "../models/openai/openai-labeler.js";
+import { formatOpenAiReference, parseOpenAiReference } from "../models/openai/reference.js";
+import { type LoadedUseCase, loadUseCase } from "../spec/load.js";
+import { parseIntegerOption } from "./options.js";
+import { createProgress, writeJsonOutput } from "./output.js";
+
+interface BaselineFlags {
+  usecase?: string;
+  test?: string;
+  models?: string[];
+  labels?: string[];
+  apiKeyEnv?: string;
+  concurrency: number;
+  latencySamples?: number;
+  json?: string;
+  html?: string;
+  textField?: string;
+  labelField?: string;
+}
+
+export function registerBaselineCommand(program: Command): void {
+  program
+    .command("baseline")
+    .description(
+      "Measure every configured model (the use case's native model and LLM, plus --models) on one test set: accuracy, coverage, p50/p95 latency and cost per 1K requests.",
+    )
+    .option(
+      "--usecase <yaml>",
+      "usecase.yaml: its `model`, its `llm` endpoint (with prices), labels and test file",
+    )
+    .option("--test <file>", "labelled test data, JSONL or CSV (default: the use case's data.test)")
+    .option(
+      "--models <references>",
+      "more models, comma-separated: model directories, gguf:<file>, openai:<model>@<baseUrl>",
+      parseList,
+    )
+    .option(
+      "--labels <names>",
+      "comma-separated label set for openai: models when there is no --usecase",
+      parseList,
+    )
+    .option(
+      "--api-key-env <name>",
+      "environment variable with the API key of openai: models (default: the use case's llm.apiKeyEnv, else OPENAI_API_KEY)",
+    )
+    .option(
+      "--concurrency <n>",
+      "endpoint requests in flight at once (default 4)",
+      parseIntegerOption("--concurrency", 1),
+      4,
+    )
+    .option(
+      "--latency-samples <n>",
+      "texts timed one per call per model (default 200 local, 30 for endpoints)",
+      parseIntegerOption("--latency-samples", 1),
+    )
+    .option("--json <file>", 'write the report as JSON to <file>; "-" prints only the JSON to stdout')
+    .option("--html <file>", "write an HTML table to <file>", parseHtmlTarget)
+    .option("--text-field <name>", 'field (or CSV column) holding the text (default: "text")')
+    .option("--label-field <name>", 'field (or CSV column) holding the label (default: "label")')
+    .action(async (flags: BaselineFlags) => {
+      const useCase = flags.usecase === undefined ? undefined : await loadUseCase(flags.usecase);
+      const testPath = flags.test ?? useCase?.paths.test;
+      if (testPath === undefined) {
+        throw new SlmkitError(
+          "INVALID_OPTION",
+          "baseline needs a labelled test file: pass --test <file> (or a --usecase with data.test).",
+          {
+            field: "test",
+          },
+        );
+      }
+      const readOptions: { textField?: string; labelField?: string } = {};
+      if (flags.textField !== undefined) readOptions.textField = flags.textField;
+      if (flags.labelField !== undefined) readOptions.labelField = flags.labelField;
+      const examples = await readClassificationData(testPath, readOptions);
+      const candidates = baselineCandidates(flags, useCase);
+      if (candidates.length === 0) {
+        throw new SlmkitError(
+          "INVALID_OPTION",
+          "no model to measure: give --usecase with a `model` or an `llm` section, or --models <ref,ref…>.",
+          { field: "models" },
+        );
+      }
+      const jsonToStdout = flags.json === "-";
+      const notes = jsonToStdout ? process.stderr : process.stdout;
+      const progress = createProgress();
+      const report = await runBaseline(candidates, examples, {
+        ...(flags.latencySamples === undefined
+          ? {}
+          : { latencySamples: flags.latencySamples, endpointLatencySamples: flags.latencySamples }),
+        onProgress: ({ reference, index, models, done, total }) =>
+          progress.update(`[${index + 1}/${models}] ${reference}: ${done}/${total} texts`),
+      });
+      progress.done();
+      if (!jsonToStdout) process.stdout.write(formatBaselineTable(report));
+      if (flags.json !== undefined) {
+        await writeJsonOutput(flags.json, report);
+        if (!jsonToStdout) notes.write(`wrote ${flags.json}\n`);
+      }
+      if (flags.html !== undefined) {
+        await writeFileAtomic(flags.html, renderBaselineHtml(report));
+        notes.write(`wrote ${flags.html}\n`);
+      }
+      // Every row was attempted; a model that could not be measured still makes the run a failure.
+      if (report.rows.some((row) => row.error !== undefined)) process.exitCode = 1;
+    });
+}
+
+/** The use case's native model and LLM, then every --models reference, each once. */
+export function baselineCandidates(
+  flags: BaselineFlags,
+  useCase: LoadedUseCase | undefined,
+): BaselineCandidate[] {
+  const labels: LabelDefinition[] | undefined =
+    useCase?.spec.labels ?? flags.labels?.map((name) => ({ name }));
+  const llm = useCase?.spec.llm;
+  const environment = readEnvironment();
+  const apiKeyEnv = flags.apiKeyEnv ?? llm?.apiKeyEnv ?? "OPENAI_API_KEY";
+  const candidates: BaselineCandidate[] = [];
+  const seen = new Set<string>();
+  const add = (reference: string, source: string) => {
+    if (seen.has(reference)) return;
+    seen.add(reference);
+    if (reference.startsWith("openai:")) {
+      const parsed = parseOpenAiReference(reference);
+      // The use case's prices belong to its own LLM; another endpoint model is left unpriced rather than guessed.
+      const priced =
+        llm !== undefined &&
+        parsed.model === llm.model &&
+        llm.pricePer1kInputUsd !== undefined &&
+        llm.pricePer1kOutputUsd !== undefined;
+      const options: LoadModelOptions = {
+        apiKeyEnv,
+        environment,
+        concurrency: flags.concurrency,
+        ...(labels === undefined ? {} : { labels }),
+        ...(priced && llm?.pricePer1kInputUsd !== undefined
+          ? { pricePer1kInputUsd: llm.pricePer1kInputUsd }
+          : {}),
+        ...(priced && llm?.pricePer1kOutputUsd !== undefined
+          ? { pricePer1kOutputUsd: llm.pricePer1kOutputUsd }
+          : {}),
+        ...(llm !== undefined && parsed.model === llm.model ? { timeoutMs: llm.timeoutMs } : {}),
+      };
+      candidates.push({ reference, source, load: () => loadModel(reference, options), priced, local: false });
+      return;
+    }
+    candidates.push({
+      reference,
+      source,
+      load: () => loadModel(reference, labels === undefined ? {} : { labels }),
+      priced: true,
+      local: true,
+    });
+  };
+  if (useCase?.paths.model !== undefined) add(useCase.paths.model, "usecase model");
+  if (llm !== undefined) add(formatOpenAiReference(llm.model, llm.baseUrl), "usecase llm");
+  for (const reference of flags.models ?? []) add(reference, "--models");
+  return candidates;
+}
+
+function parseList(value: string): string[] {
+  const items = value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+  if (items.length === 0) throw new InvalidArgumentError("expected a comma-separated list, got nothing.");
+  return items;
+}
+
+function parseHtmlTarget(value: string): string {
+  if (value === "-")
+    throw new InvalidArgumentError("the HTML report goes to a file; name one, e.g. baseline.html.");
+  return value;
+}

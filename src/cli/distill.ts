@@ -1,0 +1,245 @@
+// `slmkit distill`: a teacher model labels unlabelled texts (cached, resumable); a native student learns them.
+
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { readEnvironment } from "../config.js";
+import { readClassificationData } from "../data/io.js";
+import { SlmkitError } from "../errors.js";
+import { loadModel } from "../models/load.js";
+import { createOpenAiLabeler, type LabelDefinition } from "../models/openai/openai-labeler.js";
+import { parseOpenAiReference } from "../models/openai/reference.js";
+import type { TaskModel } from "../models/task-model.js";
+import { loadUseCase } from "../spec/load.js";
+import { distill, type Teacher, teacherFromLabeler, teacherFromModel } from "../train/distill.js";
+import { parseIntegerOption, parseNumberOption } from "./options.js";
+import { createProgress } from "./output.js";
+
+interface DistillFlags {
+  teacher: string;
+  unlabeled: string;
+  out: string;
+  usecase?: string;
+  test?: string;
+  labels?: string;
+  apiKeyEnv?: string;
+  minConfidence: number;
+  selfConsistency: number;
+  concurrency: number;
+  hardLabels?: boolean;
+  seed: number;
+  targetAccuracy?: number;
+  textField?: string;
+}
+
+export function registerDistillCommand(program: Command): void {
+  program
+    .command("distill")
+    .description(
+      "Label unlabelled texts with a teacher model (answers cached in <out>/.teacher-cache.jsonl, so an interrupted run resumes), train a native student on them; writes <out>/teacher-labels.jsonl, <out>/model/ and <out>/report.json.",
+    )
+    .requiredOption(
+      "--teacher <reference>",
+      "teacher: model directory, gguf:<file> or openai:<model>@<baseUrl>",
+    )
+    .requiredOption(
+      "--unlabeled <file>",
+      'JSONL of {"text"} lines ({"text","label"} works too: the label is ignored)',
+    )
+    .requiredOption("--out <dir>", "output folder")
+    .option(
+      "--usecase <yaml>",
+      "usecase.yaml: labels for an LLM teacher, its prices, API key variable and target accuracy",
+    )
+    .option(
+      "--test <file>",
+      "gold-labelled test data: adds studentAccuracy and teacherAccuracy to the report",
+    )
+    .option("--labels <names>", "comma-separated label set for an openai: teacher when there is no --usecase")
+    .option(
+      "--api-key-env <name>",
+      "environment variable with an openai: teacher's API key (default OPENAI_API_KEY)",
+    )
+    .option(
+      "--min-confidence <x>",
+      "train only on teacher labels with at least this confidence (default 0: all)",
+      parseNumberOption("--min-confidence"),
+      0,
+    )
+    .option(
+      "--self-consistency <k>",
+      "ask the teacher k times per text and keep the majority (confidence = agreement); pointless for deterministic teachers, which are asked once",
+      parseIntegerOption("--self-consistency", 1),
+      1,
+    )
+    .option(
+      "--concurrency <n>",
+      "teacher calls in flight at once (default 4)",
+      parseIntegerOption("--concurrency", 1),
+      4,
+    )
+    .option("--hard-labels", "train on the teacher's top label only, even when it gives probabilities")
+    .option(
+      "--seed <n>",
+      "seed for the held-out split and the student (default 42)",
+      parseIntegerOption("--seed"),
+      42,
+    )
+    .option(
+      "--target-accuracy <x>",
+      "accepted accuracy the student's threshold is chosen for (default: the use case's, else 0.97)",
+      parseNumberOption("--target-accuracy"),
+    )
+    .option("--text-field <name>", 'JSONL key holding the text (default: "text")')
+    .action(async (flags: DistillFlags) => {
+      const useCase = flags.usecase === undefined ? undefined : await loadUseCase(flags.usecase);
+      const texts = await readUnlabeledTexts(flags.unlabeled, flags.textField ?? "text");
+      const test = flags.test === undefined ? undefined : await readClassificationData(flags.test);
+      const labels: LabelDefinition[] | undefined =
+        useCase?.spec.labels ?? flags.labels?.split(",").map((name) => ({ name: name.trim() }));
+      const { teacher, model } = await resolveTeacher(flags, labels, useCase?.spec.llm);
+      const controller = new AbortController();
+      // Ctrl-C stops asking the teacher; answers so far are already cached, so the next run resumes.
+      const onInterrupt = () =>
+        controller.abort(
+          new SlmkitError(
+            "INVALID_INPUT",
+            "interrupted; run the same command again to resume (answers so far are cached).",
+          ),
+        );
+      process.once("SIGINT", onInterrupt);
+      const progress = createProgress();
+      try {
+        const result = await distill({
+          teacher,
+          texts,
+          out: flags.out,
+          ...(test === undefined ? {} : { test }),
+          minConfidence: flags.minConfidence,
+          selfConsistency: flags.selfConsistency,
+          concurrency: flags.concurrency,
+          softLabels: flags.hardLabels !== true,
+          seed: flags.seed,
+          ...(flags.targetAccuracy !== undefined
+            ? { targetAccuracy: flags.targetAccuracy }
+            : useCase === undefined
+              ? {}
+              : { targetAccuracy: useCase.spec.routing.targetAccuracy }),
+          signal: controller.signal,
+          onProgress: ({ done, total, cached, calls, costUsd }) =>
+            progress.update(
+              `teacher: ${done}/${total} texts (${cached} from cache, ${calls} calls${costUsd > 0 ? `, $${costUsd.toFixed(4)}` : ""})`,
+            ),
+        });
+        progress.done();
+        const report = result.report;
+        const lines = [
+          `Distilled ${report.teacher} into ${result.paths.model}`,
+          `  teacher labels   ${report.labelled} of ${report.texts} texts (${report.unsure} unsure, ${report.belowMinConfidence} below --min-confidence) → ${result.paths.teacherLabels}`,
+          `  student          trained on ${report.trainTexts} texts (${report.softLabels ? "soft labels" : "hard labels"}), validated on ${report.validTexts}`,
+          `  agreement        ${percent(report.agreement)} with the teacher on ${report.heldOut} held-out texts`,
+          ...(report.studentAccuracy === undefined
+            ? []
+            : [
+                `  test accuracy    student ${percent(report.studentAccuracy)}, teacher ${percent(report.teacherAccuracy ?? 0)} (${report.testSize} texts)`,
+              ]),
+          `  teacher calls    ${report.teacherCalls} (${report.teacherCachedAnswers} answers from cache), $${report.teacherCostUsd.toFixed(4)}`,
+          ...report.notes.map((note) => `  note: ${note}`),
+          `wrote ${result.paths.report}`,
+        ];
+        process.stdout.write(`${lines.join("\n")}\n`);
+      } finally {
+        progress.done();
+        process.off("SIGINT", onInterrupt);
+        await model?.dispose();
+      }
+    });
+}
+
+/**
+ * An `openai:` teacher goes through the labeler itself (exact tokens and cost per call, prices from the use
+ * case when its `llm.model` is the same); any other reference is loaded as a model.
+ */
+async function resolveTeacher(
+  flags: DistillFlags,
+  labels: LabelDefinition[] | undefined,
+  llm:
+    | {
+        model: string;
+        apiKeyEnv: string;
+        pricePer1kInputUsd?: number | undefined;
+        pricePer1kOutputUsd?: number | undefined;
+        timeoutMs: number;
+      }
+    | undefined,
+): Promise<{ teacher: Teacher; model?: TaskModel }> {
+  if (!flags.teacher.startsWith("openai:")) {
+    const model = await loadModel(flags.teacher, labels === undefined ? {} : { labels });
+    return { teacher: teacherFromModel(model), model };
+  }
+  const parsed = parseOpenAiReference(flags.teacher);
+  if (labels === undefined) {
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `teacher "${flags.teacher}": an OpenAI-compatible teacher needs the label set to choose from; pass --usecase <yaml> (its \`labels\`) or --labels a,b,c.`,
+      { field: "labels" },
+    );
+  }
+  const same = llm !== undefined && llm.model === parsed.model;
+  const labeler = createOpenAiLabeler({
+    baseUrl: parsed.baseUrl,
+    model: parsed.model,
+    apiKey: readEnvironment().get(flags.apiKeyEnv ?? llm?.apiKeyEnv ?? "OPENAI_API_KEY"),
+    labels,
+    pricePer1kInputUsd: same ? llm?.pricePer1kInputUsd : undefined,
+    pricePer1kOutputUsd: same ? llm?.pricePer1kOutputUsd : undefined,
+    ...(same && llm !== undefined ? { timeoutMs: llm.timeoutMs } : {}),
+  });
+  return { teacher: teacherFromLabeler(labeler) };
+}
+
+/** Texts of a JSONL file of `{"text"}` (any other field, such as a label, is ignored); blank lines skipped. */
+export async function readUnlabeledTexts(path: string, textField = "text"): Promise<string[]> {
+  let content: string;
+  try {
+    content = await readFile(path, "utf8");
+  } catch (error) {
+    throw new SlmkitError("IO_ERROR", `cannot read the unlabelled file: ${(error as Error).message}`, {
+      file: path,
+      cause: error,
+    });
+  }
+  const texts: string[] = [];
+  const lines = content.replace(/^\uFEFF/, "").split(/\r?\n/);
+  lines.forEach((line, index) => {
+    if (line.trim() === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new SlmkitError(
+        "INVALID_DATA",
+        `line is not JSON; each line must be an object like {"text": "…"}.`,
+        {
+          file: path,
+          line: index + 1,
+        },
+      );
+    }
+    const text =
+      typeof value === "object" && value !== null ? (value as Record<string, unknown>)[textField] : undefined;
+    if (typeof text !== "string" || text.trim() === "") {
+      throw new SlmkitError("INVALID_DATA", `no non-empty "${textField}" string on this line.`, {
+        file: path,
+        line: index + 1,
+      });
+    }
+    texts.push(text);
+  });
+  if (texts.length === 0)
+    throw new SlmkitError("EMPTY_DATA", "the unlabelled file holds no texts.", { file: path });
+  return texts;
+}
+
+function percent(value: number): string {
+  return `${(value * 100).toFixed(1)}%`;
+}

@@ -1,0 +1,263 @@
+// `slmkit baseline`: several models (native, GGUF, endpoints) on one test set, with eval's metrics plus cost.
+
+import type { TaskModel } from "../models/task-model.js";
+import type { ClassPrediction, LabeledExample } from "../types.js";
+import { type ClassificationEvalReport, evaluateClassifier } from "./evaluate.js";
+import { formatMilliseconds, formatPercent } from "./number-format.js";
+import { escapeHtml } from "./report-html.js";
+
+/** Token usage a model reports about itself (OpenAI-compatible models do). */
+export interface UsageReporting {
+  usage(): { calls: number; inputTokens: number; outputTokens: number; costUsd: number };
+}
+
+/** One model to measure. */
+export interface BaselineCandidate {
+  /** How the row is named: the model reference. */
+  reference: string;
+  /** Where it came from, e.g. "usecase model", "usecase llm", "--models". */
+  source: string;
+  /** Loads the model; a failure becomes the row's `error`, and the other rows still run. */
+  load(): Promise<TaskModel>;
+  /** True when its token prices are known; an endpoint without them gets `costPer1kRequestsUsd: null`. */
+  priced: boolean;
+  /** True for models that run in-process or on this machine: they cost 0 per request. */
+  local: boolean;
+}
+
+export interface BaselineRow {
+  reference: string;
+  source: string;
+  /** Why the model could not be measured; the figures below are then absent. */
+  error?: string;
+  accuracy?: number;
+  macroF1?: number;
+  ece?: number;
+  coverage?: number;
+  acceptedAccuracy?: number | null;
+  n?: number;
+  outOfScope?: number;
+  latencyMs?: { p50: number; p95: number };
+  /** US dollars per 1,000 requests from measured tokens and prices; 0 for local models, null when unpriced. */
+  costPer1kRequestsUsd?: number | null;
+  /** Measured tokens per request, for endpoints. */
+  tokensPerRequest?: { input: number; output: number };
+  /** Endpoint calls made while measuring. */
+  calls?: number;
+  /** Replies that named no label of the set. */
+  unsure?: number;
+  seconds?: number;
+  /** The full `eval` report of this model. */
+  report?: ClassificationEvalReport;
+}
+
+export interface BaselineReport {
+  createdAt: string;
+  testSize: number;
+  rows: BaselineRow[];
+}
+
+export interface BaselineOptions {
+  /**
+   * Single-text calls timed for latency, per model. Default 200 for local models; for endpoints 30, since
+   * every timed call is a paid request on top of the scored pass.
+   */
+  latencySamples?: number;
+  endpointLatencySamples?: number;
+  /** Texts scored so far by the current model, for progress. */
+  onProgress?: (progress: {
+    reference: string;
+    index: number;
+    models: number;
+    done: number;
+    total: number;
+  }) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Measures every candidate on `examples` with `evaluateClassifier` (one after another, so latencies do not
+ * disturb each other) and adds cost per 1,000 requests from the tokens the endpoint reported. A model that
+ * fails to load or to answer gets an `error` row; the others are still measured.
+ */
+export async function runBaseline(
+  candidates: readonly BaselineCandidate[],
+  examples: readonly LabeledExample[],
+  options: BaselineOptions = {},
+): Promise<BaselineReport> {
+  const rows: BaselineRow[] = [];
+  for (const [index, candidate] of candidates.entries()) {
+    options.signal?.throwIfAborted();
+    const started = performance.now();
+    let model: TaskModel | undefined;
+    try {
+      model = await candidate.load();
+      const counted = countingModel(model, (done) =>
+        options.onProgress?.({
+          reference: candidate.reference,
+          index,
+          models: candidates.length,
+          done,
+          total: examples.length,
+        }),
+      );
+      const latencySamples = candidate.local
+        ? (options.latencySamples ?? 200)
+        : (options.endpointLatencySamples ?? 30);
+      const report = await evaluateClassifier(counted, examples, {
+        latencySamples,
+        // Small batches for endpoints: progress moves, and throughput means little for a remote model anyway.
+        batchSize: candidate.local ? 256 : 16,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      const usage = hasUsage(model) ? model.usage() : undefined;
+      const row: BaselineRow = {
+        reference: candidate.reference,
+        source: candidate.source,
+        n: report.n,
+        outOfScope: report.outOfScope.n,
+        accuracy: report.accuracy,
+        macroF1: report.macroF1,
+        ece: report.ece,
+        coverage: report.coverage,
+        acceptedAccuracy: report.acceptedAccuracy,
+        latencyMs: { p50: report.latencyMs.p50, p95: report.latencyMs.p95 },
+        costPer1kRequestsUsd: candidate.local ? 0 : null,
+        seconds: round((performance.now() - started) / 1000, 3),
+        report,
+      };
+      if (usage !== undefined && usage.calls > 0) {
+        row.calls = usage.calls;
+        row.tokensPerRequest = {
+          input: round(usage.inputTokens / usage.calls, 2),
+          output: round(usage.outputTokens / usage.calls, 2),
+        };
+        if (candidate.priced) row.costPer1kRequestsUsd = round((usage.costUsd / usage.calls) * 1000, 6);
+        if ("unsure" in usage && typeof usage.unsure === "number") row.unsure = usage.unsure;
+      }
+      rows.push(row);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      rows.push({
+        reference: candidate.reference,
+        source: candidate.source,
+        error: error instanceof Error ? error.message : String(error),
+        seconds: round((performance.now() - started) / 1000, 3),
+      });
+    } finally {
+      await model?.dispose();
+    }
+  }
+  return { createdAt: new Date().toISOString(), testSize: examples.length, rows };
+}
+
+/** The rows as an aligned plain-text table, ending with a newline. */
+export function formatBaselineTable(report: BaselineReport): string {
+  const header = ["model", "accuracy", "macro-F1", "coverage", "p50", "p95", "$/1K req"];
+  const body = report.rows.map((row) =>
+    row.error !== undefined
+      ? [row.reference, `error: ${row.error}`]
+      : [
+          row.reference,
+          formatPercent(row.accuracy ?? null),
+          (row.macroF1 ?? 0).toFixed(3),
+          formatPercent(row.coverage ?? null),
+          formatMilliseconds(row.latencyMs?.p50 ?? 0),
+          formatMilliseconds(row.latencyMs?.p95 ?? 0),
+          formatCost(row.costPer1kRequestsUsd ?? null),
+        ],
+  );
+  const widths = header.map((title, column) =>
+    Math.max(
+      title.length,
+      ...body.filter((cells) => cells.length > 2).map((cells) => (cells[column] ?? "").length),
+    ),
+  );
+  const line = (cells: readonly string[]) =>
+    cells.length === 2
+      ? `${(cells[0] ?? "").padEnd(widths[0] ?? 0)}  ${cells[1] ?? ""}`
+      : cells
+          .map((cell, column) =>
+            column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0),
+          )
+          .join("  ");
+  return `Baseline on ${report.testSize} test texts\n${[header, ...body].map(line).join("\n")}\n`;
+}
+
+/** One self-contained HTML page with the baseline table; every value from user data is escaped. */
+export function renderBaselineHtml(report: BaselineReport): string {
+  const rows = report.rows
+    .map((row) =>
+      row.error !== undefined
+        ? `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td colspan="7" class="error">${escapeHtml(row.error)}</td></tr>`
+        : `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td>${formatPercent(row.accuracy ?? null)}</td><td>${(row.macroF1 ?? 0).toFixed(3)}</td><td>${(row.ece ?? 0).toFixed(3)}</td><td>${formatPercent(row.coverage ?? null)}</td><td>${formatMilliseconds(row.latencyMs?.p50 ?? 0)}</td><td>${formatMilliseconds(row.latencyMs?.p95 ?? 0)}</td><td>${escapeHtml(formatCost(row.costPer1kRequestsUsd ?? null))}</td></tr>`,
+    )
+    .join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="slmkit">
+<title>slmkit baseline</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse}
+th,td{padding:.35rem .7rem;border-bottom:1px solid #ddd;text-align:right}
+th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
+.error{color:#b00020;text-align:left}
+.muted{color:#666}
+</style>
+</head>
+<body>
+<h1>Baseline</h1>
+<p class="muted">${report.testSize} test texts · created ${escapeHtml(report.createdAt)} · accuracy over in-scope items · coverage at each model's own threshold · latency one text per call · cost from measured tokens and the configured prices (0 for local models, "unknown" when unpriced)</p>
+<table>
+<thead><tr><th>model</th><th>source</th><th>accuracy</th><th>macro-F1</th><th>ECE</th><th>coverage</th><th>p50</th><th>p95</th><th>$/1K requests</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+</body>
+</html>
+`;
+}
+
+function formatCost(cost: number | null): string {
+  if (cost === null) return "unknown";
+  if (cost === 0) return "0";
+  return cost < 0.01 ? `$${cost.toPrecision(2)}` : `$${cost.toFixed(2)}`;
+}
+
+function hasUsage(model: TaskModel): model is TaskModel & UsageReporting {
+  return typeof (model as Partial<UsageReporting>).usage === "function";
+}
+
+/** The same model, counting the texts its batched `predict` calls get, so a long endpoint pass shows progress. */
+function countingModel(model: TaskModel, onCount: (done: number) => void): TaskModel {
+  let done = 0;
+  return {
+    task: model.task,
+    reference: model.reference,
+    labels: model.labels,
+    threshold: model.threshold,
+    info: model.info,
+    async predict(texts: readonly string[]): Promise<ClassPrediction[]> {
+      const predictions = await model.predict(texts);
+      // Single-text calls are the warm-up and latency samples: progress counts the scored pass.
+      if (texts.length > 1) {
+        done += texts.length;
+        onCount(done);
+      }
+      return predictions;
+    },
+    // The caller disposes the real model.
+    dispose: async () => {},
+    [Symbol.asyncDispose]: async () => {},
+  };
+}
+
+function round(value: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { Command } from "commander";
+import { registerBaselineCommand } from "../../src/cli/baseline.js";
+import { formatJsonl } from "../../src/data/io.js";
+import type { BaselineReport } from "../../src/eval/baseline.js";
+import { saveNativeModel } from "../../src/models/native/model-directory.js";
+import { generateSupportData, supportTemplate } from "../../src/spec/catalog/support.js";
+import { trainClassifier } from "../../src/train/train-classifier.js";
+import { answerBy, type FakeOpenAiServer, startFakeOpenAi } from "../helpers/fake-openai.js";
+
+let dir: string;
+let server: FakeOpenAiServer;
+const test_ = generateSupportData({ seed: 5, perLabel: 6 });
+const goldByText = new Map(test_.map((example) => [example.text, example.label]));
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "slmkit-baseline-"));
+  // An endpoint that knows the answers: the row must show it as perfect and priced.
+  server = await startFakeOpenAi(answerBy((user) => goldByText.get(user) ?? "order_status"));
+  const trained = await trainClassifier(generateSupportData({ seed: 4, perLabel: 30 }), { seed: 4 });
+  await saveNativeModel(trained.model, join(dir, "model"), trained.record);
+  await writeFile(join(dir, "test.jsonl"), formatJsonl(test_));
+  const labels = (supportTemplate.spec.labels ?? []).map((label) => `  - name: ${label.name}`).join("\n");
+  await writeFile(
+    join(dir, "usecase.yaml"),
+    `version: 1
+id: support
+title: Support tickets
+task: classify
+labels:
+${labels}
+data:
+  train: train.jsonl
+  test: test.jsonl
+model: model
+llm:
+  baseUrl: ${server.baseUrl}
+  model: gpt-test
+  apiKeyEnv: SLMKIT_TEST_KEY
+  pricePer1kInputUsd: 0.15
+  pricePer1kOutputUsd: 0.6
+`,
+  );
+});
+after(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(argv: string[]): Promise<string> {
+  let stdout = "";
+  const original = process.stdout.write;
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === "string") {
+      stdout += chunk;
+      return true;
+    }
+    return (original as (...parameters: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    const program = new Command().exitOverride();
+    registerBaselineCommand(program);
+    await program.parseAsync(["node", "slmkit", ...argv]);
+  } finally {
+    process.stdout.write = original;
+  }
+  return stdout;
+}
+
+test("baseline measures the native model and the endpoint on one test set, with cost per 1K requests", async () => {
+  const jsonPath = join(dir, "baseline.json");
+  const htmlPath = join(dir, "baseline.html");
+  const output = await run([
+    "baseline",
+    "--usecase",
+    join(dir, "usecase.yaml"),
+    "--models",
+    `openai:other-model@${server.baseUrl}`,
+    "--latency-samples",
+    "5",
+    "--json",
+    jsonPath,
+    "--html",
+    htmlPath,
+  ]);
+  const report = JSON.parse(await readFile(jsonPath, "utf8")) as BaselineReport;
+  assert.equal(report.rows.length, 3);
+  const [native, llm, other] = report.rows;
+  assert.equal(native?.source, "usecase model");
+  assert.equal(native?.costPer1kRequestsUsd, 0);
+  assert.ok((native?.accuracy ?? 0) > 0.6, `native accuracy ${native?.accuracy}`);
+  assert.equal(llm?.reference, `openai:gpt-test@${server.baseUrl}`);
+  assert.equal(llm?.accuracy, 1);
+  assert.ok((llm?.costPer1kRequestsUsd ?? 0) > 0, "priced from the use case");
+  assert.ok((llm?.tokensPerRequest?.input ?? 0) > 0);
+  assert.ok(llm?.latencyMs !== undefined && llm.latencyMs.p95 >= llm.latencyMs.p50);
+  assert.equal(other?.costPer1kRequestsUsd, null, "another endpoint model has no known price");
+  for (const row of report.rows) assert.equal(row.error, undefined);
+  assert.match(output, /gpt-test/);
+  assert.match(output, /\$\/1K req/);
+  const html = await readFile(htmlPath, "utf8");
+  assert.match(html, /<table>/);
+  assert.match(html, /other-model/);
+});
+
+test("a model that cannot be loaded gets an error row and the others still run", async () => {
+  const jsonPath = join(dir, "broken.json");
+  const previous = process.exitCode;
+  await run([
+    "baseline",
+    "--test",
+    join(dir, "test.jsonl"),
+    "--models",
+    `${join(dir, "model")},${join(dir, "no-such-model")}`,
+    "--latency-samples",
+    "5",
+    "--json",
+    jsonPath,
+  ]);
+  const failedExitCode = process.exitCode;
+  process.exitCode = previous;
+  const report = JSON.parse(await readFile(jsonPath, "utf8")) as BaselineReport;
+  assert.equal(report.rows.length, 2);
+  assert.ok((report.rows[0]?.accuracy ?? 0) > 0);
+  assert.match(report.rows[1]?.error ?? "", /no-such-model|not found|no model/i);
+  assert.equal(failedExitCode, 1);
+});
+
+test("an openai: reference without labels says to pass --usecase or --labels", async () => {
+  const jsonPath = join(dir, "unlabelled.json");
+  const previous = process.exitCode;
+  await run([
+    "baseline",
+    "--test",
+    join(dir, "test.jsonl"),
+    "--models",
+    `openai:gpt-test@${server.baseUrl}`,
+    "--json",
+    jsonPath,
+  ]);
+  process.exitCode = previous;
+  const report = JSON.parse(await readFile(jsonPath, "utf8")) as BaselineReport;
+  assert.match(report.rows[0]?.error ?? "", /--usecase.*--labels/);
+});
