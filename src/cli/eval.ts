@@ -1,12 +1,17 @@
 // `slmkit eval`: scores a model on a labelled test file and writes the summary, the JSON report and the HTML report.
 
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { readClassificationData } from "../data/io.js";
+import { readClassificationData, readSpanData } from "../data/io.js";
 import { evaluateClassifier } from "../eval/evaluate.js";
+import { evaluateExtractor } from "../eval/evaluate-extract.js";
 import { formatEvalSummary } from "../eval/format.js";
+import { formatExtractSummary, renderExtractHtml } from "../eval/report-extract-html.js";
 import { renderEvalHtml } from "../eval/report-html.js";
 import { writeFileAtomic } from "../internal/fs.js";
 import { loadModel } from "../models/load.js";
+import { loadNativeExtractor } from "../models/native/extractor-directory.js";
 import type { TaskModel } from "../models/task-model.js";
 import type { LabeledExample } from "../types.js";
 import { writeJsonOutput } from "./output.js";
@@ -51,6 +56,10 @@ export function registerEvalCommand(
       parsePositiveInteger,
     )
     .action(async (options: EvalCommandOptions) => {
+      if (await isExtractModel(options.model)) {
+        await evaluateExtractAction(options);
+        return;
+      }
       const readOptions: { textField?: string; labelField?: string } = {};
       if (options.textField !== undefined) readOptions.textField = options.textField;
       if (options.labelField !== undefined) readOptions.labelField = options.labelField;
@@ -79,6 +88,48 @@ export function registerEvalCommand(
         await model.dispose();
       }
     });
+}
+
+/** True when the reference is a native model directory whose manifest says `task: "extract"`. */
+async function isExtractModel(reference: string): Promise<boolean> {
+  if (reference.startsWith("gguf:") || reference.startsWith("openai:")) return false;
+  try {
+    const manifest = JSON.parse(await readFile(join(reference, "manifest.json"), "utf8")) as {
+      task?: unknown;
+    };
+    return manifest.task === "extract";
+  } catch {
+    // Not readable here: `loadModel` reports the problem with its own clear error.
+    return false;
+  }
+}
+
+async function evaluateExtractAction(options: EvalCommandOptions): Promise<void> {
+  const examples = await readSpanData(
+    options.test,
+    options.textField === undefined ? {} : { textField: options.textField },
+  );
+  const model = await loadNativeExtractor(options.model);
+  try {
+    const report = await evaluateExtractor(
+      model,
+      examples,
+      options.latencySamples === undefined ? {} : { latencySamples: options.latencySamples },
+    );
+    const jsonToStdout = options.json === "-";
+    const notes = jsonToStdout ? process.stderr : process.stdout;
+    if (!jsonToStdout) process.stdout.write(formatExtractSummary(report));
+    if (options.json !== undefined) {
+      await writeJsonOutput(options.json, report);
+      if (!jsonToStdout) notes.write(`wrote ${options.json}\n`);
+    }
+    if (options.html !== undefined) {
+      await writeFileAtomic(options.html, renderExtractHtml(report));
+      notes.write(`wrote ${options.html}\n`);
+    }
+  } finally {
+    await model.dispose();
+  }
 }
 
 function parsePositiveInteger(value: string): number {

@@ -1,9 +1,11 @@
-// `slmkit train`: train a native classifier from files (or a use case) into a model directory.
+// `slmkit train`: train a native classifier or extractor from files (or a use case) into a model directory.
 
 import type { Command } from "commander";
+import { detectFileTask } from "../data/io.js";
 import { SlmkitError } from "../errors.js";
 import { loadUseCase } from "../spec/load.js";
-import { runTraining } from "../train/train-run.js";
+import type { ExtractFieldType } from "../text/normalizers/index.js";
+import { runExtractTraining, runTraining } from "../train/train-run.js";
 import { parseIntegerOption, parseNumberOption } from "./options.js";
 import { createProgress, writeJsonOutput } from "./output.js";
 
@@ -34,7 +36,7 @@ export function registerTrainCommand(program: Command): void {
   program
     .command("train")
     .description(
-      "train a native classifier; writes a model directory (manifest.json, weights.bin, model-card.md)",
+      "train a native classifier ({text,label} data) or extractor ({text,spans} data); writes a model directory (manifest.json, weights.bin, model-card.md)",
     )
     .option("--usecase <yaml>", "read data paths, model directory and target accuracy from a usecase.yaml")
     .option("--train <file>", "training data, JSONL {text,label} or CSV")
@@ -43,7 +45,10 @@ export function registerTrainCommand(program: Command): void {
       "validation data for early stopping, calibration and the threshold (default: 10% of train)",
     )
     .option("--out <dir>", "model directory to write (default: the use case's `model`)")
-    .option("--task <task>", "task type; only `classify` is trained natively in this version")
+    .option(
+      "--task <task>",
+      "classify or extract (default: read from the data: `spans` → extract, `label` → classify)",
+    )
     .option(
       "--target-accuracy <x>",
       "accepted accuracy the threshold is chosen for (default 0.97)",
@@ -98,30 +103,30 @@ async function trainAction(flags: TrainFlags): Promise<void> {
   let valid = flags.valid;
   let out = flags.out;
   let targetAccuracy = flags.targetAccuracy;
+  let task = flags.task;
+  let schemaFields: { name: string; type?: ExtractFieldType; required?: boolean }[] | undefined;
+  if (task !== undefined && task !== "classify" && task !== "extract") {
+    throw new SlmkitError("NOT_SUPPORTED", `--task ${task}: native training covers classify and extract.`, {
+      field: "task",
+    });
+  }
   if (flags.usecase !== undefined) {
     const useCase = await loadUseCase(flags.usecase);
-    if (useCase.spec.task !== "classify") {
+    if (useCase.spec.task !== "classify" && useCase.spec.task !== "extract") {
       throw new SlmkitError(
         "NOT_SUPPORTED",
-        `use case task "${useCase.spec.task}" cannot be trained natively yet; only classify.`,
+        `use case task "${useCase.spec.task}" cannot be trained natively yet; only classify and extract.`,
         {
           field: "task",
         },
       );
     }
+    task ??= useCase.spec.task;
+    if (useCase.spec.task === "extract") schemaFields = useCase.spec.schema?.fields;
     train ??= useCase.paths.train;
     valid ??= useCase.paths.valid;
     out ??= useCase.paths.model;
     targetAccuracy ??= useCase.spec.routing.targetAccuracy;
-  }
-  if (flags.task !== undefined && flags.task !== "classify") {
-    throw new SlmkitError(
-      "NOT_SUPPORTED",
-      `--task ${flags.task}: only classify is trained natively in this version.`,
-      {
-        field: "task",
-      },
-    );
   }
   if (train === undefined)
     throw new SlmkitError("INVALID_OPTION", "give --train <file> or --usecase <yaml>.", { field: "train" });
@@ -129,6 +134,14 @@ async function trainAction(flags: TrainFlags): Promise<void> {
     throw new SlmkitError("INVALID_OPTION", "give --out <dir> (or a `model` path in the use case).", {
       field: "out",
     });
+  task ??= await detectFileTask(
+    train,
+    flags.labelField === undefined ? {} : { labelField: flags.labelField },
+  );
+  if (task === "extract") {
+    await trainExtractAction(flags, { train, out, targetAccuracy, valid, schemaFields });
+    return;
+  }
   if (flags.quantize !== undefined && flags.quantize !== "int8") {
     throw new SlmkitError("INVALID_OPTION", `--quantize ${flags.quantize}: the only precision is int8.`, {
       field: "quantize",
@@ -198,5 +211,62 @@ async function trainAction(flags: TrainFlags): Promise<void> {
     lines.push(
       `  autotune: ${result.trials.length} trials, chose ${JSON.stringify(result.trained.record.hyperparameters)}`,
     );
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+async function trainExtractAction(
+  flags: TrainFlags,
+  settings: {
+    train: string;
+    out: string;
+    valid: string | undefined;
+    targetAccuracy: number | undefined;
+    schemaFields: { name: string; type?: ExtractFieldType; required?: boolean }[] | undefined;
+  },
+): Promise<void> {
+  if (flags.quantize !== undefined) {
+    throw new SlmkitError(
+      "NOT_SUPPORTED",
+      "--quantize applies to classifiers; extractors are stored as float32.",
+      {
+        field: "quantize",
+      },
+    );
+  }
+  const progress = createProgress();
+  const result = await runExtractTraining({
+    train: settings.train,
+    out: settings.out,
+    ...(settings.valid === undefined ? {} : { valid: settings.valid }),
+    ...(settings.schemaFields === undefined ? {} : { fields: settings.schemaFields }),
+    seed: flags.seed,
+    ...(settings.targetAccuracy === undefined ? {} : { targetAccuracy: settings.targetAccuracy }),
+    ...(flags.epochs === undefined ? {} : { epochs: flags.epochs }),
+    onProgress: (step) =>
+      progress.update(
+        `epoch ${step.epoch}/${step.epochs}  valid span F1 ${step.validationF1.toFixed(4)}  ${step.elapsedSeconds.toFixed(1)}s`,
+      ),
+  });
+  progress.done();
+  const { validation, notes } = result.trained;
+  const report = {
+    out: result.out,
+    task: "extract",
+    fields: result.manifest.fields,
+    trainSeconds: result.trained.record.trainSeconds,
+    validation,
+    dataNotes: notes,
+    calibration: result.manifest.calibration,
+    hyperparameters: result.manifest.hyperparameters,
+  };
+  if (flags.json !== undefined) await writeJsonOutput(flags.json, report);
+  if (flags.json === "-") return;
+  const lines = [
+    `model written to ${result.out}`,
+    `  extractor of ${result.manifest.fields.length} fields (${result.manifest.fields.join(", ")}), trained in ${(result.trained.record.trainSeconds ?? 0).toFixed(1)}s (best epoch ${validation.bestEpoch})`,
+    `  validation${validation.heldOutFromTrain ? " (10% held out of train)" : ""}: exact span F1 ${validation.spanF1.toFixed(4)}, records right ${validation.recordAccuracy.toFixed(4)}, n ${validation.n}`,
+    `  threshold ${result.manifest.calibration.threshold.toFixed(4)} for ${result.manifest.calibration.targetAccuracy} accepted record accuracy: coverage ${validation.coverage.toFixed(3)}`,
+    `  data: ${notes.overlapsResolved} overlapping spans resolved (longest kept), ${notes.trimmed} trimmed, ${notes.snapped} snapped to tokens, ${notes.dropped} dropped`,
+  ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }

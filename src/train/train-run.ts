@@ -1,10 +1,16 @@
-// The whole `slmkit train` job as a library call: read data, train (or autotune), optionally quantize, save.
+// The whole `slmkit train` job as a library call: read data, train (or autotune), optionally quantize, save; also for span data.
 
-import { readClassificationData } from "../data/io.js";
+import { readClassificationData, readSpanData } from "../data/io.js";
 import { chooseThreshold, evaluateAtThreshold } from "../eval/selective.js";
 import type { NativeClassifier } from "../models/native/classifier.js";
-import { type ModelManifest, saveNativeModel } from "../models/native/model-directory.js";
+import { saveNativeExtractor } from "../models/native/extractor-directory.js";
+import {
+  type ExtractorManifest,
+  type ModelManifest,
+  saveNativeModel,
+} from "../models/native/model-directory.js";
 import { quantizeClassifier } from "../models/native/quantize.js";
+import type { ExtractFieldType } from "../text/normalizers/index.js";
 import type { LabeledExample } from "../types.js";
 import { type AutotuneTrial, autotuneClassifier } from "./autotune.js";
 import {
@@ -13,6 +19,7 @@ import {
   type TrainProgress,
   trainClassifier,
 } from "./train-classifier.js";
+import { type ExtractorProgress, type TrainedExtractor, trainExtractor } from "./train-extractor.js";
 
 export interface TrainRunOptions {
   train: string;
@@ -148,4 +155,48 @@ export function quantizeWithReport(trained: TrainedClassifier): {
     accuracyChange: accuracy(afterScore.correct) - accuracy(beforeScore.correct),
   };
   return { model, report };
+}
+
+export interface ExtractTrainRunOptions {
+  train: string;
+  valid?: string;
+  out: string;
+  /** The use case's schema fields: span labels outside them are an error naming the line. Default: the data's labels. */
+  fields?: readonly { name: string; type?: ExtractFieldType; required?: boolean }[];
+  seed?: number;
+  targetAccuracy?: number;
+  epochs?: number;
+  onProgress?: (progress: ExtractorProgress) => void;
+}
+
+export interface ExtractTrainRunResult {
+  out: string;
+  manifest: ExtractorManifest;
+  trained: TrainedExtractor;
+}
+
+/** The `slmkit train` job for span data: read, train an extractor, save its model directory. */
+export async function runExtractTraining(options: ExtractTrainRunOptions): Promise<ExtractTrainRunResult> {
+  const names = options.fields?.map((field) => field.name);
+  const readOptions = names === undefined ? {} : { allowedLabels: names };
+  const train = await readSpanData(options.train, readOptions);
+  const valid = options.valid === undefined ? undefined : await readSpanData(options.valid, readOptions);
+  const fieldTypes: Record<string, ExtractFieldType> = {};
+  for (const field of options.fields ?? [])
+    if (field.type !== undefined && field.type !== "string") fieldTypes[field.name] = field.type;
+  const requiredFields = (options.fields ?? [])
+    .filter((field) => field.required === true)
+    .map((field) => field.name);
+  const trained = await trainExtractor(train, {
+    ...(valid === undefined ? {} : { valid }),
+    ...(names === undefined ? {} : { fields: names }),
+    fieldTypes,
+    requiredFields,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.targetAccuracy === undefined ? {} : { targetAccuracy: options.targetAccuracy }),
+    ...(options.epochs === undefined ? {} : { epochs: options.epochs }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
+  const manifest = await saveNativeExtractor(trained.model, options.out, trained.record);
+  return { out: options.out, manifest, trained };
 }

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { SlmkitError } from "../../errors.js";
 import { writeDirectoryAtomic } from "../../internal/fs.js";
+import { fieldTypes } from "../../spec/schema.js";
 import { NativeClassifier } from "./classifier.js";
 import { renderModelCard } from "./model-card.js";
 import { decodeWeights, encodeWeights, type WeightsPrecision } from "./weights-file.js";
@@ -43,8 +44,45 @@ const manifestSchema = z
   })
   .passthrough();
 
-/** The parsed manifest of a native model directory. */
+/** The parsed manifest of a native classifier's model directory. */
 export type ModelManifest = z.infer<typeof manifestSchema>;
+
+const extractorFeatureSchema = z.object({
+  hashBits: z.number().int().min(8).max(24),
+  window: z.number().int().min(0).max(5),
+  affixLength: z.number().int().min(0).max(8),
+  charNgram: z.number().int().min(0).max(6),
+});
+
+/** The manifest of an extractor (`task: "extract"`): `fields` instead of `labels`, and their types. */
+const extractorManifestSchema = z
+  .object({
+    formatVersion: z.number().int().positive(),
+    task: z.literal("extract"),
+    fields: z.array(z.string()).min(1),
+    fieldTypes: z.record(z.string(), z.enum(fieldTypes)).default({}),
+    requiredFields: z.array(z.string()).default([]),
+    hyperparameters: z.object({ features: extractorFeatureSchema }).passthrough(),
+    seed: z.number().int(),
+    dataHash: z.string(),
+    calibration: z.object({
+      temperature: z.number().positive(),
+      threshold: z.number(),
+      targetAccuracy: z.number(),
+    }),
+    validation: z.record(z.string(), z.unknown()),
+    files: z.record(z.string(), z.string()),
+    createdAt: z.string(),
+    precision: z.literal("float32").default("float32"),
+    trainSeconds: z.number().optional(),
+  })
+  .passthrough();
+
+/** The parsed manifest of a native extractor's model directory. */
+export type ExtractorManifest = z.infer<typeof extractorManifestSchema>;
+
+/** Either native manifest. */
+export type NativeManifest = ModelManifest | ExtractorManifest;
 
 /** Everything besides weights that a saved model records about its training. */
 export interface ModelRecord {
@@ -100,8 +138,8 @@ export async function saveNativeModel(
   return manifest;
 }
 
-/** Reads and validates `manifest.json` of a model directory. */
-export async function readManifest(dir: string): Promise<ModelManifest> {
+/** Reads `manifest.json` as JSON and checks its format version; the task-specific schema is checked by the caller. */
+async function readManifestJson(dir: string): Promise<{ raw: unknown; path: string }> {
   const path = join(dir, manifestFileName);
   let text: string;
   try {
@@ -130,7 +168,11 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
       { file: path },
     );
   }
-  const parsed = manifestSchema.safeParse(raw);
+  return { raw, path };
+}
+
+function parseWith<T>(schema: z.ZodType<T>, raw: unknown, path: string): T {
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
@@ -142,6 +184,44 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
     );
   }
   return parsed.data;
+}
+
+function taskOf(raw: unknown): unknown {
+  return (raw as { task?: unknown } | null)?.task;
+}
+
+/** Reads and validates `manifest.json` of a classifier's model directory. */
+export async function readManifest(dir: string): Promise<ModelManifest> {
+  const { raw, path } = await readManifestJson(dir);
+  if (taskOf(raw) === "extract") {
+    throw new SlmkitError(
+      "NOT_SUPPORTED",
+      "this is an extraction model (task extract), not a classifier; load it with loadNativeExtractor, or use `slmkit eval`, which handles both.",
+      { file: path },
+    );
+  }
+  return parseWith(manifestSchema, raw, path);
+}
+
+/** Reads and validates `manifest.json` of an extractor's model directory. */
+export async function readExtractorManifest(dir: string): Promise<ExtractorManifest> {
+  const { raw, path } = await readManifestJson(dir);
+  if (taskOf(raw) !== "extract") {
+    throw new SlmkitError(
+      "NOT_SUPPORTED",
+      `this model's task is ${JSON.stringify(taskOf(raw))}, not extract; load it with loadModel.`,
+      { file: path },
+    );
+  }
+  return parseWith(extractorManifestSchema, raw, path);
+}
+
+/** Reads either kind of native manifest; branch on `task`. */
+export async function readAnyManifest(dir: string): Promise<NativeManifest> {
+  const { raw, path } = await readManifestJson(dir);
+  return taskOf(raw) === "extract"
+    ? parseWith(extractorManifestSchema, raw, path)
+    : parseWith(manifestSchema, raw, path);
 }
 
 /** Loads a native model directory, verifying format version and every file's checksum. */
@@ -198,7 +278,8 @@ export async function loadNativeModel(dir: string): Promise<NativeClassifier> {
   });
 }
 
-async function directoryBytes(dir: string, names: readonly string[]): Promise<number> {
+/** Bytes on disk of the named files of a model directory. */
+export async function directoryBytes(dir: string, names: readonly string[]): Promise<number> {
   let total = 0;
   for (const name of names) total += (await stat(join(dir, name))).size;
   return total;
