@@ -14,7 +14,12 @@ export function registerCatalogCommand(program: Command): void {
         return {
           ...summary,
           labels: spec.labels?.map((label) => label.name) ?? [],
-          fields: spec.schema?.fields.map((field) => field.name) ?? [],
+          fields:
+            spec.schema?.fields.map((field) => ({
+              name: field.name,
+              type: field.type,
+              required: field.required === true,
+            })) ?? [],
           targets: spec.targets ?? {},
           deployment: spec.deployment,
         };
@@ -27,8 +32,13 @@ export function registerCatalogCommand(program: Command): void {
         const targets = Object.entries(row.targets)
           .map(([key, value]) => `${key} ${value}`)
           .join(", ");
+        // Extraction fields show their type, and a "*" when a record needs them to be accepted.
+        const items =
+          row.task === "extract"
+            ? row.fields.map((field) => `${field.name}${field.required ? "*" : ""} (${field.type})`)
+            : row.labels;
         process.stdout.write(
-          `${row.id}  [${row.industry ?? "general"} · ${row.task} · ${row.deployment}]  ${row.title}\n  ${row.summary}\n  ${row.task === "extract" ? "fields" : "labels"} (${row.classes}): ${[...row.labels, ...row.fields].join(", ")}\n  targets: ${targets || "none"}\n`,
+          `${row.id}  [${row.industry ?? "general"} · ${row.task} · ${row.deployment ?? "hybrid"}]  ${row.title}\n  ${row.summary}\n  ${row.task === "extract" ? "fields" : "labels"} (${row.classes}): ${items.join(", ")}\n  targets: ${targets || "none"}\n`,
         );
       }
     });

@@ -1,10 +1,59 @@
 // The registry of built-in use-case templates, the starting points of `slmkit init`, `catalog` and `demo`.
 
 import { SlmkitError } from "../../errors.js";
+import {
+  appointmentSchedulingTemplate,
+  inventoryLookupTemplate,
+  partsIdentificationTemplate,
+  prescriptionRefillsTemplate,
+  priceComparisonTemplate,
+} from "./extract-templates.js";
+import {
+  offlineDiagnosticsTemplate,
+  technicianAssistantTemplate,
+  workOrdersTemplate,
+} from "./field-services.js";
+import {
+  bankCustomerServiceTemplate,
+  documentClassificationTemplate,
+  fraudFlagTemplate,
+  transactionCategorizationTemplate,
+} from "./financial-services.js";
+import { icd10CodingTemplate, symptomTriageTemplate } from "./healthcare.js";
+import {
+  inventoryQueriesTemplate,
+  maintenanceLoggingTemplate,
+  qualityInspectionTemplate,
+  safetyComplianceTemplate,
+} from "./manufacturing.js";
+import { productCategorizationTemplate, retailFaqTemplate } from "./retail.js";
 import { supportTemplate } from "./support.js";
 import type { TemplateSummary, UseCaseTemplate } from "./template.js";
 
-const templates: readonly UseCaseTemplate[] = [supportTemplate];
+// The demo's support template first, then the brief's 20 use cases by industry in the brief's order.
+const templates: readonly UseCaseTemplate[] = [
+  supportTemplate,
+  qualityInspectionTemplate,
+  maintenanceLoggingTemplate,
+  inventoryQueriesTemplate,
+  safetyComplianceTemplate,
+  productCategorizationTemplate,
+  retailFaqTemplate,
+  inventoryLookupTemplate,
+  priceComparisonTemplate,
+  icd10CodingTemplate,
+  appointmentSchedulingTemplate,
+  prescriptionRefillsTemplate,
+  symptomTriageTemplate,
+  transactionCategorizationTemplate,
+  fraudFlagTemplate,
+  bankCustomerServiceTemplate,
+  documentClassificationTemplate,
+  workOrdersTemplate,
+  partsIdentificationTemplate,
+  technicianAssistantTemplate,
+  offlineDiagnosticsTemplate,
+];
 
 /** Every built-in template, in catalog order. */
 export function listTemplates(): TemplateSummary[] {

@@ -729,6 +729,7 @@ const spec: UseCaseInput = {
 /** The built-in customer-support template: 15 intents of an online store's tickets, task classify. */
 export const supportTemplate: UseCaseTemplate = {
   id: "support",
+  examples: "labeled",
   summary: "Route an online store's support tickets to 15 intents (order status, refunds, returns, ...).",
   spec,
   generate: generateSupportData,

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { SlmkitError } from "../../errors.js";
 import { writeFileAtomic } from "../../internal/fs.js";
 import { normalizeText } from "../../text/normalize.js";
-import type { LabeledExample } from "../../types.js";
+import type { LabeledExample, SpanExample } from "../../types.js";
 import { resolveUseCasePaths, stringifyUseCase, type UseCasePaths } from "../load.js";
 import { validateUseCase } from "../validate.js";
 import { getTemplate } from "./index.js";
@@ -17,6 +17,11 @@ export interface WriteTemplateOptions {
   /** Examples per label in `data/all.jsonl`; the test file gets half as many (rounded up). Default 80. */
   perLabel?: number;
   /**
+   * Extract templates: records in `data/train.jsonl`; valid and test are sized from it as for `perLabel`.
+   * Default 6 × perLabel (480 for the default 80).
+   */
+  records?: number;
+  /**
    * Size of `valid.jsonl` relative to train + valid: `perLabel · share / (1 − share)` per label, generated with
    * seed + 2. Default 0.25 (about 27 per label for the default 80).
    */
@@ -25,7 +30,7 @@ export interface WriteTemplateOptions {
   force?: boolean;
 }
 
-export type WrittenFileRole = "usecase" | "all" | "train" | "valid" | "test";
+export type WrittenFileRole = "usecase" | "all" | "train" | "valid" | "test" | "faq" | "table";
 
 export interface WrittenFile {
   role: WrittenFileRole;
@@ -45,8 +50,10 @@ export interface WrittenTemplate {
   paths: UseCasePaths;
   /** Every file written, the usecase.yaml last. */
   files: WrittenFile[];
-  /** Number of labels of the use case. */
+  /** Number of labels of the use case (classify, answer); 0 for extract. */
   labels: number;
+  /** Number of extraction fields (extract); 0 otherwise. */
+  fields: number;
 }
 
 const defaultSeed = 42;
@@ -82,19 +89,27 @@ export async function writeTemplate(
     train: join(base, data.train),
     valid: join(base, data.valid ?? "data/valid.jsonl"),
     test: join(base, data.test ?? "data/test.jsonl"),
-  } satisfies Record<WrittenFileRole, string>;
-  if (options.force !== true) await refuseToOverwrite(Object.values(targets));
+  } satisfies Record<Exclude<WrittenFileRole, "faq" | "table">, string>;
+  const extraFiles = (template.files ?? []).map((file) => ({ ...file, target: join(base, file.path) }));
+  if (options.force !== true)
+    await refuseToOverwrite([...Object.values(targets), ...extraFiles.map((file) => file.target)]);
 
   // Validation and test are generated with seeds of their own and exclude every earlier text: a split of one
   // generated set leaves near-copies of training texts (same template, same slots) in validation, which then
   // looks easier than the test set and picks a threshold that accepts too much.
-  const train = template.generate({ seed, perLabel });
+  const size = template.examples === "spans" ? (options.records ?? 6 * perLabel) : perLabel;
+  if (template.examples === "spans") checkGenerateOptions(seed, size, "records");
+  const generate = (generateSeed: number, count: number, exclude: ReadonlySet<string>): Example[] =>
+    template.examples === "spans"
+      ? template.generate({ seed: generateSeed, records: count, exclude })
+      : template.generate({ seed: generateSeed, perLabel: count, exclude });
+  const train = generate(seed, size, new Set());
   const seen = new Set(train.map((example) => normalizeText(example.text)));
-  const validPerLabel = Math.max(1, Math.round((perLabel * validShare) / (1 - validShare)));
-  const valid = template.generate({ seed: seed + 2, perLabel: validPerLabel, exclude: seen });
+  const validSize = Math.max(1, Math.round((size * validShare) / (1 - validShare)));
+  const valid = generate(seed + 2, validSize, seen);
   for (const example of valid) seen.add(normalizeText(example.text));
   const all = [...train, ...valid];
-  const test = template.generate({ seed: seed + 1, perLabel: Math.ceil(perLabel / 2), exclude: seen });
+  const test = generate(seed + 1, Math.ceil(size / 2), seen);
 
   const files: WrittenFile[] = [];
   for (const [role, examples] of [
@@ -105,6 +120,10 @@ export async function writeTemplate(
   ] as const) {
     await writeFileAtomic(targets[role], toJsonl(examples));
     files.push({ role, path: targets[role], examples: examples.length });
+  }
+  for (const file of extraFiles) {
+    await writeFileAtomic(file.target, file.content);
+    files.push({ role: file.role, path: file.target });
   }
   const header = [
     `Written by \`slmkit init --template ${template.id} --seed ${seed}\`.`,
@@ -122,6 +141,7 @@ export async function writeTemplate(
     paths: resolveUseCasePaths(validateUseCase(template.spec, `template ${template.id}`), base),
     files,
     labels: template.spec.labels?.length ?? 0,
+    fields: template.spec.schema?.fields.length ?? 0,
   };
 }
 
@@ -146,8 +166,20 @@ async function refuseToOverwrite(paths: readonly string[]): Promise<void> {
   );
 }
 
-function toJsonl(examples: readonly LabeledExample[]): string {
-  return (
-    examples.map((example) => JSON.stringify({ text: example.text, label: example.label })).join("\n") + "\n"
-  );
+type Example = LabeledExample | SpanExample;
+
+/** One JSONL line per example with only the contract's keys (`line` and other extras are dropped). */
+function toJsonl(examples: readonly Example[]): string {
+  return `${examples
+    .map((example) =>
+      JSON.stringify(
+        "spans" in example
+          ? {
+              text: example.text,
+              spans: example.spans.map(({ start, end, label }) => ({ start, end, label })),
+            }
+          : { text: example.text, label: example.label },
+      ),
+    )
+    .join("\n")}\n`;
 }
