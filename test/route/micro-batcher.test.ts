@@ -74,7 +74,8 @@ describe("micro-batcher", () => {
   });
 
   test("maxWaitMs above 1 collects requests over several ticks", async () => {
-    const batcher = createMicroBatcher((inputs: number[]) => inputs, { maxWaitMs: 20 });
+    // A long wait and a batch of two: the second request always joins, however slow the machine is.
+    const batcher = createMicroBatcher((inputs: number[]) => inputs, { maxWaitMs: 60_000, maxBatch: 2 });
     const first = batcher.submit(1);
     await new Promise((resolve) => setImmediate(resolve));
     const second = batcher.submit(2);
