@@ -1,7 +1,12 @@
 // slmkit's one public face: every name a library user may import, listed explicitly.
 
+export { semanticGuard } from "./cache/guards.js";
+export type { CacheConfig } from "./cache/index.js";
+export { createCache } from "./cache/index.js";
+export type { CachedAnswer, CacheHit, ResponseCache } from "./cache/types.js";
 export type { DataReport } from "./data/check.js";
 export { checkClassificationData, formatDataReport } from "./data/check.js";
+export { buildChatExport } from "./data/export-chat.js";
 export type { DataProblem, ReadDataOptions } from "./data/io.js";
 export {
   readClassificationData,
@@ -16,20 +21,36 @@ export type { SplitOptions, SplitRatios } from "./data/split.js";
 export { splitDataset } from "./data/split.js";
 export type { SlmkitErrorCode, SlmkitErrorOptions } from "./errors.js";
 export { SlmkitError } from "./errors.js";
+export type { BaselineReport } from "./eval/baseline.js";
+export { runBaseline } from "./eval/baseline.js";
 export { expectedCalibrationError, reliabilityBins } from "./eval/calibration.js";
 export type { ClassificationEvalReport, EvaluateClassifierOptions } from "./eval/evaluate.js";
 export { evaluateClassifier } from "./eval/evaluate.js";
+export type { ExtractionEvalReport } from "./eval/evaluate-extract.js";
+export { evaluateExtractor } from "./eval/evaluate-extract.js";
 export { formatEvalSummary } from "./eval/format.js";
 export { renderEvalHtml } from "./eval/report-html.js";
 export type { CoveragePoint, ThresholdChoice } from "./eval/selective.js";
 export { chooseThreshold, coverageAtAccuracy, coverageCurve, evaluateAtThreshold } from "./eval/selective.js";
 export { loadModel } from "./models/load.js";
+export type { AnswerResult, FaqAnswer } from "./models/native/answerer.js";
+export { loadNativeAnswerer, NativeAnswerer, saveNativeAnswerer } from "./models/native/answerer.js";
 export type { DetailedPrediction } from "./models/native/classifier.js";
 export { NativeClassifier } from "./models/native/classifier.js";
+export type { ExtractedSpan, ExtractPrediction } from "./models/native/extractor.js";
+export { NativeExtractor } from "./models/native/extractor.js";
+export { loadNativeExtractor, saveNativeExtractor } from "./models/native/extractor-directory.js";
 export type { ModelManifest } from "./models/native/model-directory.js";
 export { loadNativeModel, readManifest, saveNativeModel } from "./models/native/model-directory.js";
 export { quantizeClassifier } from "./models/native/quantize.js";
+export { createOpenAiClassifierModel } from "./models/openai/openai-classifier-model.js";
+export { createOpenAiLabeler } from "./models/openai/openai-labeler.js";
 export type { ModelInfo, TaskModel } from "./models/task-model.js";
+export type { Router, RouterOptions } from "./route/router.js";
+export { createRouter } from "./route/router.js";
+export type { LlmLabel, LlmLabeler, RouteRequest, RouteResult } from "./route/types.js";
+export type { Gateway, GatewayOptions } from "./serve/server.js";
+export { startGateway } from "./serve/server.js";
 export { getTemplate, listTemplates } from "./spec/catalog/index.js";
 export { generateSupportData } from "./spec/catalog/support.js";
 export { writeTemplate } from "./spec/catalog/write-template.js";
@@ -37,11 +58,19 @@ export type { LoadedUseCase } from "./spec/load.js";
 export { loadUseCase, parseUseCase } from "./spec/load.js";
 export type { UseCase, UseCaseInput } from "./spec/schema.js";
 export { validateUseCase } from "./spec/validate.js";
+export type { StoreConfig } from "./store/index.js";
+export { createStore } from "./store/index.js";
+export type { ApiKeyRecord, RequestLogEntry, ReviewItem, Store } from "./store/types.js";
 export { normalizeText, tokenize } from "./text/normalize.js";
+export { normalizeFieldValue } from "./text/normalizers/index.js";
+export { selectInformative } from "./train/active-learning.js";
 export type { AutotuneOptions, AutotuneTrial } from "./train/autotune.js";
 export { autotuneClassifier } from "./train/autotune.js";
 export type { BuildResult, BuildUseCaseOptions } from "./train/build.js";
 export { buildUseCase } from "./train/build.js";
+export type { DistillOptions, DistillReport } from "./train/distill.js";
+export { distill } from "./train/distill.js";
+export { trainAnswerer } from "./train/train-answerer.js";
 export type {
   ClassifierHyperparameters,
   HyperparameterOverrides,
@@ -50,6 +79,8 @@ export type {
   TrainProgress,
 } from "./train/train-classifier.js";
 export { defaultHyperparameters, trainClassifier } from "./train/train-classifier.js";
+export type { TrainExtractorOptions, TrainedExtractor } from "./train/train-extractor.js";
+export { trainExtractor } from "./train/train-extractor.js";
 export type { TrainRunOptions, TrainRunResult } from "./train/train-run.js";
 export { runTraining } from "./train/train-run.js";
 export type { ClassPrediction, LabeledExample, Span, SpanExample, TaskType } from "./types.js";

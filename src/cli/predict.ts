@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { SlmkitError } from "../errors.js";
 import { loadModel } from "../models/load.js";
+import { NativeAnswerer } from "../models/native/answerer.js";
 import type { TaskModel } from "../models/task-model.js";
 
 const batchSize = 256;
@@ -11,7 +12,9 @@ const batchSize = 256;
 export function registerPredictCommand(program: Command): void {
   program
     .command("predict")
-    .description("predict labels; prints one JSON line {text, label, confidence, accepted} per input")
+    .description(
+      "predict labels (and answers, for FAQ models); prints one JSON line {text, label, confidence, accepted} per input",
+    )
     .requiredOption("--model <ref>", "model directory (or another model reference)")
     .option("--text-field <name>", "key of the text in stdin JSONL objects", "text")
     .argument("[texts...]", "texts to label; without any, reads JSONL from stdin")
@@ -27,6 +30,21 @@ export function registerPredictCommand(program: Command): void {
 }
 
 async function emit(model: TaskModel, texts: readonly string[]): Promise<void> {
+  if (model instanceof NativeAnswerer) {
+    const answers = model.answer(texts);
+    const lines = answers.map((result, index) =>
+      JSON.stringify({
+        text: texts[index],
+        label: result.label,
+        answer: result.answer,
+        confidence: result.confidence,
+        accepted: result.accepted,
+        ...(result.reason === undefined ? {} : { reason: result.reason }),
+      }),
+    );
+    process.stdout.write(`${lines.join("\n")}\n`);
+    return;
+  }
   const predictions = await model.predict(texts);
   const lines = predictions.map((prediction, index) =>
     JSON.stringify({

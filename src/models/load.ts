@@ -1,8 +1,11 @@
 // Resolves a model reference (DESIGN.md "Model references") to a loaded TaskModel.
 
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { readEnvironment } from "../config.js";
 import { SlmkitError } from "../errors.js";
-import { loadNativeModel } from "./native/model-directory.js";
+import { loadNativeAnswerer } from "./native/answerer.js";
+import { loadNativeModel, manifestFileName } from "./native/model-directory.js";
 import { createOpenAiClassifierModel } from "./openai/openai-classifier-model.js";
 import type { LabelDefinition } from "./openai/openai-labeler.js";
 import { parseOpenAiReference } from "./openai/reference.js";
@@ -42,7 +45,30 @@ export async function loadModel(reference: string, options: LoadModelOptions = {
     );
   }
   if (reference.startsWith("openai:")) return loadOpenAiModel(reference, options);
-  return loadNativeModel(reference);
+  return loadNativeDirectory(reference);
+}
+
+/** A native model directory: a classifier, or an FAQ answerer (a classifier plus its answers). */
+async function loadNativeDirectory(dir: string): Promise<TaskModel> {
+  const task = await manifestTask(dir);
+  if (task === "answer") return loadNativeAnswerer(dir);
+  if (task === "extract") {
+    throw new SlmkitError(
+      "NOT_SUPPORTED",
+      `${dir} holds an extraction model: evaluate it with \`slmkit eval\` (which reads its task), or load it with loadNativeExtractor.`,
+    );
+  }
+  return loadNativeModel(dir);
+}
+
+/** The manifest's `task`, or undefined when it cannot be read (loadNativeModel then reports why). */
+async function manifestTask(dir: string): Promise<string | undefined> {
+  try {
+    const manifest = JSON.parse(await readFile(join(dir, manifestFileName), "utf8")) as { task?: unknown };
+    return typeof manifest.task === "string" ? manifest.task : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function loadOpenAiModel(reference: string, options: LoadModelOptions): TaskModel {
