@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readEnvironment } from "../config.js";
 import { SlmkitError } from "../errors.js";
+import { type GgufModelOptions, loadGgufModel } from "./gguf/index.js";
 import { loadNativeAnswerer } from "./native/answerer.js";
 import { loadNativeModel, manifestFileName } from "./native/model-directory.js";
 import { createOpenAiClassifierModel } from "./openai/openai-classifier-model.js";
@@ -13,8 +14,8 @@ import type { TaskModel } from "./task-model.js";
 
 export interface LoadModelOptions {
   /**
-   * The label set an `openai:` model chooses from (an LLM has no labels of its own). Required for `openai:`
-   * references; ignored by native models, which know their labels.
+   * The label set an `openai:` or `gguf:` model chooses from (a prebuilt model has no labels of its own).
+   * Required for those references; ignored by native models, which know their labels.
    */
   labels?: readonly LabelDefinition[];
   /** Environment variable holding the API key of an `openai:` model. Default "OPENAI_API_KEY". */
@@ -28,6 +29,8 @@ export interface LoadModelOptions {
   concurrency?: number;
   /** Where `apiKeyEnv` is read from. Default: the process environment (through src/config.ts). */
   environment?: { get(name: string): string | undefined };
+  /** Settings of a `gguf:` model (threads, context size, LoRA adapters, few-shot examples, threshold). */
+  gguf?: Partial<Omit<GgufModelOptions, "labels">>;
 }
 
 /**
@@ -37,12 +40,20 @@ export interface LoadModelOptions {
  */
 export async function loadModel(reference: string, options: LoadModelOptions = {}): Promise<TaskModel> {
   if (reference.startsWith("gguf:")) {
-    // GGUF: another module (src/models/gguf/) provides `loadGgufModel(path, options)`; when it lands, this
-    // branch becomes `return loadGgufModel(reference.slice("gguf:".length), { labels: options.labels, … })`.
-    throw new SlmkitError(
-      "NOT_SUPPORTED",
-      `model reference "${reference}": GGUF models are not available in this version yet; use a native model directory trained with \`slmkit train\` or an openai:<model>@<baseUrl> endpoint.`,
+    if (options.labels === undefined || options.labels.length < 2) {
+      throw new SlmkitError(
+        "INVALID_OPTION",
+        `model reference "${reference}": a GGUF model scores the use case's labels; pass --usecase <yaml> (its \`labels\`) or --labels a,b,c.`,
+        { field: "labels" },
+      );
+    }
+    // node-llama-cpp itself is imported only inside loadGgufModel, so this import costs nothing without it.
+    const labels = options.labels.map((label) =>
+      label.description === undefined
+        ? { name: label.name }
+        : { name: label.name, description: label.description },
     );
+    return loadGgufModel(reference.slice("gguf:".length), { ...options.gguf, labels });
   }
   if (reference.startsWith("openai:")) return loadOpenAiModel(reference, options);
   return loadNativeDirectory(reference);
