@@ -163,15 +163,56 @@ export function baselineCandidates(
     candidates.push({
       reference,
       source,
-      load: () => loadModel(reference, labels === undefined ? {} : { labels }),
+      load: async () =>
+        loadModel(reference, {
+          ...(labels === undefined ? {} : { labels }),
+          ...(await ggufSettings(reference, useCase)),
+        }),
       priced: true,
       local: true,
     });
   };
   if (useCase?.paths.model !== undefined) add(useCase.paths.model, "usecase model");
+  if (useCase?.paths.prebuilt !== undefined) add(`gguf:${useCase.paths.prebuilt.gguf}`, "usecase prebuilt");
   if (llm !== undefined) add(formatOpenAiReference(llm.model, llm.baseUrl), "usecase llm");
   for (const reference of flags.models ?? []) add(reference, "--models");
   return candidates;
+}
+
+/** The use case's `prebuilt` settings for its own GGUF file: adapters, chat template, threads, few-shot examples. */
+async function ggufSettings(
+  reference: string,
+  useCase: LoadedUseCase | undefined,
+): Promise<Pick<LoadModelOptions, "gguf">> {
+  const prebuilt = useCase?.spec.prebuilt;
+  const paths = useCase?.paths.prebuilt;
+  if (
+    useCase === undefined ||
+    prebuilt === undefined ||
+    paths === undefined ||
+    reference !== `gguf:${paths.gguf}`
+  )
+    return {};
+  // Few-shot examples: the first training example of each label in turn, so the prompt covers many labels.
+  const examples: { text: string; label: string }[] = [];
+  if (prebuilt.fewShot > 0) {
+    const seenLabels = new Set<string>();
+    for (const example of await readClassificationData(useCase.paths.train)) {
+      if (examples.length >= prebuilt.fewShot) break;
+      if (seenLabels.has(example.label)) continue;
+      seenLabels.add(example.label);
+      examples.push({ text: example.text, label: example.label });
+    }
+  }
+  return {
+    gguf: {
+      ...(examples.length > 0 ? { examples } : {}),
+      loraAdapters: paths.loraAdapters,
+      ...(prebuilt.chatTemplate === undefined ? {} : { chatTemplate: prebuilt.chatTemplate }),
+      ...(prebuilt.threads === undefined ? {} : { threads: prebuilt.threads }),
+      ...(prebuilt.contextSize === undefined ? {} : { contextSize: prebuilt.contextSize }),
+    },
+  };
 }
 
 function parseList(value: string): string[] {

@@ -15,6 +15,8 @@ export interface UseCasePaths {
   /** The model directory; may not exist before `slmkit train`. */
   model?: string;
   faq?: string;
+  /** The prebuilt GGUF model and its LoRA adapters. */
+  prebuilt?: { gguf: string; loraAdapters: string[] };
 }
 
 export interface LoadedUseCase {
@@ -90,6 +92,12 @@ export function resolveUseCasePaths(spec: UseCase, dir: string): UseCasePaths {
   if (spec.data.test !== undefined) paths.test = resolve(dir, spec.data.test);
   if (spec.model !== undefined) paths.model = resolve(dir, spec.model);
   if (spec.faq !== undefined) paths.faq = resolve(dir, spec.faq);
+  if (spec.prebuilt !== undefined) {
+    paths.prebuilt = {
+      gguf: resolve(dir, spec.prebuilt.gguf),
+      loraAdapters: spec.prebuilt.loraAdapters.map((adapter) => resolve(dir, adapter)),
+    };
+  }
   return paths;
 }
 

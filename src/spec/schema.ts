@@ -152,6 +152,27 @@ export const useCaseSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * A prebuilt small model (Phi-3-mini or any GGUF file) to measure with `slmkit baseline` or use as a teacher.
+     * Absent: none. Paths are relative to the use case file.
+     */
+    prebuilt: z
+      .object({
+        /** The .gguf file. */
+        gguf: text("the path of a .gguf file, e.g. models/phi-3-mini-4k-instruct-q4.gguf"),
+        /** LoRA adapters (.gguf) applied on load, e.g. one fine-tuned elsewhere. Default none. */
+        loraAdapters: z.array(text("the path of a LoRA adapter .gguf file")).default([]),
+        /** A Jinja chat template overriding the one in the file. Default: the file's own. */
+        chatTemplate: z.string().min(1).optional(),
+        /** CPU threads. Default 1 on 2 cores or fewer, else cores - 1. */
+        threads: positiveInteger.optional(),
+        /** Context size in tokens. Default 512. */
+        contextSize: positiveInteger.optional(),
+        /** Training examples shown in the prompt. Default 3. */
+        fewShot: z.number().int().min(0).max(50).default(3),
+      })
+      .strict()
+      .optional(),
     privacy: z
       .object({
         /** Keep request text in the log (otherwise only hashes and outcomes). Default false. */
