@@ -380,34 +380,36 @@ export function createRouter(options: RouterOptions): Router {
       const predicted = predict(text);
       // Awaited below; until then a failing model must not count as an unhandled rejection (it would end the process).
       predicted.catch(() => undefined);
-      let vector: Float32Array | undefined;
-      let hit: CacheHit | undefined;
-      if (cache !== undefined) {
+      // Exact lookup first: it is cheap. The semantic lookup (a sentence vector and a scan) is only worth its
+      // cost for a request the small model would escalate, since only escalated answers are cached.
+      const lookUp = async (vector?: Float32Array): Promise<CacheHit | undefined> => {
+        if (cache === undefined) return undefined;
         try {
-          vector = model.embed?.([text])[0];
-          hit = await cache.get(scope, text, vector);
+          return await cache.get(scope, text, vector);
         } catch (error) {
           logger?.warn({ err: error, requestId, scope }, "router: cache lookup failed; treated as a miss");
+          return undefined;
         }
-      }
+      };
+      let hit = await lookUp();
       const slm = await predicted;
       const { prediction, threshold } = slm;
       const common = { inputTokens: 0, outputTokens: 0, costUsd: 0, reviewId: null, flagged: false } as const;
-
-      if (hit !== undefined) {
-        const how = hit.kind === "exact" ? "exact" : `semantic, similarity ${hit.similarity.toFixed(3)}`;
+      const comparison = formatComparison(prediction.confidence, threshold);
+      const fromCache = (found: CacheHit): RouteResult => {
+        const how = found.kind === "exact" ? "exact" : `semantic, similarity ${found.similarity.toFixed(3)}`;
         return finish(request, requestId, started, text, slm, {
           ...common,
           answeredBy: "cache",
-          reason: `cache hit (${how}) of an earlier ${hit.answer.answeredBy} answer`,
-          label: hit.answer.label,
-          answer: hit.answer.answer ?? null,
-          confidence: hit.answer.confidence,
+          reason: `cache hit (${how}) of an earlier ${found.answer.answeredBy} answer`,
+          label: found.answer.label,
+          answer: found.answer.answer ?? null,
+          confidence: found.answer.confidence,
           llm: null,
         });
-      }
+      };
+      if (hit !== undefined) return fromCache(hit);
 
-      const comparison = formatComparison(prediction.confidence, threshold);
       if (prediction.confidence >= threshold) {
         if (llm !== undefined && shadowRate > 0 && random() < shadowRate) {
           track(shadow(llm, text, prediction.label, request.apiKeyId));
@@ -421,6 +423,13 @@ export function createRouter(options: RouterOptions): Router {
           confidence: prediction.confidence,
           llm: null,
         });
+      }
+
+      let vector: Float32Array | undefined;
+      if (cache !== undefined && model.embed !== undefined) {
+        vector = model.embed([text])[0];
+        hit = await lookUp(vector);
+        if (hit !== undefined) return fromCache(hit);
       }
 
       const escalation = await escalate(text, request.apiKeyId);
