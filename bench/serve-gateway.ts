@@ -1,9 +1,12 @@
 // Child process of bench/serve.ts: runs slmkit's gateway on loopback in its own event loop, so the load
 // generator never shares it. Prints its URL and an API key as one JSON line; on SIGTERM (or when the parent
-// goes away) it drains, closes, and reports the log rows a fresh store counts.
+// goes away) it drains, closes, and reports the log rows a fresh store counts. A "stats" line on stdin is answered
+// with the event-loop delay and GC pauses since the previous one (see GatewayStats).
 //
 // Usage: node --import tsx bench/serve-gateway.ts --usecase <yaml> --store sqlite:<path> [--rate-limit <n>]
 
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { parseStoreSetting, startGateway } from "../src/serve/server.js";
 import { createStore } from "../src/store/index.js";
@@ -33,6 +36,38 @@ const gateway = await startGateway({
   rateLimitPerSecond: Number(values["rate-limit"]),
 });
 const { key } = await gateway.store.createApiKey("bench");
+
+// Stall diagnostics: a 10 ms timer measures how late the loop runs; the GC observer adds up pauses.
+const loopResolutionMs = 10;
+const loopDelay = monitorEventLoopDelay({ resolution: loopResolutionMs });
+loopDelay.enable();
+const gc = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count += 1;
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ["gc"] });
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim() !== "stats") return;
+  const beyond = (nanoseconds: number) => Math.max(0, nanoseconds / 1e6 - loopResolutionMs);
+  const counted = loopDelay.count > 0;
+  sendToParent({
+    event: "stats",
+    loopDelayMs: {
+      p50: counted ? beyond(loopDelay.percentile(50)) : 0,
+      p99: counted ? beyond(loopDelay.percentile(99)) : 0,
+      max: counted ? beyond(loopDelay.max) : 0,
+    },
+    gc: { ...gc },
+    heapUsedBytes: process.memoryUsage().heapUsed,
+  });
+  loopDelay.reset();
+  gc.count = 0;
+  gc.totalMs = 0;
+  gc.maxMs = 0;
+});
 
 onParentGone(async () => {
   const dropped = gateway.store.droppedWrites();

@@ -39,6 +39,12 @@ if (bodies.length === 0) throw new Error("serve-load: no request bodies.");
 const agent = new Agent({ keepAlive: true, maxSockets: config.mode === "closed" ? config.connections : 256 });
 const epoch = (time: number) => performance.timeOrigin + time;
 
+/** Tells the parent where the run is, with the generator's own CPU so far (its share of the machine). */
+function report(event: "sending" | "measuring" | "done", time: number): void {
+  const cpu = process.cpuUsage();
+  sendToParent({ event, at: epoch(time), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+}
+
 interface Reply {
   status: number | "error" | "timeout";
   body: string;
@@ -137,6 +143,7 @@ class Recorder {
       mode: config.mode,
       sent: 0,
       warmUpSent: 0,
+      warmUpErrors: 0,
       recorded: 0,
       recordedSeconds: 0,
       ok: 0,
@@ -195,8 +202,8 @@ async function runOpenLoop(recorder: Recorder): Promise<void> {
   const pending = new Set<Promise<void>>();
   const start = performance.now() + 20;
   let next = 0;
-  sendToParent({ event: "sending", at: epoch(start) });
-  if (warmUpCount === 0) sendToParent({ event: "measuring", at: epoch(start) });
+  report("sending", start);
+  if (warmUpCount === 0) report("measuring", start);
 
   await new Promise<void>((resolve) => {
     const tick = () => {
@@ -204,13 +211,15 @@ async function runOpenLoop(recorder: Recorder): Promise<void> {
       while (next < total && start + next * interval <= now) {
         const index = next++;
         const scheduled = start + index * interval;
-        const bodyIndex = index < warmUpCount ? index % bodies.length : (index - warmUpCount) % bodies.length;
-        if (index === warmUpCount && warmUpCount > 0) sendToParent({ event: "measuring", at: epoch(now) });
+        // Bodies are taken in one sequence across warm-up and recording: a pool of unique texts stays unique.
+        const bodyIndex = index % bodies.length;
+        if (index === warmUpCount && warmUpCount > 0) report("measuring", now);
         const sent = performance.now();
         recorder.result.sent += 1;
         if (index < warmUpCount) recorder.result.warmUpSent += 1;
         const work = post(bodyIndex).then((reply) => {
           if (index >= warmUpCount) recorder.record(bodyIndex, scheduled, sent, reply);
+          else if (reply.status !== 200) recorder.result.warmUpErrors += 1;
         });
         const tracked = work.finally(() => pending.delete(tracked));
         pending.add(tracked);
@@ -226,7 +235,9 @@ async function runOpenLoop(recorder: Recorder): Promise<void> {
     tick();
   });
   // Every request has its own timeout; this bounds the wait even if one of them misbehaves.
-  const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.timeoutMs + drainGraceMs).unref());
+  const deadline = new Promise<void>((resolve) =>
+    setTimeout(resolve, config.timeoutMs + drainGraceMs).unref(),
+  );
   await Promise.race([Promise.all([...pending]), deadline]);
 }
 
@@ -236,20 +247,21 @@ async function runClosedLoop(recorder: Recorder): Promise<void> {
   const end = measureFrom + config.seconds * 1000;
   let next = 0;
   let measuring = false;
-  sendToParent({ event: "sending", at: epoch(start) });
+  report("sending", start);
   const connection = async () => {
     for (;;) {
       const sent = performance.now();
       if (sent >= end) return;
       if (!measuring && sent >= measureFrom) {
         measuring = true;
-        sendToParent({ event: "measuring", at: epoch(sent) });
+        report("measuring", sent);
       }
       const bodyIndex = next++ % bodies.length;
       recorder.result.sent += 1;
       const warmUp = sent < measureFrom;
       if (warmUp) recorder.result.warmUpSent += 1;
       const reply = await post(bodyIndex);
+      if (warmUp && reply.status !== 200) recorder.result.warmUpErrors += 1;
       if (!warmUp && reply.at <= end) recorder.record(bodyIndex, sent, sent, reply);
     }
   };
@@ -264,5 +276,5 @@ if (config.mode === "open") await runOpenLoop(recorder);
 else await runClosedLoop(recorder);
 writeFileSync(resultFile, JSON.stringify(recorder.finish()));
 agent.destroy();
-sendToParent({ event: "done", at: epoch(performance.now()) });
+report("done", performance.now());
 process.exit(0);

@@ -21,14 +21,28 @@ export interface GatewayClosed {
   closeMs: number;
 }
 
+/**
+ * What the gateway process went through since the last `stats` line the parent wrote to its stdin: event-loop
+ * delay (a blocked or starved loop) and garbage-collection pauses. Each `stats` request starts a new window.
+ */
+export interface GatewayStats {
+  event: "stats";
+  /** Event-loop delay beyond the 10 ms sampling interval, in milliseconds. */
+  loopDelayMs: { p50: number; p99: number; max: number };
+  gc: { count: number; totalMs: number; maxMs: number };
+  heapUsedBytes: number;
+}
+
 /** The load generator has started sending, or has finished its warm-up and started recording. */
 export interface LoadEvent {
   event: "sending" | "measuring" | "done";
   /** performance.timeOrigin + performance.now() of the child, as epoch milliseconds. */
   at: number;
+  /** CPU seconds (user + system) the generator had used by then. */
+  cpuSeconds: number;
 }
 
-export type ChildMessage = ServerReady | GatewayClosed | LoadEvent;
+export type ChildMessage = ServerReady | GatewayClosed | GatewayStats | LoadEvent;
 
 /**
  * One load run. `open`: requests are scheduled at a fixed rate by time, never by completions, and each one's
@@ -66,6 +80,8 @@ export interface LoadResult {
   sent: number;
   /** Requests sent during warm-up. */
   warmUpSent: number;
+  /** Warm-up requests that did not get a 200. */
+  warmUpErrors: number;
   /** Recorded (post-warm-up) requests. */
   recorded: number;
   /** Seconds from the first recorded send to the last recorded answer. */

@@ -7,19 +7,16 @@
 //
 // Usage: node --import tsx bench/serve.ts [--quick] [--soak <seconds>] [--data <dir>] [--seed 42] [--no-wrk]
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtempSync, rmSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
-import { cpus, tmpdir, totalmem } from "node:os";
-import { basename, delimiter, join, relative, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { basename, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { redactPii } from "../src/data/pii.js";
 import { readClassificationData } from "../src/data/io.js";
-import { percentiles } from "../src/eval/latency.js";
+import { redactPii } from "../src/data/pii.js";
 import type { NativeClassifier } from "../src/models/native/classifier.js";
 import { saveNativeModel } from "../src/models/native/model-directory.js";
 import { createOpenAiLabeler, systemPrompt } from "../src/models/openai/openai-labeler.js";
@@ -31,46 +28,59 @@ import type { RequestLogEntry } from "../src/store/types.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { LabeledExample } from "../src/types.js";
 import { answer, type FakeOpenAiServer, startFakeOpenAi } from "../test/helpers/fake-openai.js";
-import type { ChildMessage, GatewayClosed, LoadConfig, LoadResult, ServerReady } from "./serve-protocol.js";
-
-const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
-const benchDir = join(repositoryRoot, "bench");
-const resultsDir = join(benchDir, "results");
-const defaultDataDir = "../shared/datasets/banking77";
-const useCaseId = "banking77";
-/** The environment variable the use case's `llm.apiKeyEnv` names; set only in the gateway child's env. */
-const llmKeyEnv = "SLMKIT_BENCH_LLM_KEY";
-/** gpt-4o-mini's list price, the stand-in LLM's price: USD per 1M input and output tokens. */
-const price = { model: "gpt-4o-mini", inputPerMillionUsd: 0.15, outputPerMillionUsd: 0.6 };
-const targetAccuracy = 0.97;
-/** The stand-in LLM's fixed delay, and the share of its answers that are wrong. */
-const standInDelayMs = 20;
-const standInErrorRate = 0.05;
-const rates = { steady: 500, cache: 500, escalation: 50, soak: 300, example: 300 };
-const wrkConnections = 32;
-/** Texts the wrk script rotates through. */
-const wrkTexts = 200;
-const megabyte = 1_000_000;
+import {
+  BenchChild,
+  cpuSeconds,
+  endAllChildren,
+  endChild,
+  ensureWrk,
+  type MachineCpu,
+  type MachineLoad,
+  machineCpu,
+  machineLoad,
+  ownCpuSeconds,
+  progress,
+  rssBytes,
+  tail,
+  track,
+  waitForExit,
+} from "./serve-processes.js";
+import type { LoadConfig, LoadResult } from "./serve-protocol.js";
+import {
+  type BenchFigures,
+  type BenchOptions,
+  countBy,
+  defaultDataDir,
+  divide,
+  type EscalationFigures,
+  type ExampleFigures,
+  evaluateTargets,
+  fixed,
+  type GatewayProcessFigures,
+  type GatewayRows,
+  llmKeyEnv,
+  type PartCost,
+  type PeakFigures,
+  price,
+  rates,
+  renderReport,
+  repositoryRoot,
+  type SoakFigures,
+  type SteadyFigures,
+  shares,
+  standInDelayMs,
+  standInErrorRate,
+  summarize,
+  targetAccuracy,
+  useCaseId,
+  whole,
+  writeResults,
+  wrkConnections,
+  wrkTexts,
+} from "./serve-report.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
-
-interface BenchOptions {
-  dataDir: string;
-  quick: boolean;
-  /** Seconds of the soak at 300 req/s; 0 skips it. */
-  soakSeconds: number;
-  /** Recorded seconds of each steady-rate phase. */
-  phaseSeconds: number;
-  /** Recorded seconds of each peak-throughput run. */
-  peakSeconds: number;
-  /** Unrecorded warm-up before each phase. */
-  warmUpSeconds: number;
-  seed: number;
-  /** Use wrk for peak throughput (installing it if needed); false: the Node closed-loop generator. */
-  wrk: boolean;
-  argv: string[];
-}
 
 const usage = `Usage: node --import tsx bench/serve.ts [options]
   --quick            a smoke run: 3 s per phase, no soak (about a minute)
@@ -122,289 +132,6 @@ function parseOptions(argv: string[]): BenchOptions {
   };
 }
 
-/** Progress goes to stderr, so stdout holds only the report. */
-function progress(message: string): void {
-  process.stderr.write(`${message}\n`);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Child processes: every one is tracked and ended at exit, also on Ctrl-C
-
-const liveChildren = new Set<ChildProcess>();
-
-function track(child: ChildProcess): ChildProcess {
-  liveChildren.add(child);
-  child.once("exit", () => liveChildren.delete(child));
-  return child;
-}
-
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
-async function endChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  if (!(await waitForExit(child, graceMs))) {
-    child.kill("SIGKILL");
-    await waitForExit(child, 2_000);
-  }
-}
-
-async function endAllChildren(): Promise<void> {
-  await Promise.all([...liveChildren].map((child) => endChild(child, 5_000)));
-}
-
-type MessageOf<E extends ChildMessage["event"]> = E extends "ready"
-  ? ServerReady
-  : E extends "closed"
-    ? GatewayClosed
-    : Extract<ChildMessage, { event: "sending" | "measuring" | "done" }>;
-
-/** A Node child running one of bench/serve-*.ts, talking JSON lines on stdout. */
-class BenchChild {
-  readonly process: ChildProcess;
-  private readonly messages: ChildMessage[] = [];
-  private wake: (() => void) | undefined;
-  private stderrTail = "";
-
-  constructor(
-    readonly name: string,
-    script: string,
-    args: readonly string[],
-    env: NodeJS.ProcessEnv = process.env,
-  ) {
-    this.process = track(
-      spawn(process.execPath, ["--import", "tsx", join(benchDir, script), ...args], {
-        cwd: repositoryRoot,
-        env,
-        stdio: ["pipe", "pipe", "pipe"],
-      }),
-    );
-    createInterface({ input: this.process.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      try {
-        this.messages.push(JSON.parse(line) as ChildMessage);
-      } catch {
-        progress(`  [${name}] ${line}`);
-      }
-      this.wake?.();
-    });
-    this.process.stderr?.on("data", (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
-      this.stderrTail = (this.stderrTail + text).slice(-2_000);
-      for (const line of text.split("\n")) if (line.trim() !== "") progress(`  [${name}] ${line}`);
-    });
-    this.process.once("exit", () => this.wake?.());
-  }
-
-  get pid(): number {
-    return this.process.pid ?? -1;
-  }
-
-  async waitFor<E extends ChildMessage["event"]>(event: E, timeoutMs: number): Promise<MessageOf<E>> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const index = this.messages.findIndex((message) => message.event === event);
-      if (index >= 0) return this.messages.splice(index, 1)[0] as MessageOf<E>;
-      if (this.process.exitCode !== null || this.process.signalCode !== null) {
-        throw new Error(
-          `${this.name} exited (${this.process.exitCode ?? this.process.signalCode}) before "${event}":\n${this.stderrTail}`,
-        );
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`${this.name}: no "${event}" within ${timeoutMs} ms.\n${this.stderrTail}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  end(graceMs = 5_000): Promise<void> {
-    return endChild(this.process, graceMs);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Tools on the machine: wrk
-
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
-function tail(text: string, characters = 600): string {
-  const trimmed = text.trim();
-  return trimmed.length <= characters ? trimmed : `…${trimmed.slice(-characters)}`;
-}
-
-function aptGet(args: string[]): { ok: boolean; output: string } {
-  progress(`  $ apt-get ${args.join(" ")}`);
-  const result = spawnSync("apt-get", args, {
-    encoding: "utf8",
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    timeout: 5 * 60_000,
-  });
-  if (result.error !== undefined) return { ok: false, output: result.error.message };
-  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
-}
-
-/** `apt-get install -y wrk` when missing (and `apt-get update` and once more if that fails). */
-function ensureWrk(): { available: boolean; notice: string | null; version: string | null } {
-  const version = () => {
-    const result = spawnSync("dpkg-query", ["-W", "wrk"], { encoding: "utf8" });
-    const found = result.status === 0 ? result.stdout.trim().split("\t")[1] : undefined;
-    return found === undefined || found === "" ? null : found;
-  };
-  if (findOnPath("wrk") !== undefined) return { available: true, notice: null, version: version() };
-  progress("wrk: not installed; installing it with apt-get (the bench runs as root).");
-  let attempt = aptGet(["install", "-y", "wrk"]);
-  if (!attempt.ok) {
-    progress(`  install failed (${tail(attempt.output, 200)}); updating the package lists and retrying.`);
-    const update = aptGet(["update"]);
-    if (!update.ok) progress(`  apt-get update failed: ${tail(update.output, 200)}`);
-    attempt = aptGet(["install", "-y", "wrk"]);
-  }
-  if (attempt.ok && findOnPath("wrk") !== undefined) {
-    progress("  wrk installed.");
-    return { available: true, notice: "wrk was installed by this run (apt-get install -y wrk).", version: version() };
-  }
-  return {
-    available: false,
-    notice: `wrk could not be installed (${tail(attempt.output, 200)}); peak throughput comes from the Node closed-loop generator (bench/serve-load.ts, ${wrkConnections} keep-alive connections), which is slower than wrk and shares the 2 cores less kindly.`,
-    version: null,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// /proc readers
-
-const clockTicksPerSecond = (() => {
-  const result = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
-  const ticks = Number(result.stdout?.trim());
-  return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
-})();
-
-/** Resident memory of a process in bytes (VmRSS), or null when it cannot be read. */
-function rssBytes(pid: number): number | null {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match === null ? null : Number(match[1]) * 1024;
-  } catch {
-    return null;
-  }
-}
-
-/** User + system CPU seconds of a process, all its threads, or null when it cannot be read. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-  } catch {
-    return null;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Figures
-
-interface LatencySummary {
-  n: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
-
-function summarize(samples: readonly (number | null)[]): LatencySummary | null {
-  const values = samples.filter((value): value is number => typeof value === "number" && Number.isFinite(value));
-  if (values.length === 0) return null;
-  const [p50, p90, p95, p99, p999, max] = percentiles(values, [50, 90, 95, 99, 99.9, 100]) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
-  return { n: values.length, mean, p50, p90, p95, p99, p999, max };
-}
-
-function countBy(values: readonly string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const value of values) counts[value === "" ? "none" : value] = (counts[value === "" ? "none" : value] ?? 0) + 1;
-  return counts;
-}
-
-const fixed = (value: number | null | undefined, digits: number): string =>
-  value === null || value === undefined || !Number.isFinite(value) ? "–" : value.toFixed(digits);
-const whole = (value: number | null | undefined): string =>
-  value === null || value === undefined || !Number.isFinite(value)
-    ? "–"
-    : Math.round(value).toLocaleString("en-US");
-const percent = (share: number | null | undefined, digits = 1): string =>
-  share === null || share === undefined || !Number.isFinite(share) ? "–" : `${(share * 100).toFixed(digits)}%`;
-const ratio = (value: number | null | undefined, digits = 2): string =>
-  value === null || value === undefined || !Number.isFinite(value) ? "–" : `${value.toFixed(digits)}×`;
-const megabytes = (bytes: number | null | undefined): string =>
-  bytes === null || bytes === undefined ? "–" : fixed(bytes / megabyte, 1);
-const divide = (a: number | null | undefined, b: number | null | undefined): number | null =>
-  a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b;
-const usd = (value: number): string => `$${value.toFixed(value < 1 ? 4 : 2)}`;
-
-function shares(counts: Record<string, number>): string {
-  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
-  const order = ["slm", "cache", "llm", "review", "none"];
-  return Object.entries(counts)
-    .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
-    .map(([name, count]) => `${name} ${percent(count / total)}`)
-    .join(", ");
-}
-
-function renderTable(rows: string[][]): string {
-  const widths = (rows[0] as string[]).map((_, column) =>
-    Math.max(...rows.map((row) => (row[column] ?? "").length)),
-  );
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) =>
-          column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number),
-        )
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Data, model, use case
 
 interface Workload {
@@ -421,7 +148,11 @@ interface Workload {
   useCasePath: string;
 }
 
-async function prepareWorkload(options: BenchOptions, scratchDir: string, llmBaseUrl: string): Promise<Workload> {
+async function prepareWorkload(
+  options: BenchOptions,
+  scratchDir: string,
+  llmBaseUrl: string,
+): Promise<Workload> {
   const split = (name: string) => readClassificationData(join(options.dataDir, `${name}.jsonl`));
   const [train, valid, test] = await Promise.all([split("train"), split("valid"), split("test")]);
   const labels = [...new Set(train.map((example) => example.label))].sort();
@@ -437,14 +168,17 @@ async function prepareWorkload(options: BenchOptions, scratchDir: string, llmBas
   const acceptedTest: LabeledExample[] = [];
   const rejectedTest: LabeledExample[] = [];
   for (const example of test) {
-    (model.predictDetailed(example.text).confidence >= model.threshold ? acceptedTest : rejectedTest).push(example);
+    (model.predictDetailed(example.text).confidence >= model.threshold ? acceptedTest : rejectedTest).push(
+      example,
+    );
   }
   progress(
     `  trained in ${fixed(trainSeconds, 1)} s; threshold ${fixed(model.threshold, 4)}; test: ${acceptedTest.length} accepted, ${rejectedTest.length} below the threshold`,
   );
   const useCasePath = join(scratchDir, "usecase.yaml");
   // The data is referenced where it lies, never copied.
-  const dataPath = (name: string) => JSON.stringify(relative(scratchDir, join(options.dataDir, `${name}.jsonl`)));
+  const dataPath = (name: string) =>
+    JSON.stringify(relative(scratchDir, join(options.dataDir, `${name}.jsonl`)));
   await writeFile(
     useCasePath,
     `version: 1
@@ -492,8 +226,7 @@ function chatBody(text: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // The stand-in LLM: a real OpenAI-wire server (test/helpers/fake-openai.ts) answering the gold label
 
-interface StandIn {
-  server: FakeOpenAiServer;
+interface StandInState {
   /** Milliseconds each answer waits before it is sent. */
   delayMs: number;
   /** The label it answers for a text (as received, i.e. after redaction): gold, or wrong 5% of the time. */
@@ -503,6 +236,10 @@ interface StandIn {
   calls: number;
   /** Requests whose text it did not know (answered with the first label). */
   unknown: number;
+}
+
+interface StandIn extends StandInState {
+  server: FakeOpenAiServer;
 }
 
 /**
@@ -517,15 +254,14 @@ function standInLabel(text: string, gold: string, labels: readonly string[], see
 }
 
 async function startStandIn(): Promise<StandIn> {
-  const standIn: StandIn = {
-    server: undefined as unknown as FakeOpenAiServer,
+  const standIn: StandInState = {
     delayMs: standInDelayMs,
     answers: new Map(),
     handlerMs: new Map(),
     calls: 0,
     unknown: 0,
   };
-  standIn.server = await startFakeOpenAi(async (request) => {
+  const server = await startFakeOpenAi(async (request) => {
     const started = performance.now();
     standIn.calls += 1;
     if (standIn.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, standIn.delayMs));
@@ -540,7 +276,7 @@ async function startStandIn(): Promise<StandIn> {
     else timings.push(performance.now() - started);
     return reply;
   });
-  return standIn;
+  return Object.assign(standIn, { server });
 }
 
 /** Teaches the stand-in the answer for texts, under the text and under its redacted form (what it receives). */
@@ -575,31 +311,47 @@ interface GatewayHandle {
   routed: number;
 }
 
-interface GatewayRows {
-  name: string;
-  /** Requests sent to the chat route (warm-up included). */
-  sent: number;
-  rows: number;
-  dropped: number;
-  closeMs: number;
-  /** wrk does not count requests cut off at the end of its run; its rows are compared loosely. */
-  exact: boolean;
+let gatewayCount = 0;
+/** Running gateway children by pid, so a measurement can ask one for its event-loop and GC figures. */
+const gatewayChildren = new Map<number, BenchChild>();
+
+/** Starts a new stats window in a gateway child (if `pid` is one); `finishStats` reads the window. */
+function startStats(pid: number): void {
+  gatewayChildren.get(pid)?.send("stats");
 }
 
-let gatewayCount = 0;
+async function finishStats(pid: number): Promise<GatewayProcessFigures | null> {
+  const child = gatewayChildren.get(pid);
+  if (child === undefined) return null;
+  child.send("stats");
+  await child.waitFor("stats", 10_000); // the reply to startStats: the window before
+  const { event: _event, ...figures } = await child.waitFor("stats", 10_000);
+  return figures;
+}
 
-async function startGatewayChild(scratchDir: string, useCasePath: string, name: string): Promise<GatewayHandle> {
+async function startGatewayChild(
+  scratchDir: string,
+  useCasePath: string,
+  name: string,
+): Promise<GatewayHandle> {
   gatewayCount += 1;
   const store = `sqlite:${join(scratchDir, `gateway-${gatewayCount}.db`)}`;
-  const child = new BenchChild(`gateway ${name}`, "serve-gateway.ts", ["--usecase", useCasePath, "--store", store], {
-    ...process.env,
-    [llmKeyEnv]: "sk-bench-stand-in",
-  });
+  const child = new BenchChild(
+    `gateway ${name}`,
+    "serve-gateway.ts",
+    ["--usecase", useCasePath, "--store", store],
+    {
+      ...process.env,
+      [llmKeyEnv]: "sk-bench-stand-in",
+    },
+  );
   const ready = await child.waitFor("ready", 60_000);
+  gatewayChildren.set(child.pid, child);
   return { child, url: ready.url, key: ready.key ?? "", name, routed: 0 };
 }
 
 async function stopGatewayChild(gateway: GatewayHandle, exact = true): Promise<GatewayRows> {
+  gatewayChildren.delete(gateway.child.pid);
   gateway.child.process.kill("SIGTERM");
   const closed = await gateway.child.waitFor("closed", 60_000);
   await gateway.child.end(10_000);
@@ -613,7 +365,10 @@ async function stopGatewayChild(gateway: GatewayHandle, exact = true): Promise<G
   };
 }
 
-async function startBareChild(kind: "fastify" | "http", replyFile: string): Promise<{ child: BenchChild; url: string }> {
+async function startBareChild(
+  kind: "fastify" | "http",
+  replyFile: string,
+): Promise<{ child: BenchChild; url: string }> {
   const child = new BenchChild(`bare ${kind}`, "serve-bare.ts", ["--kind", kind, "--reply", replyFile]);
   const ready = await child.waitFor("ready", 30_000);
   return { child, url: ready.url };
@@ -624,7 +379,9 @@ async function scrapeAnsweredBy(url: string): Promise<Record<string, number>> {
   const response = await fetch(`${url}/metrics`);
   const text = await response.text();
   const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^slmkit_requests_total\{[^}]*answered_by="([a-z]+)"[^}]*\}\s+(\S+)$/gm)) {
+  for (const match of text.matchAll(
+    /^slmkit_requests_total\{[^}]*answered_by="([a-z]+)"[^}]*\}\s+(\S+)$/gm,
+  )) {
     counts[match[1] as string] = Number(match[2]);
   }
   return counts;
@@ -644,11 +401,34 @@ interface LoadRun {
   /** Epoch ms when recording started and when the generator finished. */
   measuringAt: number;
   doneAt: number;
+  /** The generator's CPU seconds over the recorded part. */
+  generatorRecordedCpuSeconds: number;
 }
+
+/** What the parent reads at the start and the end of a recorded window. */
+interface WindowMark {
+  serverCpu: number | null;
+  /** This process's own CPU (the stand-in LLM lives here), children excluded. */
+  ownCpu: number | null;
+  machine: MachineCpu | null;
+}
+
+function markWindow(serverPid: number): WindowMark {
+  return { serverCpu: cpuSeconds(serverPid), ownCpu: ownCpuSeconds(false), machine: machineCpu() };
+}
+
+const cpuDelta = (from: number | null, to: number | null) =>
+  from === null || to === null ? null : to - from;
 
 let loadCount = 0;
 
-async function runLoad(scratchDir: string, name: string, config: LoadConfig): Promise<LoadRun> {
+async function runLoad(
+  scratchDir: string,
+  name: string,
+  config: LoadConfig,
+  onMeasuring: () => void = () => undefined,
+  onDone: () => void = () => undefined,
+): Promise<LoadRun> {
   loadCount += 1;
   const configFile = join(scratchDir, `load-${loadCount}.json`);
   const resultFile = join(scratchDir, `load-${loadCount}.result.json`);
@@ -656,13 +436,25 @@ async function runLoad(scratchDir: string, name: string, config: LoadConfig): Pr
   const expectedSeconds =
     config.warmUpSeconds +
     (config.mode === "open" && config.count !== undefined ? config.count / config.rate : config.seconds);
-  const child = new BenchChild(`load ${name}`, "serve-load.ts", ["--config", configFile, "--result", resultFile]);
+  const child = new BenchChild(`load ${name}`, "serve-load.ts", [
+    "--config",
+    configFile,
+    "--result",
+    resultFile,
+  ]);
   try {
     await child.waitFor("sending", 30_000);
     const measuring = await child.waitFor("measuring", (config.warmUpSeconds + 30) * 1000);
+    onMeasuring();
     const done = await child.waitFor("done", (expectedSeconds + config.timeoutMs / 1000 + 60) * 1000);
+    onDone();
     const result = JSON.parse(await readFile(resultFile, "utf8")) as LoadResult;
-    return { result, measuringAt: measuring.at, doneAt: done.at };
+    return {
+      result,
+      measuringAt: measuring.at,
+      doneAt: done.at,
+      generatorRecordedCpuSeconds: done.cpuSeconds - measuring.cpuSeconds,
+    };
   } finally {
     await child.end();
   }
@@ -693,34 +485,26 @@ function openLoad(
   };
 }
 
-interface SteadyFigures {
-  target: string;
-  rate: number;
-  /** Requests sent, warm-up included. */
-  sent: number;
-  recorded: number;
-  /** Recorded requests over the recorded seconds. */
-  achievedRate: number;
-  ok: number;
-  errors: number;
-  statuses: Record<string, number>;
-  /** From the scheduled send time: the headline figure. */
-  latencyMs: LatencySummary | null;
-  latencyFromSendMs: LatencySummary | null;
-  /** How late the generator sent behind its schedule. */
-  sendLagMs: LatencySummary | null;
-  /** The router's own `latency_ms` (gateway only). */
-  routerLatencyMs: LatencySummary | null;
-  answeredBy: Record<string, number>;
-  /** Server CPU time per recorded request, µs (all threads of the server process, warm-up excluded). */
-  serverCpuMicrosecondsPerRequest: number | null;
-  generatorCpuSeconds: number;
-}
-
-function steadyFigures(target: string, run: LoadRun, serverCpuSeconds: number | null, rate: number): SteadyFigures {
+function steadyFigures(
+  target: string,
+  server: SteadyFigures["server"],
+  run: LoadRun,
+  start: WindowMark,
+  end: WindowMark,
+  rate: number,
+  gatewayProcess: GatewayProcessFigures | null,
+): SteadyFigures {
   const result = run.result;
+  const serverCpuSeconds = cpuDelta(start.serverCpu, end.serverCpu);
+  const ownCpu = cpuDelta(start.ownCpu, end.ownCpu);
+  // The stand-in is this process: when it is the server, its CPU is not counted twice.
+  const benchCpu =
+    serverCpuSeconds === null || ownCpu === null
+      ? null
+      : (server === "stand-in" ? 0 : serverCpuSeconds) + ownCpu + run.generatorRecordedCpuSeconds;
   return {
     target,
+    server,
     rate,
     sent: result.sent,
     recorded: result.recorded,
@@ -736,6 +520,8 @@ function steadyFigures(target: string, run: LoadRun, serverCpuSeconds: number | 
     serverCpuMicrosecondsPerRequest:
       serverCpuSeconds === null || result.recorded === 0 ? null : (serverCpuSeconds / result.recorded) * 1e6,
     generatorCpuSeconds: result.generatorCpuSeconds,
+    machine: machineLoad(start.machine, end.machine, benchCpu, cpus().length, loadavg()[0] ?? 0),
+    gatewayProcess,
   };
 }
 
@@ -748,47 +534,40 @@ async function measureSteady(
   name: string,
   serverPid: number,
   config: LoadConfig,
+  server: SteadyFigures["server"],
 ): Promise<{ run: LoadRun; figures: SteadyFigures }> {
-  progress(`${name}: ${config.rate} req/s for ${config.seconds} s after ${config.warmUpSeconds} s of warm-up…`);
-  let cpuAtMeasuring: number | null = null;
-  const cpuSampler = setInterval(() => {
-    // The generator tells when recording starts; sample the server's CPU as close to it as we can.
-    if (cpuAtMeasuring === null && Date.now() >= measuringTime) cpuAtMeasuring = cpuSeconds(serverPid);
-  }, 20);
-  let measuringTime = Number.POSITIVE_INFINITY;
-  const started = Date.now();
-  measuringTime = started + config.warmUpSeconds * 1000 + 20;
-  try {
-    const run = await runLoad(scratchDir, name, config);
-    const cpuAtDone = cpuSeconds(serverPid);
-    const serverCpu = cpuAtMeasuring === null || cpuAtDone === null ? null : cpuAtDone - cpuAtMeasuring;
-    const figures = steadyFigures(name, run, serverCpu, config.rate);
-    progress(
-      `  p50 ${fixed(figures.latencyMs?.p50, 3)} ms · p99 ${fixed(figures.latencyMs?.p99, 3)} ms · max ${fixed(figures.latencyMs?.max, 2)} ms · errors ${figures.errors}${Object.keys(figures.answeredBy).length > 1 || !("none" in figures.answeredBy) ? ` · ${shares(figures.answeredBy)}` : ""}`,
-    );
-    return { run, figures };
-  } finally {
-    clearInterval(cpuSampler);
-  }
+  const length = config.count === undefined ? `for ${config.seconds} s` : `× ${config.count}`;
+  progress(`${name}: ${config.rate} req/s ${length} after ${config.warmUpSeconds} s of warm-up…`);
+  // CPU and machine load over the recorded part only: read when the generator says recording starts and ends.
+  let start: WindowMark = markWindow(serverPid);
+  let end: WindowMark = start;
+  const run = await runLoad(
+    scratchDir,
+    name,
+    config,
+    () => {
+      start = markWindow(serverPid);
+      startStats(serverPid);
+    },
+    () => {
+      end = markWindow(serverPid);
+    },
+  );
+  const figures = steadyFigures(name, server, run, start, end, config.rate, await finishStats(serverPid));
+  progress(
+    `  p50 ${fixed(figures.latencyMs?.p50, 3)} ms · p99 ${fixed(figures.latencyMs?.p99, 3)} ms · max ${fixed(figures.latencyMs?.max, 2)} ms · errors ${figures.errors}${server === "gateway" ? ` · ${shares(figures.answeredBy)}` : ""}${machineNote(figures.machine)}`,
+  );
+  return { run, figures };
+}
+
+/** ", machine busy 1.2 of 2 cores (0.3 by other processes)" for progress lines. */
+function machineNote(machine: MachineLoad | null): string {
+  if (machine === null) return "";
+  return ` · machine busy ${fixed(machine.busyCores, 2)} of ${machine.cores} cores (${fixed(machine.otherCores, 2)} by other processes)`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Peak throughput: wrk (or the Node closed loop)
-
-interface PeakFigures {
-  target: string;
-  tool: "wrk" | "node closed loop";
-  command: string;
-  requests: number;
-  seconds: number;
-  requestsPerSec: number;
-  non2xx: number;
-  socketErrors: string | null;
-  latencyMs: { p50: number | null; p90: number | null; p99: number | null };
-  /** Gateway only: who answered during the recorded run. */
-  answeredBy: Record<string, number> | null;
-  serverCpuMicrosecondsPerRequest: number | null;
-}
 
 /** A Lua string literal holding any bytes: printable ASCII as is, the rest as \ddd escapes. */
 function luaString(text: string): string {
@@ -850,7 +629,9 @@ async function runWrk(
   return { output, command: `wrk ${args.map((arg) => (arg === script ? "<script.lua>" : arg)).join(" ")}` };
 }
 
-function parseWrk(output: string): Omit<PeakFigures, "target" | "tool" | "command" | "answeredBy" | "serverCpuMicrosecondsPerRequest"> {
+function parseWrk(
+  output: string,
+): Pick<PeakFigures, "requests" | "seconds" | "requestsPerSec" | "non2xx" | "socketErrors" | "latencyMs"> {
   const requestsMatch = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(output);
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(output);
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
@@ -892,43 +673,73 @@ async function measurePeak(
     `peak ${target}: ${context.useWrk ? `wrk -t1 -c${wrkConnections}` : `node closed loop, ${wrkConnections} connections`}, ${options.warmUpSeconds} s warm-up + ${options.peakSeconds} s…`,
   );
   let figures: PeakFigures;
+  const beforeWarmUp = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
+  const routedSince = (after: Record<string, number> | null) =>
+    after === null || beforeWarmUp === null
+      ? 0
+      : Object.values(difference(after, beforeWarmUp)).reduce((sum, count) => sum + count, 0);
+  const perRequest = (cpu: number | null, requests: number) =>
+    cpu === null || requests === 0 ? null : (cpu / requests) * 1e6;
   if (context.useWrk) {
     await runWrk(url, context.script, options.warmUpSeconds);
     const before = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
-    const cpuBefore = cpuSeconds(serverPid);
+    const start = markWindow(serverPid);
+    startStats(serverPid);
+    // wrk is spawned and reaped inside the window, so this process's children's CPU is wrk's.
+    const ownStart = ownCpuSeconds(true);
     const { output, command } = await runWrk(url, context.script, options.peakSeconds);
-    const cpuAfter = cpuSeconds(serverPid);
+    const end = markWindow(serverPid);
+    const ownEnd = ownCpuSeconds(true);
     const after = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
     const parsed = parseWrk(output);
-    const answeredBy = before === null || after === null ? null : difference(after, before);
-    if (gateway !== null && answeredBy !== null) {
-      // Warm-up and recorded run, each with up to c requests cut off at its end (answered and logged anyway).
-      gateway.routed += Object.values(answeredBy).reduce((sum, count) => sum + count, 0);
-    }
+    // wrk does not count the requests it cuts off at the end of a run; the gateway answers and logs them, and
+    // its counter counts them: that is what the log rows are compared with.
+    if (gateway !== null) gateway.routed += routedSince(after);
+    const serverCpu = cpuDelta(start.serverCpu, end.serverCpu);
+    const own = cpuDelta(ownStart, ownEnd);
     figures = {
       target,
       tool: "wrk",
       command,
       ...parsed,
-      answeredBy,
-      serverCpuMicrosecondsPerRequest:
-        cpuBefore === null || cpuAfter === null || parsed.requests === 0
-          ? null
-          : ((cpuAfter - cpuBefore) / parsed.requests) * 1e6,
+      answeredBy: before === null || after === null ? null : difference(after, before),
+      serverCpuMicrosecondsPerRequest: perRequest(serverCpu, parsed.requests),
+      gatewayProcess: await finishStats(serverPid),
+      machine: machineLoad(
+        start.machine,
+        end.machine,
+        serverCpu === null || own === null ? null : serverCpu + own,
+        cpus().length,
+        loadavg()[0] ?? 0,
+      ),
     };
   } else {
+    let start = markWindow(serverPid);
+    let end = start;
     const before = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
-    const cpuBefore = cpuSeconds(serverPid);
-    const run = await runLoad(context.scratchDir, `peak ${target}`, {
-      ...openLoad(url, context.key, context.bodies, 0, options.peakSeconds, options.warmUpSeconds),
-      mode: "closed",
-      connections: wrkConnections,
-      parseReplies: false,
-    });
-    const cpuAfter = cpuSeconds(serverPid);
+    const run = await runLoad(
+      context.scratchDir,
+      `peak ${target}`,
+      {
+        ...openLoad(url, context.key, context.bodies, 0, options.peakSeconds, options.warmUpSeconds),
+        mode: "closed",
+        connections: wrkConnections,
+        parseReplies: false,
+      },
+      () => {
+        start = markWindow(serverPid);
+        startStats(serverPid);
+      },
+      () => {
+        end = markWindow(serverPid);
+      },
+    );
+    const gatewayProcess = await finishStats(serverPid);
     const after = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
-    if (gateway !== null) gateway.routed += run.result.sent;
+    if (gateway !== null) gateway.routed += routedSince(after);
     const latency = summarize(run.result.latencyFromSendMs);
+    const serverCpu = cpuDelta(start.serverCpu, end.serverCpu);
+    const own = cpuDelta(start.ownCpu, end.ownCpu);
     figures = {
       target,
       tool: "node closed loop",
@@ -940,39 +751,25 @@ async function measurePeak(
       socketErrors: null,
       latencyMs: { p50: latency?.p50 ?? null, p90: latency?.p90 ?? null, p99: latency?.p99 ?? null },
       answeredBy: before === null || after === null ? null : difference(after, before),
-      serverCpuMicrosecondsPerRequest:
-        cpuBefore === null || cpuAfter === null || run.result.sent === 0
-          ? null
-          : ((cpuAfter - cpuBefore) / run.result.sent) * 1e6,
+      serverCpuMicrosecondsPerRequest: perRequest(serverCpu, run.result.recorded),
+      gatewayProcess,
+      machine: machineLoad(
+        start.machine,
+        end.machine,
+        serverCpu === null || own === null ? null : serverCpu + own + run.generatorRecordedCpuSeconds,
+        cpus().length,
+        loadavg()[0] ?? 0,
+      ),
     };
   }
   progress(
-    `  ${whole(figures.requestsPerSec)} req/s (${whole(figures.requests)} requests, non-2xx ${figures.non2xx})${figures.answeredBy === null ? "" : ` · ${shares(figures.answeredBy)}`}`,
+    `  ${whole(figures.requestsPerSec)} req/s (${whole(figures.requests)} requests, non-2xx ${figures.non2xx})${figures.answeredBy === null ? "" : ` · ${shares(figures.answeredBy)}`}${machineNote(figures.machine)}`,
   );
   return figures;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Escalation: overhead on top of the stand-in LLM, and what its parts cost
-
-interface EscalationFigures {
-  rate: number;
-  uniqueTexts: number;
-  /** Texts made unique by a numbered suffix because the data had too few rejected ones. */
-  variants: number;
-  gateway: SteadyFigures;
-  /** Requests the LLM answered, whose stand-in handler time could be matched by text. */
-  matched: number;
-  /** Gateway latency (from the scheduled send) minus the stand-in's handler time for that request. */
-  overheadMs: LatencySummary | null;
-  standInHandlerMs: LatencySummary | null;
-  /** The same client calling the stand-in directly with the labeler's request body. */
-  direct: SteadyFigures;
-  /** Direct latency minus handler time: what one loopback HTTP call to an OpenAI-wire server costs any client. */
-  directOverheadMs: LatencySummary | null;
-  /** Gateway overhead minus the direct call's, percentile by percentile: the gateway's own share. */
-  gatewayShareMs: { p50: number | null; p99: number | null };
-}
 
 /** Pops the handler time recorded for each answered request, by its text as the stand-in received it. */
 function matchOverheads(
@@ -1060,15 +857,6 @@ function labelerBody(text: string, labels: readonly string[]): string {
   });
 }
 
-interface PartCost {
-  name: string;
-  /** Mean microseconds per call. */
-  meanMicroseconds: number;
-  p50Microseconds: number | null;
-  calls: number;
-  note: string;
-}
-
 /**
  * In this process, sequentially: what each step the router adds to an escalation costs. The stand-in answers
  * at once (delay 0) for the HTTP rows, so they are the client's own cost plus one loopback round trip.
@@ -1092,7 +880,12 @@ async function escalationParts(
       note,
     });
   };
-  const timeAsync = async (name: string, calls: number, run: (index: number) => Promise<unknown>, note: string) => {
+  const timeAsync = async (
+    name: string,
+    calls: number,
+    run: (index: number) => Promise<unknown>,
+    note: string,
+  ) => {
     for (let index = 0; index < Math.min(calls, 50); index++) await run(index);
     const samples: number[] = [];
     for (let index = 0; index < calls; index++) {
@@ -1110,7 +903,12 @@ async function escalationParts(
   };
   const text = (index: number) => texts[index % texts.length] as string;
 
-  timeSync("redactPii(text)", 20_000, (index) => redactPii(text(index)), "PII redaction before the text leaves");
+  timeSync(
+    "redactPii(text)",
+    20_000,
+    (index) => redactPii(text(index)),
+    "PII redaction before the text leaves",
+  );
   const breaker = createCircuitBreaker();
   timeSync(
     "breaker allowRequest + recordSuccess",
@@ -1126,8 +924,18 @@ async function escalationParts(
     useCaseId,
     limits: {},
   });
-  await timeAsync("budget.check(key), no caps", 20_000, () => budget.check("key-1"), "spend check before each call (a promise)");
-  timeSync("hashInput(text)", 20_000, (index) => hashInput(text(index)), "sha256 of the normalized text, for the log row");
+  await timeAsync(
+    "budget.check(key), no caps",
+    20_000,
+    () => budget.check("key-1"),
+    "spend check before each call (a promise)",
+  );
+  timeSync(
+    "hashInput(text)",
+    20_000,
+    (index) => hashInput(text(index)),
+    "sha256 of the normalized text, for the log row",
+  );
 
   const store = createSqliteStore({ path: join(scratchDir, "parts.db") });
   await store.migrate();
@@ -1154,13 +962,18 @@ async function escalationParts(
   });
   const rows = 20_000;
   let logged = 0;
-  timeSync("store.logRequest(row) (queue only)", rows, () => store.logRequest(entry(logged++)), "on the response path");
+  timeSync(
+    "store.logRequest(row) (queue only)",
+    rows,
+    () => store.logRequest(entry(logged++)),
+    "on the response path",
+  );
   const flushStarted = performance.now();
   await store.flush(60_000);
   const flushMs = performance.now() - flushStarted;
   parts.push({
     name: "SQLite batch write per row (flush)",
-    meanMicroseconds: (flushMs / (logged - 0)) * 1000,
+    meanMicroseconds: (flushMs / logged) * 1000,
     p50Microseconds: null,
     calls: logged,
     note: "off the response path but on the gateway's event loop (better-sqlite3 is synchronous), in batches of 500",
@@ -1222,37 +1035,11 @@ async function escalationParts(
 // ---------------------------------------------------------------------------------------------------------
 // The brief's example
 
-interface ExampleFigures {
-  n: number;
-  rate: number;
-  answeredBy: Record<string, number>;
-  /** slm + cache over all requests. */
-  localShare: number;
-  localAccuracy: number | null;
-  llmAccuracy: number | null;
-  overallAccuracy: number;
-  errors: number;
-  llm: {
-    calls: number;
-    standInRequests: number;
-    promptTokens: number;
-    completionTokens: number;
-    meanPromptTokens: number | null;
-    meanCompletionTokens: number | null;
-    /** Share of the stand-in's answers that were wrong on purpose (its 5%), over the texts it answered. */
-    standInWrongShare: number | null;
-  };
-  costUsd: number;
-  llmOnlyCostUsd: number | null;
-  /** hybrid / LLM-only. */
-  costRatio: number | null;
-  costPer1kRequestsUsd: number;
-  llmOnlyCostPer1kRequestsUsd: number | null;
-  latencyMs: LatencySummary | null;
-}
-
 function exampleFigures(
   run: LoadRun,
+  steady: SteadyFigures,
+  /** Bodies sent before the examples (the warm-up). */
+  offset: number,
   examples: readonly LabeledExample[],
   standIn: StandIn,
   workload: Workload,
@@ -1271,7 +1058,7 @@ function exampleFigures(
   let costUsd = 0;
   let wrongOnPurpose = 0;
   for (let index = 0; index < result.recorded; index++) {
-    const example = examples[result.bodyIndex[index] as number] as LabeledExample;
+    const example = examples[(result.bodyIndex[index] as number) - offset] as LabeledExample;
     const detail = details[index];
     const by = result.answeredBy[index];
     const right = detail?.label === example.label;
@@ -1285,7 +1072,8 @@ function exampleFigures(
       if (right) llmCorrect += 1;
       promptTokens += detail?.promptTokens ?? 0;
       completionTokens += detail?.completionTokens ?? 0;
-      if (standInLabel(example.text, example.label, workload.labels, seed) !== example.label) wrongOnPurpose += 1;
+      if (standInLabel(example.text, example.label, workload.labels, seed) !== example.label)
+        wrongOnPurpose += 1;
     }
     costUsd += detail?.costUsd ?? 0;
   }
@@ -1320,29 +1108,25 @@ function exampleFigures(
     costRatio: divide(costUsd, llmOnly),
     costPer1kRequestsUsd: (costUsd / n) * 1000,
     llmOnlyCostPer1kRequestsUsd: llmOnly === null ? null : (llmOnly / n) * 1000,
-    latencyMs: summarize(result.latencyFromScheduledMs),
+    steady,
   };
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Soak
 
-interface SoakFigures {
-  seconds: number;
-  warmUpSeconds: number;
-  rate: number;
-  steady: SteadyFigures;
-  rss: {
-    startBytes: number | null;
-    endBytes: number | null;
-    minBytes: number | null;
-    maxBytes: number | null;
-    /** (end − start) / start. */
-    growth: number | null;
-  };
-  /** VmRSS of the gateway every second: seconds since recording started (negative during warm-up). */
-  samples: Array<{ seconds: number; rssBytes: number }>;
-  rows: GatewayRows;
+/** Least-squares slope of y over x; null with fewer than 3 points. */
+function slope(points: readonly { x: number; y: number }[]): number | null {
+  if (points.length < 3) return null;
+  const meanX = points.reduce((sum, point) => sum + point.x, 0) / points.length;
+  const meanY = points.reduce((sum, point) => sum + point.y, 0) / points.length;
+  let numerator = 0;
+  let denominator = 0;
+  for (const point of points) {
+    numerator += (point.x - meanX) * (point.y - meanY);
+    denominator += (point.x - meanX) ** 2;
+  }
+  return denominator === 0 ? null : numerator / denominator;
 }
 
 async function runSoak(
@@ -1352,7 +1136,9 @@ async function runSoak(
   bodies: string[],
 ): Promise<SoakFigures> {
   const gateway = await startGatewayChild(scratchDir, workload.useCasePath, "soak");
-  const warmUpSeconds = Math.min(10, Math.max(3, Math.round(options.soakSeconds / 20)));
+  // Long enough for the heap, the cache of LLM answers and SQLite's page cache to fill, so that growth after it
+  // is what a leak would show: a tenth of the soak, between 5 and 30 s.
+  const warmUpSeconds = Math.min(30, Math.max(5, Math.round(options.soakSeconds / 10)));
   const samples: Array<{ at: number; rssBytes: number }> = [];
   const sampler = setInterval(() => {
     const rss = rssBytes(gateway.child.pid);
@@ -1364,7 +1150,15 @@ async function runSoak(
       scratchDir,
       `soak gateway, ${options.soakSeconds} s`,
       gateway.child.pid,
-      openLoad(`${gateway.url}/v1/chat/completions`, gateway.key, bodies, rates.soak, options.soakSeconds, warmUpSeconds),
+      openLoad(
+        `${gateway.url}/v1/chat/completions`,
+        gateway.key,
+        bodies,
+        rates.soak,
+        options.soakSeconds,
+        warmUpSeconds,
+      ),
+      "gateway",
     );
   } finally {
     clearInterval(sampler);
@@ -1377,6 +1171,8 @@ async function runSoak(
   const recorded = samples.filter((sample) => sample.at >= measuringAt && sample.at <= doneAt + 1_500);
   const start = recorded[0]?.rssBytes ?? null;
   const end = recorded.at(-1)?.rssBytes ?? null;
+  const middleAt = (measuringAt + doneAt) / 2;
+  const middle = recorded.find((sample) => sample.at >= middleAt)?.rssBytes ?? null;
   const values = recorded.map((sample) => sample.rssBytes);
   return {
     seconds: options.soakSeconds,
@@ -1389,6 +1185,9 @@ async function runSoak(
       minBytes: values.length === 0 ? null : Math.min(...values),
       maxBytes: values.length === 0 ? null : Math.max(...values),
       growth: start === null || end === null ? null : (end - start) / start,
+      middleBytes: middle,
+      secondHalfGrowth: middle === null || end === null ? null : (end - middle) / middle,
+      slopeBytesPerMinute: slope(recorded.map((sample) => ({ x: sample.at / 60_000, y: sample.rssBytes }))),
     },
     samples: samples.map((sample) => ({
       seconds: Math.round((sample.at - measuringAt) / 100) / 10,
@@ -1396,318 +1195,6 @@ async function runSoak(
     })),
     rows,
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Report
-
-interface Target {
-  name: string;
-  measured: string;
-  /** null: not judged in this run. */
-  pass: boolean | null;
-}
-
-interface BenchFigures {
-  options: BenchOptions;
-  workload: {
-    dataset: string;
-    train: number;
-    valid: number;
-    test: number;
-    labels: number;
-    threshold: number;
-    trainSeconds: number;
-    acceptedTest: number;
-    rejectedTest: number;
-  };
-  wrk: { available: boolean; notice: string | null; version: string | null };
-  replyBytes: number;
-  peak: PeakFigures[];
-  steady: SteadyFigures[];
-  cache: SteadyFigures;
-  escalation: EscalationFigures;
-  parts: PartCost[];
-  example: ExampleFigures;
-  soak: SoakFigures | null;
-  gateways: GatewayRows[];
-  ratios: {
-    peakGatewayOverFastify: number | null;
-    peakGatewayOverHttp: number | null;
-    peakFastifyOverHttp: number | null;
-    steadyP50GatewayOverFastify: number | null;
-    steadyP99GatewayOverFastify: number | null;
-  };
-  targets: Target[];
-}
-
-function evaluateTargets(figures: Omit<BenchFigures, "targets">): Target[] {
-  const gatewaySteady = figures.steady.find((run) => run.target.startsWith("gateway"));
-  const p50 = gatewaySteady?.latencyMs?.p50 ?? null;
-  const p99 = gatewaySteady?.latencyMs?.p99 ?? null;
-  const cacheP99 = figures.cache.latencyMs?.p99 ?? null;
-  const overhead = figures.escalation.overheadMs;
-  const soak = figures.soak;
-  const judge = (value: number | null, limit: number) => (value === null ? null : value <= limit);
-  return [
-    {
-      name: `slm path at a steady ${rates.steady} req/s: p50 ≤ 1 ms`,
-      measured: `${fixed(p50, 3)} ms`,
-      pass: judge(p50, 1),
-    },
-    {
-      name: `slm path at a steady ${rates.steady} req/s: p99 ≤ 3 ms`,
-      measured: `${fixed(p99, 3)} ms`,
-      pass: judge(p99, 3),
-    },
-    {
-      name: "peak throughput ≥ 50% of the bare Fastify route",
-      measured: ratio(figures.ratios.peakGatewayOverFastify),
-      pass: figures.ratios.peakGatewayOverFastify === null ? null : figures.ratios.peakGatewayOverFastify >= 0.5,
-    },
-    {
-      name: "escalation overhead ≤ 1 ms on top of the LLM (p50)",
-      measured: `${fixed(overhead?.p50, 3)} ms`,
-      pass: judge(overhead?.p50 ?? null, 1),
-    },
-    {
-      name: "escalation overhead ≤ 1 ms on top of the LLM (p99)",
-      measured: `${fixed(overhead?.p99, 3)} ms`,
-      pass: judge(overhead?.p99 ?? null, 1),
-    },
-    {
-      name: `cache hit at ${rates.cache} req/s: p99 ≤ 2 ms`,
-      measured: `${fixed(cacheP99, 3)} ms`,
-      pass: judge(cacheP99, 2),
-    },
-    {
-      name: `soak at ${rates.soak} req/s: RSS growth ≤ 10% (issue: 600 s)`,
-      measured:
-        soak === null ? "not run" : `${percent(soak.rss.growth)} over ${soak.seconds} s${soak.seconds < 600 ? " (shorter than 600 s)" : ""}`,
-      pass: soak === null ? null : soak.rss.growth === null ? null : soak.rss.growth <= 0.1,
-    },
-    {
-      name: "soak: log rows = requests sent",
-      measured: soak === null ? "not run" : `${whole(soak.rows.rows)} rows / ${whole(soak.rows.sent)} sent`,
-      pass: soak === null ? null : soak.rows.rows === soak.rows.sent,
-    },
-    {
-      name: "brief's example: answered locally ≥ 80%",
-      measured: percent(figures.example.localShare),
-      pass: figures.example.localShare >= 0.8,
-    },
-  ];
-}
-
-function latencyRow(name: string, summary: LatencySummary | null, extra: string[]): string[] {
-  return [
-    name,
-    fixed(summary?.p50, 3),
-    fixed(summary?.p95, 3),
-    fixed(summary?.p99, 3),
-    fixed(summary?.max, 2),
-    ...extra,
-  ];
-}
-
-function renderReport(figures: BenchFigures): string {
-  const lines: string[] = [];
-  const { workload, options } = figures;
-  lines.push(
-    `slmkit serve bench: ${workload.dataset} (train ${workload.train}, valid ${workload.valid}, test ${workload.test}, ${workload.labels} labels)${options.quick ? " · QUICK run" : ""}`,
-    `${new Date().toISOString()} · node ${process.version} · ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length} · loopback 127.0.0.1 · seed ${options.seed}`,
-    `model: native, trained in ${fixed(workload.trainSeconds, 1)} s; threshold ${fixed(workload.threshold, 4)} (target accuracy ${targetAccuracy} on valid); test: ${workload.acceptedTest} accepted, ${workload.rejectedTest} below it`,
-    "",
-    `peak throughput (${figures.peak[0]?.tool ?? "–"}: -t1 -c${wrkConnections}, ${options.peakSeconds} s after ${options.warmUpSeconds} s warm-up, each target alone; ${wrkTexts} test texts rotating)`,
-  );
-  const peakRows: string[][] = [
-    ["target", "req/s", "vs bare Fastify", "p50 ms", "p90 ms", "p99 ms", "non-2xx", "server CPU µs/req"],
-  ];
-  const fastify = figures.peak.find((run) => run.target === "bare Fastify")?.requestsPerSec ?? null;
-  for (const run of figures.peak) {
-    peakRows.push([
-      run.target,
-      whole(run.requestsPerSec),
-      ratio(divide(run.requestsPerSec, fastify)),
-      fixed(run.latencyMs.p50, 2),
-      fixed(run.latencyMs.p90, 2),
-      fixed(run.latencyMs.p99, 2),
-      whole(run.non2xx),
-      fixed(run.serverCpuMicrosecondsPerRequest, 0),
-    ]);
-  }
-  lines.push(renderTable(peakRows));
-  const gatewayPeak = figures.peak.find((run) => run.target === "gateway");
-  if (gatewayPeak?.answeredBy) lines.push(`  gateway answered by: ${shares(gatewayPeak.answeredBy)} (escalated texts were cached during warm-up)`);
-  lines.push(
-    `  reply size: ${whole(figures.replyBytes)} bytes (the bare routes return a reply the gateway gave); latency here is under saturation.`,
-  );
-  if (figures.wrk.notice !== null) lines.push(`  NOTICE: ${figures.wrk.notice}`);
-
-  lines.push(
-    "",
-    `latency at a steady rate (open loop from ${"bench/serve-load.ts"}, latency from each request's scheduled send time; ms)`,
-  );
-  const latencyRows: string[][] = [["phase", "p50", "p95", "p99", "max", "req/s", "errors", "router p50", "router p99", "answered by"]];
-  const steadyRow = (run: SteadyFigures) =>
-    latencyRow(run.target, run.latencyMs, [
-      whole(run.achievedRate),
-      whole(run.errors),
-      fixed(run.routerLatencyMs?.p50, 3),
-      fixed(run.routerLatencyMs?.p99, 3),
-      run.target.startsWith("bare") ? "" : shares(run.answeredBy),
-    ]);
-  for (const run of figures.steady) latencyRows.push(steadyRow(run));
-  latencyRows.push(steadyRow(figures.cache));
-  latencyRows.push(steadyRow(figures.escalation.gateway));
-  latencyRows.push(steadyRow(figures.escalation.direct));
-  if (figures.soak !== null) latencyRows.push(steadyRow(figures.soak.steady));
-  lines.push(renderTable(latencyRows));
-  const gatewaySteady = figures.steady.find((run) => run.target.startsWith("gateway"));
-  const bareSteady = figures.steady.find((run) => run.target.startsWith("bare"));
-  lines.push(
-    `  gateway / bare Fastify at ${rates.steady} req/s: p50 ${ratio(figures.ratios.steadyP50GatewayOverFastify)}, p99 ${ratio(figures.ratios.steadyP99GatewayOverFastify)}; server CPU per request: gateway ${fixed(gatewaySteady?.serverCpuMicrosecondsPerRequest, 0)} µs, bare Fastify ${fixed(bareSteady?.serverCpuMicrosecondsPerRequest, 0)} µs`,
-    `  the generator's own send lag behind schedule (included above): p50 ${fixed(gatewaySteady?.sendLagMs?.p50, 3)} ms, p99 ${fixed(gatewaySteady?.sendLagMs?.p99, 3)} ms; latency from the actual send: gateway p50 ${fixed(gatewaySteady?.latencyFromSendMs?.p50, 3)} / p99 ${fixed(gatewaySteady?.latencyFromSendMs?.p99, 3)}, bare Fastify p50 ${fixed(bareSteady?.latencyFromSendMs?.p50, 3)} / p99 ${fixed(bareSteady?.latencyFromSendMs?.p99, 3)}`,
-    "  router p50/p99: the gateway's own `slmkit.latency_ms` (routing inside the process, no HTTP).",
-  );
-
-  const escalation = figures.escalation;
-  lines.push(
-    "",
-    `escalation overhead at ${escalation.rate} req/s: ${escalation.uniqueTexts} unique texts below the threshold${escalation.variants > 0 ? ` (${escalation.variants} numbered variants)` : ""}, stand-in LLM with a ${standInDelayMs} ms delay`,
-    `  per request: gateway latency − the stand-in's handler time for that request (${escalation.matched} LLM answers matched)`,
-    `    overhead p50 ${fixed(escalation.overheadMs?.p50, 3)} ms · p95 ${fixed(escalation.overheadMs?.p95, 3)} · p99 ${fixed(escalation.overheadMs?.p99, 3)} · max ${fixed(escalation.overheadMs?.max, 2)}  (handler p50 ${fixed(escalation.standInHandlerMs?.p50, 2)} ms)`,
-    `  the same client calling the stand-in directly (the labeler's body): latency − handler p50 ${fixed(escalation.directOverheadMs?.p50, 3)} ms · p99 ${fixed(escalation.directOverheadMs?.p99, 3)} ms`,
-    `  the gateway's own share (overhead − direct, by percentile): p50 ${fixed(escalation.gatewayShareMs.p50, 3)} ms · p99 ${fixed(escalation.gatewayShareMs.p99, 3)} ms`,
-    "  what the escalation's parts cost (in-process, sequential; the HTTP rows against the stand-in with no delay):",
-  );
-  lines.push(
-    renderTable([
-      ["    part", "µs/call", "p50 µs", "calls", "note"],
-      ...figures.parts.map((part) => [
-        `    ${part.name}`,
-        fixed(part.meanMicroseconds, part.meanMicroseconds < 10 ? 2 : 0),
-        fixed(part.p50Microseconds, 0),
-        whole(part.calls),
-        part.note,
-      ]),
-    ]),
-  );
-
-  const example = figures.example;
-  lines.push(
-    "",
-    `the brief's example: all ${whole(example.n)} banking77 test texts once (seeded shuffle) at ${example.rate} req/s through a fresh gateway;`,
-    `  stand-in LLM answers the gold label 95% of the time (seeded; wrong 5% → another label), priced as ${price.model} list: $${price.inputPerMillionUsd} / 1M input, $${price.outputPerMillionUsd} / 1M output tokens`,
-  );
-  lines.push(
-    renderTable([
-      ["  answered by", "requests", "share"],
-      ...["slm", "cache", "llm", "review", "none"]
-        .filter((name) => (example.answeredBy[name] ?? 0) > 0)
-        .map((name) => [`  ${name}`, whole(example.answeredBy[name]), percent((example.answeredBy[name] ?? 0) / example.n)]),
-    ]),
-    `  answered locally (slm + cache): ${percent(example.localShare)}; accuracy of those: ${fixed(example.localAccuracy, 4)}; of the LLM's: ${fixed(example.llmAccuracy, 4)}; overall: ${fixed(example.overallAccuracy, 4)}${example.errors > 0 ? `; ${example.errors} errors` : ""}`,
-    `  LLM: ${whole(example.llm.calls)} calls (stand-in saw ${whole(example.llm.standInRequests)} requests), ${whole(example.llm.promptTokens)} input + ${whole(example.llm.completionTokens)} output tokens (${fixed(example.llm.meanPromptTokens, 0)} + ${fixed(example.llm.meanCompletionTokens, 1)} per call; the fake counts 4 characters a token)`,
-    `  cost: hybrid ${usd(example.costUsd)} (${usd(example.costPer1kRequestsUsd)} per 1K requests) vs LLM-only ${example.llmOnlyCostUsd === null ? "–" : usd(example.llmOnlyCostUsd)} (${example.llmOnlyCostPer1kRequestsUsd === null ? "–" : usd(example.llmOnlyCostPer1kRequestsUsd)} per 1K): hybrid costs ${ratio(example.costRatio)} LLM-only`,
-    "  LLM-only = every request sent to the LLM at the measured mean tokens per call.",
-  );
-
-  if (figures.soak !== null) {
-    const soak = figures.soak;
-    lines.push(
-      "",
-      `soak: ${soak.seconds} s at ${soak.rate} req/s (after ${soak.warmUpSeconds} s warm-up), test texts rotating, fresh gateway`,
-      `  gateway RSS: start ${megabytes(soak.rss.startBytes)} MB → end ${megabytes(soak.rss.endBytes)} MB (${percent(soak.rss.growth)}), min ${megabytes(soak.rss.minBytes)} MB, max ${megabytes(soak.rss.maxBytes)} MB; MB = 10^6 bytes`,
-      `  log rows after SIGTERM: ${whole(soak.rows.rows)} for ${whole(soak.rows.sent)} requests sent (${soak.rows.rows === soak.rows.sent ? "equal" : "DIFFERENT"}); dropped ${soak.rows.dropped}; close took ${fixed(soak.rows.closeMs, 0)} ms`,
-    );
-  } else {
-    lines.push("", "soak: not run (--quick or --soak 0).");
-  }
-
-  lines.push("", "log rows after each gateway's clean SIGTERM shutdown (a fresh store counts them):");
-  lines.push(
-    renderTable([
-      ["  gateway", "requests sent", "rows", "dropped", "close ms", ""],
-      ...figures.gateways.map((rows) => [
-        `  ${rows.name}`,
-        whole(rows.sent),
-        whole(rows.rows),
-        whole(rows.dropped),
-        fixed(rows.closeMs, 0),
-        rows.exact ? (rows.rows === rows.sent ? "equal" : "DIFFERENT") : "(wrk: sent = answers counted by /metrics)",
-      ]),
-    ]),
-  );
-
-  lines.push("", "targets (read, not enforced)");
-  lines.push(
-    renderTable(
-      figures.targets.map((target) => [
-        `  ${target.name}`,
-        target.measured,
-        target.pass === null ? "n/a" : target.pass ? "PASS" : "MISS",
-      ]),
-    ),
-  );
-  return `${lines.join("\n")}\n`;
-}
-
-/** Rounds to 6 decimals: the JSON is for reading and diffing, and timings are not that precise anyway. */
-function roundNumbers(_key: string, value: unknown): unknown {
-  return typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1e6) / 1e6 : value;
-}
-
-function gitState(): { commit: string | null; dirty: boolean | null } {
-  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: repositoryRoot, encoding: "utf8" });
-  const status = spawnSync("git", ["status", "--porcelain"], { cwd: repositoryRoot, encoding: "utf8" });
-  return {
-    commit: head.status === 0 ? head.stdout.trim() : null,
-    dirty: status.status === 0 ? status.stdout.trim() !== "" : null,
-  };
-}
-
-async function writeResults(figures: BenchFigures): Promise<string> {
-  // A quick run must not overwrite the committed figures of a full one.
-  const file = join(resultsDir, `serve${figures.options.quick ? ".quick" : ""}.json`);
-  const { argv, dataDir, ...options } = figures.options;
-  const results = {
-    benchmark: "serve",
-    date: new Date().toISOString(),
-    command: `node --import tsx bench/serve.ts${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`,
-    node: process.version,
-    cpu: cpus()[0]?.model ?? null,
-    cpuCount: cpus().length,
-    platform: `${process.platform} ${process.arch}`,
-    totalMemoryBytes: totalmem(),
-    git: gitState(),
-    data: { dir: relative(repositoryRoot, dataDir), ...figures.workload },
-    options,
-    units: {
-      latency: "milliseconds, from each request's scheduled send time unless named otherwise",
-      cpu: "microseconds of server CPU (all threads) per request",
-      rss: "bytes",
-      cost: "US dollars",
-    },
-    prices: price,
-    rates,
-    standIn: { delayMs: standInDelayMs, errorRate: standInErrorRate },
-    wrk: figures.wrk,
-    replyBytes: figures.replyBytes,
-    peak: figures.peak,
-    ratios: figures.ratios,
-    steady: figures.steady,
-    cache: figures.cache,
-    escalation: figures.escalation,
-    escalationParts: figures.parts,
-    example: figures.example,
-    soak: figures.soak,
-    gateways: figures.gateways,
-    targets: figures.targets,
-  };
-  await mkdir(resultsDir, { recursive: true });
-  await writeFile(file, `${JSON.stringify(results, roundNumbers, 2)}\n`);
-  return file;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1734,10 +1221,19 @@ async function main(): Promise<void> {
   try {
     const wrk = options.wrk
       ? ensureWrk()
-      : { available: false, notice: "--no-wrk: peak throughput from the Node closed-loop generator.", version: null };
+      : {
+          available: false,
+          notice: "--no-wrk: peak throughput from the Node closed-loop generator.",
+          version: null,
+        };
     standIn = await startStandIn();
     const workload = await prepareWorkload(options, scratchDir, standIn.server.baseUrl);
-    teachStandIn(standIn, [...workload.test, ...workload.valid, ...workload.train], workload.labels, options.seed);
+    teachStandIn(
+      standIn,
+      [...workload.test, ...workload.valid, ...workload.train],
+      workload.labels,
+      options.seed,
+    );
     const gateways: GatewayRows[] = [];
 
     // Peak throughput: gateway, bare Fastify, bare http, each alone.
@@ -1746,7 +1242,10 @@ async function main(): Promise<void> {
         example,
         key: createHash("sha256").update(`${options.seed}:${salt}:${index}`).digest().readUInt32BE(0),
       }));
-      return order.sort((a, b) => a.key - b.key).slice(0, count).map((entry) => entry.example);
+      return order
+        .sort((a, b) => a.key - b.key)
+        .slice(0, count)
+        .map((entry) => entry.example);
     };
     const peakBodies = sample(workload.test, wrkTexts, 1).map((example) => chatBody(example.text));
     const peakGateway = await startGatewayChild(scratchDir, workload.useCasePath, "peak (wrk)");
@@ -1783,7 +1282,15 @@ async function main(): Promise<void> {
         scratchDir,
         "bare Fastify",
         bare.child.pid,
-        openLoad(`${bare.url}/v1/chat/completions`, null, acceptedBodies, rates.steady, options.phaseSeconds, options.warmUpSeconds),
+        openLoad(
+          `${bare.url}/v1/chat/completions`,
+          null,
+          acceptedBodies,
+          rates.steady,
+          options.phaseSeconds,
+          options.warmUpSeconds,
+        ),
+        "bare",
       );
       steady.push(figures);
       await bare.child.end();
@@ -1801,18 +1308,35 @@ async function main(): Promise<void> {
       scratchDir,
       "gateway, slm path",
       gateway.child.pid,
-      openLoad(chatUrl, gateway.key, acceptedBodies, rates.steady, options.phaseSeconds, options.warmUpSeconds),
+      openLoad(
+        chatUrl,
+        gateway.key,
+        acceptedBodies,
+        rates.steady,
+        options.phaseSeconds,
+        options.warmUpSeconds,
+      ),
+      "gateway",
     );
     gateway.routed += slmRun.run.result.sent;
     steady.unshift(slmRun.figures);
 
     const cacheText = workload.rejectedTest[0]?.text;
-    if (cacheText === undefined) throw new Error("no test text falls below the threshold; nothing escalates.");
+    if (cacheText === undefined)
+      throw new Error("no test text falls below the threshold; nothing escalates.");
     const cacheRun = await measureSteady(
       scratchDir,
       "gateway, cache hit",
       gateway.child.pid,
-      openLoad(chatUrl, gateway.key, [chatBody(cacheText)], rates.cache, options.phaseSeconds, options.warmUpSeconds),
+      openLoad(
+        chatUrl,
+        gateway.key,
+        [chatBody(cacheText)],
+        rates.cache,
+        options.phaseSeconds,
+        options.warmUpSeconds,
+      ),
+      "gateway",
     );
     gateway.routed += cacheRun.run.result.sent;
 
@@ -1833,10 +1357,10 @@ async function main(): Promise<void> {
         options.warmUpSeconds,
         { timeoutMs: 15_000 },
       ),
+      "gateway",
     );
     gateway.routed += escalationRun.run.result.sent;
-    // Bodies sent during warm-up are the first ones; the recorded requests start over at body 0 with the same
-    // texts, so rotate the pool: warm-up takes the tail, recording the head (see serve-load.ts bodyIndex).
+    // What the stand-in received: the text after the gateway's PII redaction.
     const received = pool.map((example) => redactPii(example.text));
     const matched = matchOverheads(escalationRun.run, received, standIn, "llm");
     gateways.push(await stopGatewayChild(gateway));
@@ -1856,6 +1380,7 @@ async function main(): Promise<void> {
         options.warmUpSeconds,
         { parseReplies: false },
       ),
+      "stand-in",
     );
     const directMatched = matchOverheads(directRun.run, received, standIn, null);
     const overheadMs = summarize(matched.overhead);
@@ -1870,6 +1395,7 @@ async function main(): Promise<void> {
       matched: matched.overhead.length,
       overheadMs,
       standInHandlerMs: summarize(matched.handler),
+      // The stand-in runs in this process: its CPU is this process's, not a server's of its own.
       direct: { ...directRun.figures, serverCpuMicrosecondsPerRequest: null },
       directOverheadMs,
       gatewayShareMs: {
@@ -1889,6 +1415,15 @@ async function main(): Promise<void> {
     // The brief's example on a fresh gateway: the whole test set once, shuffled.
     const exampleGateway = await startGatewayChild(scratchDir, workload.useCasePath, "brief's example");
     const examples = sample(workload.test, workload.test.length, 2);
+    // A warm-up on train texts the model accepts (answered by it, never cached, never escalated), so a cold
+    // process does not start the run with a backlog; the test texts follow in the same schedule.
+    const warmUpCount = Math.round(rates.example * options.warmUpSeconds);
+    const warmUpTexts: string[] = [];
+    for (const candidate of workload.train) {
+      if (warmUpTexts.length >= warmUpCount) break;
+      if (workload.model.predictDetailed(candidate.text).confidence >= workload.threshold)
+        warmUpTexts.push(candidate.text);
+    }
     resetStandIn(standIn);
     const exampleRun = await measureSteady(
       scratchDir,
@@ -1897,15 +1432,25 @@ async function main(): Promise<void> {
       openLoad(
         `${exampleGateway.url}/v1/chat/completions`,
         exampleGateway.key,
-        examples.map((example) => chatBody(example.text)),
+        [...warmUpTexts, ...examples.map((example) => example.text)].map(chatBody),
         rates.example,
         0,
-        0,
+        warmUpTexts.length / rates.example,
         { count: examples.length, keepDetails: true, timeoutMs: 15_000 },
       ),
+      "gateway",
     );
     exampleGateway.routed += exampleRun.run.result.sent;
-    const example = exampleFigures(exampleRun.run, examples, standIn, workload, options.seed, rates.example);
+    const example = exampleFigures(
+      exampleRun.run,
+      exampleRun.figures,
+      warmUpTexts.length,
+      examples,
+      standIn,
+      workload,
+      options.seed,
+      rates.example,
+    );
     gateways.push(await stopGatewayChild(exampleGateway));
 
     let soak: SoakFigures | null = null;
@@ -1954,7 +1499,9 @@ async function main(): Promise<void> {
     };
     const figures: BenchFigures = { ...partial, targets: evaluateTargets(partial) };
     const file = await writeResults(figures);
-    process.stdout.write(`\n${renderReport(figures)}\nfigures written to ${relative(repositoryRoot, file)}\n`);
+    process.stdout.write(
+      `\n${renderReport(figures)}\nfigures written to ${relative(repositoryRoot, file)}\n`,
+    );
   } finally {
     await cleanUp();
   }

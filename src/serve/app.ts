@@ -176,6 +176,24 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     if (publicPaths.has(request.url.split("?")[0] ?? "")) return;
     const header = request.headers.authorization;
     const key = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+    // Requests without a known-good key are limited by address before the store is asked, so guessing keys
+    // is throttled like any other traffic.
+    const known = key === undefined ? undefined : verifiedKeys.get(key);
+    const limitKey =
+      known !== undefined && known.until > Date.now() ? `key:${known.record.id}` : `ip:${request.ip}`;
+    const wait = options.rateLimiter.take(limitKey);
+    if (wait > 0) {
+      throw new HttpError(
+        429,
+        "rate_limit_error",
+        "rate_limit_exceeded",
+        `too many requests; retry in ${wait} s.`,
+        null,
+        {
+          "retry-after": String(wait),
+        },
+      );
+    }
     if (key) {
       const record = await verifyKey(key);
       if (record === undefined) {
@@ -193,19 +211,6 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
         "authentication_error",
         "missing_api_key",
         "send an API key as `Authorization: Bearer <key>` (create one with `slmkit keys create`).",
-      );
-    }
-    const wait = options.rateLimiter.take(request.apiKey?.id ?? request.ip);
-    if (wait > 0) {
-      throw new HttpError(
-        429,
-        "rate_limit_error",
-        "rate_limit_exceeded",
-        `too many requests for this key; retry in ${wait} s.`,
-        null,
-        {
-          "retry-after": String(wait),
-        },
       );
     }
   });

@@ -30,7 +30,7 @@ export interface GatewayOptions {
   cache?: string;
   /** Require API keys. Default true. */
   requireAuth?: boolean;
-  /** Per-key requests per second. Default 200. */
+  /** Per-key (or, without a known key, per-address) requests per second. Default 1,000. */
   rateLimitPerSecond?: number;
   /** Override of the LLM for every use case (tests, stand-ins); default: each use case's `llm` section. */
   llm?: (useCaseId: string) => LlmLabeler | undefined;
@@ -207,7 +207,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     useCases,
     store,
     metrics,
-    rateLimiter: createRateLimiter({ perSecond: options.rateLimitPerSecond ?? 200 }),
+    rateLimiter: createRateLimiter({ perSecond: options.rateLimitPerSecond ?? 1000 }),
     requireAuth: options.requireAuth ?? true,
     reload,
     ready: () => ready,

@@ -1,0 +1,645 @@
+// The figures of bench/serve.ts: their shapes, summaries, the issue's targets, the printed report and the JSON.
+
+import { spawnSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { percentiles } from "../src/eval/latency.js";
+import type { MachineLoad } from "./serve-processes.js";
+import type { GatewayStats } from "./serve-protocol.js";
+
+export const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
+export const benchDir = join(repositoryRoot, "bench");
+const resultsDir = join(benchDir, "results");
+export const defaultDataDir = "../shared/datasets/banking77";
+export const useCaseId = "banking77";
+/** The environment variable the use case's `llm.apiKeyEnv` names; set only in the gateway child's env. */
+export const llmKeyEnv = "SLMKIT_BENCH_LLM_KEY";
+/** gpt-4o-mini's list price, the stand-in LLM's price: USD per 1M input and output tokens. */
+export const price = { model: "gpt-4o-mini", inputPerMillionUsd: 0.15, outputPerMillionUsd: 0.6 };
+export const targetAccuracy = 0.97;
+/** The stand-in LLM's fixed delay, and the share of its answers that are wrong. */
+export const standInDelayMs = 20;
+export const standInErrorRate = 0.05;
+export const rates = { steady: 500, cache: 500, escalation: 50, soak: 300, example: 300 };
+export const wrkConnections = 32;
+/** Texts the wrk script rotates through. */
+export const wrkTexts = 200;
+const megabyte = 1_000_000;
+
+// ---------------------------------------------------------------------------------------------------------
+// Options and figures
+
+export interface BenchOptions {
+  dataDir: string;
+  quick: boolean;
+  /** Seconds of the soak at 300 req/s; 0 skips it. */
+  soakSeconds: number;
+  /** Recorded seconds of each steady-rate phase. */
+  phaseSeconds: number;
+  /** Recorded seconds of each peak-throughput run. */
+  peakSeconds: number;
+  /** Unrecorded warm-up before each phase. */
+  warmUpSeconds: number;
+  seed: number;
+  /** Use wrk for peak throughput (installing it if needed); false: the Node closed-loop generator. */
+  wrk: boolean;
+  argv: string[];
+}
+
+export interface SteadyFigures {
+  target: string;
+  /** What was measured: the gateway, a bare route, or the stand-in LLM on its own. */
+  server: "gateway" | "bare" | "stand-in";
+  rate: number;
+  /** Requests sent, warm-up included. */
+  sent: number;
+  recorded: number;
+  /** Recorded requests over the recorded seconds. */
+  achievedRate: number;
+  ok: number;
+  errors: number;
+  statuses: Record<string, number>;
+  /** From the scheduled send time: the headline figure. */
+  latencyMs: LatencySummary | null;
+  latencyFromSendMs: LatencySummary | null;
+  /** How late the generator sent behind its schedule. */
+  sendLagMs: LatencySummary | null;
+  /** The router's own `latency_ms` (gateway only). */
+  routerLatencyMs: LatencySummary | null;
+  answeredBy: Record<string, number>;
+  /** Server CPU time per recorded request, µs (all threads of the server process, warm-up excluded). */
+  serverCpuMicrosecondsPerRequest: number | null;
+  generatorCpuSeconds: number;
+  /** How busy the machine was over the recorded part, and how much of it was other work. */
+  machine: MachineLoad | null;
+  /** Gateway only: its event-loop delay and GC pauses over the recorded part. */
+  gatewayProcess: GatewayProcessFigures | null;
+}
+
+/** What a gateway child reports of itself over a window (see GatewayStats). */
+export type GatewayProcessFigures = Omit<GatewayStats, "event">;
+
+export interface GatewayRows {
+  name: string;
+  /** Requests sent to the chat route (warm-up included). */
+  sent: number;
+  rows: number;
+  dropped: number;
+  closeMs: number;
+  /** wrk does not count requests cut off at the end of its run; its rows are compared loosely. */
+  exact: boolean;
+}
+
+export interface PeakFigures {
+  target: string;
+  tool: "wrk" | "node closed loop";
+  command: string;
+  requests: number;
+  seconds: number;
+  requestsPerSec: number;
+  non2xx: number;
+  socketErrors: string | null;
+  latencyMs: { p50: number | null; p90: number | null; p99: number | null };
+  /** Gateway only: who answered during the recorded run. */
+  answeredBy: Record<string, number> | null;
+  serverCpuMicrosecondsPerRequest: number | null;
+  machine: MachineLoad | null;
+  gatewayProcess: GatewayProcessFigures | null;
+}
+
+export interface EscalationFigures {
+  rate: number;
+  uniqueTexts: number;
+  /** Texts made unique by a numbered suffix because the data had too few rejected ones. */
+  variants: number;
+  gateway: SteadyFigures;
+  /** Requests the LLM answered, whose stand-in handler time could be matched by text. */
+  matched: number;
+  /** Gateway latency (from the scheduled send) minus the stand-in's handler time for that request. */
+  overheadMs: LatencySummary | null;
+  standInHandlerMs: LatencySummary | null;
+  /** The same client calling the stand-in directly with the labeler's request body. */
+  direct: SteadyFigures;
+  /** Direct latency minus handler time: what one loopback HTTP call to an OpenAI-wire server costs any client. */
+  directOverheadMs: LatencySummary | null;
+  /** Gateway overhead minus the direct call's, percentile by percentile: the gateway's own share. */
+  gatewayShareMs: { p50: number | null; p99: number | null };
+}
+
+export interface PartCost {
+  name: string;
+  /** Mean microseconds per call. */
+  meanMicroseconds: number;
+  p50Microseconds: number | null;
+  calls: number;
+  note: string;
+}
+
+export interface ExampleFigures {
+  n: number;
+  rate: number;
+  answeredBy: Record<string, number>;
+  /** slm + cache over all requests. */
+  localShare: number;
+  localAccuracy: number | null;
+  llmAccuracy: number | null;
+  overallAccuracy: number;
+  errors: number;
+  llm: {
+    calls: number;
+    standInRequests: number;
+    promptTokens: number;
+    completionTokens: number;
+    meanPromptTokens: number | null;
+    meanCompletionTokens: number | null;
+    /** Share of the stand-in's answers that were wrong on purpose (its 5%), over the texts it answered. */
+    standInWrongShare: number | null;
+  };
+  costUsd: number;
+  llmOnlyCostUsd: number | null;
+  /** hybrid / LLM-only. */
+  costRatio: number | null;
+  costPer1kRequestsUsd: number;
+  llmOnlyCostPer1kRequestsUsd: number | null;
+  steady: SteadyFigures;
+}
+
+export interface SoakFigures {
+  seconds: number;
+  warmUpSeconds: number;
+  rate: number;
+  steady: SteadyFigures;
+  rss: {
+    startBytes: number | null;
+    endBytes: number | null;
+    minBytes: number | null;
+    maxBytes: number | null;
+    /** (end − start) / start. */
+    growth: number | null;
+    /** RSS halfway through, and the growth over the second half: warm-up effects fade, a leak does not. */
+    middleBytes: number | null;
+    secondHalfGrowth: number | null;
+    /** Least-squares slope over the recorded samples. */
+    slopeBytesPerMinute: number | null;
+  };
+  /** VmRSS of the gateway every second: seconds since recording started (negative during warm-up). */
+  samples: Array<{ seconds: number; rssBytes: number }>;
+  rows: GatewayRows;
+}
+
+// Figures
+
+export interface LatencySummary {
+  n: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export function summarize(samples: readonly (number | null)[]): LatencySummary | null {
+  const values = samples.filter(
+    (value): value is number => typeof value === "number" && Number.isFinite(value),
+  );
+  if (values.length === 0) return null;
+  const [p50, p90, p95, p99, p999, max] = percentiles(values, [50, 90, 95, 99, 99.9, 100]) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
+  return { n: values.length, mean, p50, p90, p95, p99, p999, max };
+}
+
+export function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values)
+    counts[value === "" ? "none" : value] = (counts[value === "" ? "none" : value] ?? 0) + 1;
+  return counts;
+}
+
+export const fixed = (value: number | null | undefined, digits: number): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? "–" : value.toFixed(digits);
+export const whole = (value: number | null | undefined): string =>
+  value === null || value === undefined || !Number.isFinite(value)
+    ? "–"
+    : Math.round(value).toLocaleString("en-US");
+const percent = (share: number | null | undefined, digits = 1): string =>
+  share === null || share === undefined || !Number.isFinite(share)
+    ? "–"
+    : `${(share * 100).toFixed(digits)}%`;
+const signedPercent = (share: number | null | undefined): string =>
+  share === null || share === undefined || !Number.isFinite(share)
+    ? "–"
+    : `${share >= 0 ? "+" : ""}${(share * 100).toFixed(1)}%`;
+const ratio = (value: number | null | undefined, digits = 2): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? "–" : `${value.toFixed(digits)}×`;
+const megabytes = (bytes: number | null | undefined): string =>
+  bytes === null || bytes === undefined ? "–" : fixed(bytes / megabyte, 1);
+export const divide = (a: number | null | undefined, b: number | null | undefined): number | null =>
+  a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b;
+const usd = (value: number): string => `$${value.toFixed(value < 1 ? 4 : 2)}`;
+
+export function shares(counts: Record<string, number>): string {
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  const order = ["slm", "cache", "llm", "review", "none"];
+  return Object.entries(counts)
+    .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
+    .map(([name, count]) => `${name} ${percent(count / total)}`)
+    .join(", ");
+}
+
+function renderTable(rows: string[][]): string {
+  const widths = (rows[0] as string[]).map((_, column) =>
+    Math.max(...rows.map((row) => (row[column] ?? "").length)),
+  );
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) =>
+          column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number),
+        )
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Report
+
+interface Target {
+  name: string;
+  measured: string;
+  /** null: not judged in this run. */
+  pass: boolean | null;
+}
+
+export interface BenchFigures {
+  options: BenchOptions;
+  workload: {
+    dataset: string;
+    train: number;
+    valid: number;
+    test: number;
+    labels: number;
+    threshold: number;
+    trainSeconds: number;
+    acceptedTest: number;
+    rejectedTest: number;
+  };
+  wrk: { available: boolean; notice: string | null; version: string | null };
+  replyBytes: number;
+  peak: PeakFigures[];
+  steady: SteadyFigures[];
+  cache: SteadyFigures;
+  escalation: EscalationFigures;
+  parts: PartCost[];
+  example: ExampleFigures;
+  soak: SoakFigures | null;
+  gateways: GatewayRows[];
+  ratios: {
+    peakGatewayOverFastify: number | null;
+    peakGatewayOverHttp: number | null;
+    peakFastifyOverHttp: number | null;
+    steadyP50GatewayOverFastify: number | null;
+    steadyP99GatewayOverFastify: number | null;
+  };
+  targets: Target[];
+}
+
+export function evaluateTargets(figures: Omit<BenchFigures, "targets">): Target[] {
+  const gatewaySteady = figures.steady.find((run) => run.server === "gateway");
+  const p50 = gatewaySteady?.latencyMs?.p50 ?? null;
+  const p99 = gatewaySteady?.latencyMs?.p99 ?? null;
+  const cacheP99 = figures.cache.latencyMs?.p99 ?? null;
+  const overhead = figures.escalation.overheadMs;
+  const soak = figures.soak;
+  const judge = (value: number | null, limit: number) => (value === null ? null : value <= limit);
+  return [
+    {
+      name: `slm path at a steady ${rates.steady} req/s: p50 ≤ 1 ms`,
+      measured: `${fixed(p50, 3)} ms`,
+      pass: judge(p50, 1),
+    },
+    {
+      name: `slm path at a steady ${rates.steady} req/s: p99 ≤ 3 ms`,
+      measured: `${fixed(p99, 3)} ms`,
+      pass: judge(p99, 3),
+    },
+    {
+      name: "peak throughput ≥ 50% of the bare Fastify route",
+      measured: ratio(figures.ratios.peakGatewayOverFastify),
+      pass:
+        figures.ratios.peakGatewayOverFastify === null ? null : figures.ratios.peakGatewayOverFastify >= 0.5,
+    },
+    {
+      name: "escalation overhead ≤ 1 ms on top of the LLM (p50)",
+      measured: `${fixed(overhead?.p50, 3)} ms`,
+      pass: judge(overhead?.p50 ?? null, 1),
+    },
+    {
+      name: "escalation overhead ≤ 1 ms on top of the LLM (p99)",
+      measured: `${fixed(overhead?.p99, 3)} ms`,
+      pass: judge(overhead?.p99 ?? null, 1),
+    },
+    {
+      name: `cache hit at ${rates.cache} req/s: p99 ≤ 2 ms`,
+      measured: `${fixed(cacheP99, 3)} ms`,
+      pass: judge(cacheP99, 2),
+    },
+    {
+      name: `soak at ${rates.soak} req/s: RSS growth ≤ 10% (issue: 600 s)`,
+      measured:
+        soak === null
+          ? "not run"
+          : `${signedPercent(soak.rss.growth)} over ${soak.seconds} s${soak.seconds < 600 ? " (shorter than 600 s)" : ""}`,
+      pass: soak === null ? null : soak.rss.growth === null ? null : soak.rss.growth <= 0.1,
+    },
+    {
+      name: "soak: log rows = requests sent",
+      measured: soak === null ? "not run" : `${whole(soak.rows.rows)} rows / ${whole(soak.rows.sent)} sent`,
+      pass: soak === null ? null : soak.rows.rows === soak.rows.sent,
+    },
+    {
+      name: "brief's example: answered locally ≥ 80%",
+      measured: percent(figures.example.localShare),
+      pass: figures.example.localShare >= 0.8,
+    },
+  ];
+}
+
+function latencyRow(name: string, summary: LatencySummary | null, extra: string[]): string[] {
+  return [
+    name,
+    fixed(summary?.p50, 3),
+    fixed(summary?.p95, 3),
+    fixed(summary?.p99, 3),
+    fixed(summary?.max, 2),
+    ...extra,
+  ];
+}
+
+export function renderReport(figures: BenchFigures): string {
+  const lines: string[] = [];
+  const { workload, options } = figures;
+  lines.push(
+    `slmkit serve bench: ${workload.dataset} (train ${workload.train}, valid ${workload.valid}, test ${workload.test}, ${workload.labels} labels)${options.quick ? " · QUICK run" : ""}`,
+    `${new Date().toISOString()} · node ${process.version} · ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length} · loopback 127.0.0.1 · seed ${options.seed}`,
+    `model: native, trained in ${fixed(workload.trainSeconds, 1)} s; threshold ${fixed(workload.threshold, 4)} (target accuracy ${targetAccuracy} on valid); test: ${workload.acceptedTest} accepted, ${workload.rejectedTest} below it`,
+    "",
+    `peak throughput (${figures.peak[0]?.tool ?? "–"}: -t1 -c${wrkConnections}, ${options.peakSeconds} s after ${options.warmUpSeconds} s warm-up, each target alone; ${wrkTexts} test texts rotating)`,
+  );
+  const peakRows: string[][] = [
+    [
+      "target",
+      "req/s",
+      "vs bare Fastify",
+      "p50 ms",
+      "p90 ms",
+      "p99 ms",
+      "non-2xx",
+      "server CPU µs/req",
+      "busy cores",
+      "others",
+    ],
+  ];
+  const fastify = figures.peak.find((run) => run.target === "bare Fastify")?.requestsPerSec ?? null;
+  for (const run of figures.peak) {
+    peakRows.push([
+      run.target,
+      whole(run.requestsPerSec),
+      ratio(divide(run.requestsPerSec, fastify)),
+      fixed(run.latencyMs.p50, 2),
+      fixed(run.latencyMs.p90, 2),
+      fixed(run.latencyMs.p99, 2),
+      whole(run.non2xx),
+      fixed(run.serverCpuMicrosecondsPerRequest, 0),
+      fixed(run.machine?.busyCores, 2),
+      fixed(run.machine?.otherCores, 2),
+    ]);
+  }
+  lines.push(renderTable(peakRows));
+  const gatewayPeak = figures.peak.find((run) => run.target === "gateway");
+  if (gatewayPeak?.answeredBy)
+    lines.push(
+      `  gateway answered by: ${shares(gatewayPeak.answeredBy)} (escalated texts were cached during warm-up)`,
+    );
+  lines.push(
+    `  reply size: ${whole(figures.replyBytes)} bytes (the bare routes return a reply the gateway gave); latency here is under saturation.`,
+  );
+  lines.push(
+    `  busy cores: the machine's CPU in use during the run (of ${cpus().length}, from /proc/stat, steal included); others: what was not`,
+    "  this bench's processes (server, generator, this process): other work on the machine makes every figure noisier.",
+  );
+  if (figures.wrk.notice !== null) lines.push(`  NOTICE: ${figures.wrk.notice}`);
+
+  lines.push(
+    "",
+    `latency at a steady rate (open loop from ${"bench/serve-load.ts"}, latency from each request's scheduled send time; ms)`,
+  );
+  const latencyRows: string[][] = [
+    [
+      "phase",
+      "p50",
+      "p95",
+      "p99",
+      "max",
+      "req/s",
+      "errors",
+      "router p50",
+      "router p99",
+      "lag p99",
+      "loop max",
+      "gc max",
+      "others",
+      "answered by",
+    ],
+  ];
+  const steadyRow = (run: SteadyFigures) =>
+    latencyRow(run.target, run.latencyMs, [
+      whole(run.achievedRate),
+      whole(run.errors),
+      fixed(run.routerLatencyMs?.p50, 3),
+      fixed(run.routerLatencyMs?.p99, 3),
+      fixed(run.sendLagMs?.p99, 2),
+      fixed(run.gatewayProcess?.loopDelayMs.max, 1),
+      fixed(run.gatewayProcess?.gc.maxMs, 1),
+      fixed(run.machine?.otherCores, 2),
+      run.server === "gateway" ? shares(run.answeredBy) : "",
+    ]);
+  for (const run of figures.steady) latencyRows.push(steadyRow(run));
+  latencyRows.push(steadyRow(figures.cache));
+  latencyRows.push(steadyRow(figures.escalation.gateway));
+  latencyRows.push(steadyRow(figures.escalation.direct));
+  latencyRows.push(steadyRow(figures.example.steady));
+  if (figures.soak !== null) latencyRows.push(steadyRow(figures.soak.steady));
+  lines.push(renderTable(latencyRows));
+  const gatewaySteady = figures.steady.find((run) => run.server === "gateway");
+  const bareSteady = figures.steady.find((run) => run.server === "bare");
+  lines.push(
+    `  gateway / bare Fastify at ${rates.steady} req/s: p50 ${ratio(figures.ratios.steadyP50GatewayOverFastify)}, p99 ${ratio(figures.ratios.steadyP99GatewayOverFastify)}; server CPU per request: gateway ${fixed(gatewaySteady?.serverCpuMicrosecondsPerRequest, 0)} µs, bare Fastify ${fixed(bareSteady?.serverCpuMicrosecondsPerRequest, 0)} µs`,
+    `  the generator's own send lag behind schedule (included above): p50 ${fixed(gatewaySteady?.sendLagMs?.p50, 3)} ms, p99 ${fixed(gatewaySteady?.sendLagMs?.p99, 3)} ms; latency from the actual send: gateway p50 ${fixed(gatewaySteady?.latencyFromSendMs?.p50, 3)} / p99 ${fixed(gatewaySteady?.latencyFromSendMs?.p99, 3)}, bare Fastify p50 ${fixed(bareSteady?.latencyFromSendMs?.p50, 3)} / p99 ${fixed(bareSteady?.latencyFromSendMs?.p99, 3)}`,
+    "  router p50/p99: the gateway's own `slmkit.latency_ms` (routing inside the process, no HTTP). lag p99: how late the",
+    "  generator sent (a machine-wide stall shows here too). loop max / gc max: the gateway's longest event-loop delay and",
+    "  GC pause in ms. others: cores used by other processes on the machine during the recorded part.",
+  );
+
+  const escalation = figures.escalation;
+  lines.push(
+    "",
+    `escalation overhead at ${escalation.rate} req/s: ${escalation.uniqueTexts} unique texts below the threshold${escalation.variants > 0 ? ` (${escalation.variants} numbered variants)` : ""}, stand-in LLM with a ${standInDelayMs} ms delay`,
+    `  per request: gateway latency − the stand-in's handler time for that request (${escalation.matched} LLM answers matched)`,
+    `    overhead p50 ${fixed(escalation.overheadMs?.p50, 3)} ms · p95 ${fixed(escalation.overheadMs?.p95, 3)} · p99 ${fixed(escalation.overheadMs?.p99, 3)} · max ${fixed(escalation.overheadMs?.max, 2)}  (handler p50 ${fixed(escalation.standInHandlerMs?.p50, 2)} ms)`,
+    `  the same client calling the stand-in directly (the labeler's body): latency − handler p50 ${fixed(escalation.directOverheadMs?.p50, 3)} ms · p99 ${fixed(escalation.directOverheadMs?.p99, 3)} ms`,
+    `  the gateway's own share (overhead − direct, by percentile): p50 ${fixed(escalation.gatewayShareMs.p50, 3)} ms · p99 ${fixed(escalation.gatewayShareMs.p99, 3)} ms`,
+    "  what the escalation's parts cost (in-process, sequential; the HTTP rows against the stand-in with no delay):",
+  );
+  lines.push(
+    renderTable([
+      ["    part", "µs/call", "p50 µs", "calls", "note"],
+      ...figures.parts.map((part) => [
+        `    ${part.name}`,
+        fixed(part.meanMicroseconds, part.meanMicroseconds < 10 ? 2 : 0),
+        fixed(part.p50Microseconds, 0),
+        whole(part.calls),
+        part.note,
+      ]),
+    ]),
+  );
+
+  const example = figures.example;
+  lines.push(
+    "",
+    `the brief's example: all ${whole(example.n)} banking77 test texts once (seeded shuffle) at ${example.rate} req/s through a fresh gateway`,
+    `  (after ${options.warmUpSeconds} s of warm-up on train texts the model accepts);`,
+    `  stand-in LLM answers the gold label 95% of the time (seeded; wrong 5% → another label), priced as ${price.model} list: $${price.inputPerMillionUsd} / 1M input, $${price.outputPerMillionUsd} / 1M output tokens`,
+  );
+  lines.push(
+    renderTable([
+      ["  answered by", "requests", "share"],
+      ...["slm", "cache", "llm", "review", "none"]
+        .filter((name) => (example.answeredBy[name] ?? 0) > 0)
+        .map((name) => [
+          `  ${name}`,
+          whole(example.answeredBy[name]),
+          percent((example.answeredBy[name] ?? 0) / example.n),
+        ]),
+    ]),
+    `  answered locally (slm + cache): ${percent(example.localShare)}; accuracy of those: ${fixed(example.localAccuracy, 4)}; of the LLM's: ${fixed(example.llmAccuracy, 4)}; overall: ${fixed(example.overallAccuracy, 4)}${example.errors > 0 ? `; ${example.errors} errors` : ""}`,
+    `  LLM: ${whole(example.llm.calls)} calls (stand-in saw ${whole(example.llm.standInRequests)} requests), ${whole(example.llm.promptTokens)} input + ${whole(example.llm.completionTokens)} output tokens (${fixed(example.llm.meanPromptTokens, 0)} + ${fixed(example.llm.meanCompletionTokens, 1)} per call; the fake counts 4 characters a token)`,
+    `  cost: hybrid ${usd(example.costUsd)} (${usd(example.costPer1kRequestsUsd)} per 1K requests) vs LLM-only ${example.llmOnlyCostUsd === null ? "–" : usd(example.llmOnlyCostUsd)} (${example.llmOnlyCostPer1kRequestsUsd === null ? "–" : usd(example.llmOnlyCostPer1kRequestsUsd)} per 1K): hybrid costs ${ratio(example.costRatio)} LLM-only`,
+    "  LLM-only = every request sent to the LLM at the measured mean tokens per call.",
+  );
+
+  if (figures.soak !== null) {
+    const soak = figures.soak;
+    lines.push(
+      "",
+      `soak: ${soak.seconds} s at ${soak.rate} req/s (after ${soak.warmUpSeconds} s warm-up), test texts rotating, fresh gateway`,
+      `  gateway RSS: start ${megabytes(soak.rss.startBytes)} MB → end ${megabytes(soak.rss.endBytes)} MB (${signedPercent(soak.rss.growth)}), min ${megabytes(soak.rss.minBytes)} MB, max ${megabytes(soak.rss.maxBytes)} MB; MB = 10^6 bytes`,
+      `    second half: ${megabytes(soak.rss.middleBytes)} → ${megabytes(soak.rss.endBytes)} MB (${signedPercent(soak.rss.secondHalfGrowth)}); least-squares slope ${soak.rss.slopeBytesPerMinute === null ? "–" : `${soak.rss.slopeBytesPerMinute >= 0 ? "+" : ""}${fixed(soak.rss.slopeBytesPerMinute / megabyte, 2)}`} MB/min`,
+      `  log rows after SIGTERM: ${whole(soak.rows.rows)} for ${whole(soak.rows.sent)} requests sent (${soak.rows.rows === soak.rows.sent ? "equal" : "DIFFERENT"}); dropped ${soak.rows.dropped}; close took ${fixed(soak.rows.closeMs, 0)} ms`,
+    );
+  } else {
+    lines.push("", "soak: not run (--quick or --soak 0).");
+  }
+
+  lines.push("", "log rows after each gateway's clean SIGTERM shutdown (a fresh store counts them):");
+  lines.push(
+    renderTable([
+      ["  gateway", "requests sent", "rows", "dropped", "close ms", ""],
+      ...figures.gateways.map((rows) => [
+        `  ${rows.name}`,
+        whole(rows.sent),
+        whole(rows.rows),
+        whole(rows.dropped),
+        fixed(rows.closeMs, 0),
+        rows.exact
+          ? rows.rows === rows.sent
+            ? "equal"
+            : "DIFFERENT"
+          : "(wrk: sent = answers counted by /metrics)",
+      ]),
+    ]),
+  );
+
+  lines.push("", "targets (read, not enforced)");
+  lines.push(
+    renderTable(
+      figures.targets.map((target) => [
+        `  ${target.name}`,
+        target.measured,
+        target.pass === null ? "n/a" : target.pass ? "PASS" : "MISS",
+      ]),
+    ),
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+/** Rounds to 6 decimals: the JSON is for reading and diffing, and timings are not that precise anyway. */
+function roundNumbers(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1e6) / 1e6 : value;
+}
+
+function gitState(): { commit: string | null; dirty: boolean | null } {
+  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: repositoryRoot, encoding: "utf8" });
+  const status = spawnSync("git", ["status", "--porcelain"], { cwd: repositoryRoot, encoding: "utf8" });
+  return {
+    commit: head.status === 0 ? head.stdout.trim() : null,
+    dirty: status.status === 0 ? status.stdout.trim() !== "" : null,
+  };
+}
+
+export async function writeResults(figures: BenchFigures): Promise<string> {
+  // A quick run must not overwrite the committed figures of a full one.
+  const file = join(resultsDir, `serve${figures.options.quick ? ".quick" : ""}.json`);
+  const { argv, dataDir, ...options } = figures.options;
+  const results = {
+    benchmark: "serve",
+    date: new Date().toISOString(),
+    command: `node --import tsx bench/serve.ts${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`,
+    node: process.version,
+    cpu: cpus()[0]?.model ?? null,
+    cpuCount: cpus().length,
+    platform: `${process.platform} ${process.arch}`,
+    totalMemoryBytes: totalmem(),
+    git: gitState(),
+    data: { dir: relative(repositoryRoot, dataDir), ...figures.workload },
+    options,
+    units: {
+      latency: "milliseconds, from each request's scheduled send time unless named otherwise",
+      cpu: "microseconds of server CPU (all threads) per request",
+      rss: "bytes",
+      cost: "US dollars",
+    },
+    prices: price,
+    rates,
+    standIn: { delayMs: standInDelayMs, errorRate: standInErrorRate },
+    wrk: figures.wrk,
+    replyBytes: figures.replyBytes,
+    peak: figures.peak,
+    ratios: figures.ratios,
+    steady: figures.steady,
+    cache: figures.cache,
+    escalation: figures.escalation,
+    escalationParts: figures.parts,
+    example: figures.example,
+    soak: figures.soak,
+    gateways: figures.gateways,
+    targets: figures.targets,
+  };
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(file, `${JSON.stringify(results, roundNumbers, 2)}\n`);
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------------------
