@@ -31,7 +31,12 @@ export function registerServeCommands(program: Command): void {
     .option("--store <setting>", "sqlite:<path> or a postgres:// URL", defaultStore)
     .option("--cache <setting>", "memory or a redis:// URL", "memory")
     .option("--no-auth", "accept requests without an API key (local experiments only)")
-    .option("--rate-limit <n>", "requests per second per API key", parseIntegerOption("--rate-limit", 1), 1000)
+    .option(
+      "--rate-limit <n>",
+      "requests per second per API key",
+      parseIntegerOption("--rate-limit", 1),
+      1000,
+    )
     .action(async (flags: ServeFlags) => {
       const gateway = await startGateway({
         usecases: flags.usecase,

@@ -44,7 +44,9 @@ test("baseline measures the use case's prebuilt GGUF model, and a missing LoRA a
       { text: "the parcel never came", label: "shipping" },
     ];
     const good = await loadUseCase(await useCaseWith(dir, "  gguf: tiny.gguf\n  fewShot: 2"));
-    const [row] = (await runBaseline(baselineCandidates({ concurrency: 1 }, good), examples, { latencySamples: 2 })).rows;
+    const [row] = (
+      await runBaseline(baselineCandidates({ concurrency: 1 }, good), examples, { latencySamples: 2 })
+    ).rows;
     assert.equal(row?.source, "usecase prebuilt");
     assert.equal(row?.error, undefined, row?.error);
     assert.equal(row?.n, 2);
@@ -54,8 +56,9 @@ test("baseline measures the use case's prebuilt GGUF model, and a missing LoRA a
     const missing = await loadUseCase(
       await useCaseWith(dir, "  gguf: tiny.gguf\n  loraAdapters: [adapters/none.gguf]"),
     );
-    const [failed] = (await runBaseline(baselineCandidates({ concurrency: 1 }, missing), examples, { latencySamples: 2 }))
-      .rows;
+    const [failed] = (
+      await runBaseline(baselineCandidates({ concurrency: 1 }, missing), examples, { latencySamples: 2 })
+    ).rows;
     assert.match(failed?.error ?? "", /LoRA adapter file .*none\.gguf/);
   } finally {
     await rm(dir, { recursive: true, force: true });
