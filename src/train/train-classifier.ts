@@ -3,6 +3,7 @@
 import { SlmkitError } from "../errors.js";
 import { expectedCalibrationError } from "../eval/calibration.js";
 import { chooseThreshold } from "../eval/selective.js";
+import { goldenSectionMinimum } from "../internal/golden-section.js";
 import { createRandom } from "../internal/random.js";
 import { NativeClassifier } from "../models/native/classifier.js";
 import { computeLogits, createLinearWeights, type LinearWeights } from "../models/native/linear.js";
@@ -325,29 +326,7 @@ export function fitTemperature(weights: LinearWeights, rows: SparseRows, targets
     });
     return loss;
   };
-  const ratio = (Math.sqrt(5) - 1) / 2;
-  let low = Math.log(1 / 20);
-  let high = Math.log(20);
-  let a = high - ratio * (high - low);
-  let b = low + ratio * (high - low);
-  let fa = nll(a);
-  let fb = nll(b);
-  for (let iteration = 0; iteration < 40; iteration++) {
-    if (fa < fb) {
-      high = b;
-      b = a;
-      fb = fa;
-      a = high - ratio * (high - low);
-      fa = nll(a);
-    } else {
-      low = a;
-      a = b;
-      fa = fb;
-      b = low + ratio * (high - low);
-      fb = nll(b);
-    }
-  }
-  return Math.exp((low + high) / 2);
+  return Math.exp(goldenSectionMinimum(nll, Math.log(1 / 20), Math.log(20), 40));
 }
 
 /** Stratified hold-out: about `fraction` of each label with 2+ examples goes to validation. */

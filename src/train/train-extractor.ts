@@ -3,6 +3,7 @@
 import { resolveOverlaps } from "../data/spans.js";
 import { SlmkitError } from "../errors.js";
 import { chooseThreshold } from "../eval/selective.js";
+import { goldenSectionMinimum } from "../internal/golden-section.js";
 import { createRandom } from "../internal/random.js";
 import { NativeExtractor } from "../models/native/extractor.js";
 import {
@@ -460,30 +461,8 @@ function fitChainTemperature(
     }
     return loss;
   };
-  const ratio = (Math.sqrt(5) - 1) / 2;
-  let low = Math.log(1 / 50);
-  let high = Math.log(50);
-  let a = high - ratio * (high - low);
-  let b = low + ratio * (high - low);
-  let fa = nll(a);
-  let fb = nll(b);
   // 20 steps narrow log T to about 1e-4 of its range: far finer than the fit's own noise.
-  for (let iteration = 0; iteration < 20; iteration++) {
-    if (fa < fb) {
-      high = b;
-      b = a;
-      fb = fa;
-      a = high - ratio * (high - low);
-      fa = nll(a);
-    } else {
-      low = a;
-      a = b;
-      fa = fb;
-      b = low + ratio * (high - low);
-      fb = nll(b);
-    }
-  }
-  return Math.exp((low + high) / 2);
+  return Math.exp(goldenSectionMinimum(nll, Math.log(1 / 50), Math.log(50), 20));
 }
 
 /** sha256 over the training (and validation) examples, in order: identifies the data a model was trained on. */

@@ -1,8 +1,7 @@
 // Saves and loads an extractor's model directory: manifest.json (task extract), weights.bin and model-card.md.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { SlmkitError } from "../../errors.js";
 import { writeDirectoryAtomic } from "../../internal/fs.js";
 import { NativeExtractor } from "./extractor.js";
 import { tagCountFor } from "./extractor-decoder.js";
@@ -15,6 +14,7 @@ import {
   modelCardFileName,
   modelFormatVersion,
   readExtractorManifest,
+  readVerifiedWeights,
   sha256,
   weightsFileName,
 } from "./model-directory.js";
@@ -60,33 +60,7 @@ export async function saveNativeExtractor(
 /** Loads an extractor's model directory, verifying format version and the weights' checksum. */
 export async function loadNativeExtractor(dir: string): Promise<NativeExtractor> {
   const manifest = await readExtractorManifest(dir);
-  const weightsPath = join(dir, weightsFileName);
-  const expected = manifest.files[weightsFileName];
-  if (expected === undefined) {
-    throw new SlmkitError(
-      "MODEL_CORRUPT",
-      `manifest.json lists no ${weightsFileName}. Train the model again.`,
-      {
-        file: join(dir, manifestFileName),
-      },
-    );
-  }
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(weightsPath);
-  } catch (error) {
-    throw new SlmkitError("MODEL_CORRUPT", `${weightsFileName} is missing. Train the model again.`, {
-      file: weightsPath,
-      cause: error,
-    });
-  }
-  if (sha256(bytes) !== expected) {
-    throw new SlmkitError(
-      "MODEL_CORRUPT",
-      "checksum mismatch: the weights file was changed or truncated after training. Train the model again or restore the file.",
-      { file: weightsPath },
-    );
-  }
+  const { bytes, path: weightsPath } = await readVerifiedWeights(dir, manifest.files);
   const features = manifest.hyperparameters.features;
   const weights = decodeExtractorWeights(bytes, weightsPath, {
     hashBits: features.hashBits,

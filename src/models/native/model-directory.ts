@@ -224,11 +224,16 @@ export async function readAnyManifest(dir: string): Promise<NativeManifest> {
     : parseWith(manifestSchema, raw, path);
 }
 
-/** Loads a native model directory, verifying format version and every file's checksum. */
-export async function loadNativeModel(dir: string): Promise<NativeClassifier> {
-  const manifest = await readManifest(dir);
-  const weightsPath = join(dir, weightsFileName);
-  const expected = manifest.files[weightsFileName];
+/**
+ * Reads `weights.bin` of a model directory and checks it against the sha256 its manifest lists: a missing,
+ * changed or truncated file is MODEL_CORRUPT, naming the file.
+ */
+export async function readVerifiedWeights(
+  dir: string,
+  files: Readonly<Record<string, string>>,
+): Promise<{ bytes: Buffer; path: string }> {
+  const path = join(dir, weightsFileName);
+  const expected = files[weightsFileName];
   if (expected === undefined) {
     throw new SlmkitError(
       "MODEL_CORRUPT",
@@ -240,10 +245,10 @@ export async function loadNativeModel(dir: string): Promise<NativeClassifier> {
   }
   let bytes: Buffer;
   try {
-    bytes = await readFile(weightsPath);
+    bytes = await readFile(path);
   } catch (error) {
     throw new SlmkitError("MODEL_CORRUPT", `${weightsFileName} is missing. Train the model again.`, {
-      file: weightsPath,
+      file: path,
       cause: error,
     });
   }
@@ -251,9 +256,16 @@ export async function loadNativeModel(dir: string): Promise<NativeClassifier> {
     throw new SlmkitError(
       "MODEL_CORRUPT",
       "checksum mismatch: the weights file was changed or truncated after training. Train the model again or restore the file.",
-      { file: weightsPath },
+      { file: path },
     );
   }
+  return { bytes, path };
+}
+
+/** Loads a native model directory, verifying format version and every file's checksum. */
+export async function loadNativeModel(dir: string): Promise<NativeClassifier> {
+  const manifest = await readManifest(dir);
+  const { bytes, path: weightsPath } = await readVerifiedWeights(dir, manifest.files);
   const { vocabulary, model } = decodeWeights(bytes, weightsPath, manifest.hyperparameters.features);
   if (model.classCount !== manifest.labels.length) {
     throw new SlmkitError(
