@@ -115,7 +115,7 @@ async function trainAction(flags: TrainFlags): Promise<void> {
     if (useCase.spec.task !== "classify" && useCase.spec.task !== "extract") {
       throw new SlmkitError(
         "NOT_SUPPORTED",
-        `use case task "${useCase.spec.task}" cannot be trained natively yet; only classify and extract.`,
+        `use case task "${useCase.spec.task}": \`slmkit train\` covers classify and extract; build FAQ (answer) use cases with \`slmkit demo --template <id>\` or the library's trainAnswerer.`,
         {
           field: "task",
         },
