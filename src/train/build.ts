@@ -2,13 +2,13 @@
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { checkClassificationData, checkSpanData, type DataReport } from "../data/check.js";
 import {
-  readClassificationData,
-  readClassificationDataLenient,
-  readSpanData,
-  readSpanDataLenient,
-} from "../data/io.js";
+  type CheckDataOptions,
+  checkClassificationData,
+  checkSpanData,
+  type DataReport,
+} from "../data/check.js";
+import { type DataReadResult, readClassificationDataLenient, readSpanDataLenient } from "../data/io.js";
 import { SlmkitError } from "../errors.js";
 import type { ClassificationEvalReport } from "../eval/evaluate.js";
 import { evaluateClassifier } from "../eval/evaluate.js";
@@ -96,40 +96,14 @@ export async function buildUseCase(
   const useCase = await loadUseCase(usecasePath);
   const { spec, paths } = useCase;
   if (spec.task === "extract") return buildExtractUseCase(useCase, options);
-  if (paths.test === undefined) {
-    throw new SlmkitError("INVALID_SPEC", "the use case needs `data.test` to be evaluated.", {
-      file: useCase.path,
-      field: "data.test",
-    });
-  }
   const modelDir = paths.model ?? join(useCase.dir, "model");
   const seed = options.seed ?? 42;
-
-  const trainRead = await readClassificationDataLenient(paths.train);
-  const otherSplits: Record<string, Awaited<ReturnType<typeof readClassificationDataLenient>>> = {};
-  if (paths.valid !== undefined) otherSplits.valid = await readClassificationDataLenient(paths.valid);
-  otherSplits.test = await readClassificationDataLenient(paths.test);
-  const dataReport = checkClassificationData(trainRead.examples, {
-    file: paths.train,
-    problems: trainRead.problems,
-    otherSplits,
-  });
-  options.onStep?.({ step: "check", report: dataReport });
-  if (!dataReport.ok) {
-    const errors = dataReport.issues
-      .filter((issue) => issue.severity === "error")
-      .map((issue) => issue.message);
-    throw new SlmkitError(
-      "INVALID_DATA",
-      `the data check found errors; fix them before training: ${errors.join("; ")}`,
-      {
-        file: paths.train,
-      },
-    );
-  }
-
-  const train = await readClassificationData(paths.train);
-  const valid = paths.valid === undefined ? undefined : await readClassificationData(paths.valid);
+  const { dataReport, train, valid, test } = await checkedSplits(
+    useCase,
+    options,
+    readClassificationDataLenient,
+    checkClassificationData,
+  );
   const faq = spec.task === "answer" ? await readUseCaseFaq(useCase) : undefined;
   const trainOptions = {
     ...(valid === undefined ? {} : { valid }),
@@ -164,7 +138,6 @@ export async function buildUseCase(
   }
   options.onStep?.({ step: "train", reused, modelDir, trainSeconds });
 
-  const test = await readClassificationData(paths.test);
   const reportDir = options.reportDir ?? join(useCase.dir, "reports");
   const jsonPath = join(reportDir, "eval.json");
   const htmlPath = join(reportDir, "eval.html");
@@ -204,38 +177,14 @@ async function buildExtractUseCase(
   options: BuildUseCaseOptions,
 ): Promise<ExtractBuildResult> {
   const { spec, paths } = useCase;
-  if (paths.test === undefined) {
-    throw new SlmkitError("INVALID_SPEC", "the use case needs `data.test` to be evaluated.", {
-      file: useCase.path,
-      field: "data.test",
-    });
-  }
   const modelDir = paths.model ?? join(useCase.dir, "model");
   const seed = options.seed ?? 42;
-  const trainRead = await readSpanDataLenient(paths.train);
-  const otherSplits: Record<string, Awaited<ReturnType<typeof readSpanDataLenient>>> = {};
-  if (paths.valid !== undefined) otherSplits.valid = await readSpanDataLenient(paths.valid);
-  otherSplits.test = await readSpanDataLenient(paths.test);
-  const dataReport = checkSpanData(trainRead.examples, {
-    file: paths.train,
-    problems: trainRead.problems,
-    otherSplits,
-  });
-  options.onStep?.({ step: "check", report: dataReport });
-  if (!dataReport.ok) {
-    const errors = dataReport.issues
-      .filter((issue) => issue.severity === "error")
-      .map((issue) => issue.message);
-    throw new SlmkitError(
-      "INVALID_DATA",
-      `the data check found errors; fix them before training: ${errors.join("; ")}`,
-      {
-        file: paths.train,
-      },
-    );
-  }
-  const train = await readSpanData(paths.train);
-  const valid = paths.valid === undefined ? undefined : await readSpanData(paths.valid);
+  const { dataReport, train, valid, test } = await checkedSplits(
+    useCase,
+    options,
+    readSpanDataLenient,
+    checkSpanData,
+  );
   const reused =
     !options.retrain && (await sameTraining(modelDir, "extract", hashSpanData(train, valid), seed));
   let trainSeconds: number | undefined;
@@ -254,7 +203,7 @@ async function buildExtractUseCase(
   }
   options.onStep?.({ step: "train", reused, modelDir, trainSeconds });
   const model = await loadNativeExtractor(modelDir);
-  const evalReport = await evaluateExtractor(model, await readSpanData(paths.test));
+  const evalReport = await evaluateExtractor(model, test);
   const reportDir = options.reportDir ?? join(useCase.dir, "reports");
   const jsonPath = join(reportDir, "eval.json");
   const htmlPath = join(reportDir, "eval.html");
@@ -271,6 +220,48 @@ async function buildExtractUseCase(
     jsonPath,
     htmlPath,
   };
+}
+
+/**
+ * Reads train, valid and test once each, checks them together (leakage between them included) and stops the
+ * build on errors. An `ok` report means no line was malformed, so the lenient reader's examples are the
+ * whole data and nothing is read twice.
+ */
+async function checkedSplits<T>(
+  useCase: LoadedUseCase,
+  options: BuildUseCaseOptions,
+  read: (path: string) => Promise<DataReadResult<T>>,
+  check: (examples: readonly T[], checkOptions: CheckDataOptions<T>) => DataReport,
+): Promise<{ dataReport: DataReport; train: T[]; valid: T[] | undefined; test: T[] }> {
+  const { paths } = useCase;
+  if (paths.test === undefined) {
+    throw new SlmkitError("INVALID_SPEC", "the use case needs `data.test` to be evaluated.", {
+      file: useCase.path,
+      field: "data.test",
+    });
+  }
+  const trainRead = await read(paths.train);
+  const validRead = paths.valid === undefined ? undefined : await read(paths.valid);
+  const testRead = await read(paths.test);
+  const dataReport = check(trainRead.examples, {
+    file: paths.train,
+    problems: trainRead.problems,
+    otherSplits: { ...(validRead === undefined ? {} : { valid: validRead }), test: testRead },
+  });
+  options.onStep?.({ step: "check", report: dataReport });
+  if (!dataReport.ok) {
+    const errors = dataReport.issues
+      .filter((issue) => issue.severity === "error")
+      .map((issue) => issue.message);
+    throw new SlmkitError(
+      "INVALID_DATA",
+      `the data check found errors; fix them before training: ${errors.join("; ")}`,
+      {
+        file: paths.train,
+      },
+    );
+  }
+  return { dataReport, train: trainRead.examples, valid: validRead?.examples, test: testRead.examples };
 }
 
 async function readUseCaseFaq(useCase: LoadedUseCase) {
