@@ -1,12 +1,10 @@
 // Resolves a model reference (DESIGN.md "Model references") to a loaded TaskModel.
 
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { readEnvironment } from "../config.js";
 import { SlmkitError } from "../errors.js";
 import { type GgufModelOptions, loadGgufModel } from "./gguf/index.js";
 import { loadNativeAnswerer } from "./native/answerer.js";
-import { loadNativeModel, manifestFileName } from "./native/model-directory.js";
+import { loadNativeModel, readRawManifest } from "./native/model-directory.js";
 import { createOpenAiClassifierModel } from "./openai/openai-classifier-model.js";
 import type { LabelDefinition } from "./openai/openai-labeler.js";
 import { parseOpenAiReference } from "./openai/reference.js";
@@ -61,7 +59,7 @@ export async function loadModel(reference: string, options: LoadModelOptions = {
 
 /** A native model directory: a classifier, or an FAQ answerer (a classifier plus its answers). */
 async function loadNativeDirectory(dir: string): Promise<TaskModel> {
-  const task = await manifestTask(dir);
+  const task = (await readRawManifest(dir))?.task;
   if (task === "answer") return loadNativeAnswerer(dir);
   if (task === "extract") {
     throw new SlmkitError(
@@ -70,16 +68,6 @@ async function loadNativeDirectory(dir: string): Promise<TaskModel> {
     );
   }
   return loadNativeModel(dir);
-}
-
-/** The manifest's `task`, or undefined when it cannot be read (loadNativeModel then reports why). */
-async function manifestTask(dir: string): Promise<string | undefined> {
-  try {
-    const manifest = JSON.parse(await readFile(join(dir, manifestFileName), "utf8")) as { task?: unknown };
-    return typeof manifest.task === "string" ? manifest.task : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function loadOpenAiModel(reference: string, options: LoadModelOptions): TaskModel {

@@ -1,6 +1,5 @@
 // One build of a use case: check data → train (or reuse the model when its data is unchanged) → evaluate.
 
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type CheckDataOptions,
@@ -18,7 +17,7 @@ import { renderEvalHtml } from "../eval/report-html.js";
 import { writeFileAtomic } from "../internal/fs.js";
 import { loadNativeAnswerer, saveNativeAnswerer } from "../models/native/answerer.js";
 import { loadNativeExtractor, saveNativeExtractor } from "../models/native/extractor-directory.js";
-import { loadNativeModel, manifestFileName, saveNativeModel } from "../models/native/model-directory.js";
+import { loadNativeModel, readRawManifest, saveNativeModel } from "../models/native/model-directory.js";
 import { type LoadedUseCase, loadUseCase } from "../spec/load.js";
 import { readFaqFile, trainAnswerer } from "./train-answerer.js";
 import { hashData, type TrainProgress, trainClassifier } from "./train-classifier.js";
@@ -278,25 +277,15 @@ async function readUseCaseFaq(useCase: LoadedUseCase) {
   return readFaqFile(useCase.paths.faq);
 }
 
-/** The raw manifest of a model directory, or undefined when there is none; any task. */
-async function readAnyManifest(dir: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const value: unknown = JSON.parse(await readFile(join(dir, manifestFileName), "utf8"));
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** True when `dir` holds a model of `task` trained on data with `dataHash` and `seed`. */
 async function sameTraining(dir: string, task: string, dataHash: string, seed: number): Promise<boolean> {
-  const manifest = await readAnyManifest(dir);
+  const manifest = await readRawManifest(dir);
   return manifest?.task === task && manifest.dataHash === dataHash && manifest.seed === seed;
 }
 
 /** The saved answer model when it was trained on the same questions, FAQ and seed and still loads. */
 async function reusableAnswerer(dir: string, classifierDataHash: string, faq: unknown, seed: number) {
-  const manifest = await readAnyManifest(dir);
+  const manifest = await readRawManifest(dir);
   if (
     manifest?.task !== "answer" ||
     manifest.classifierDataHash !== classifierDataHash ||

@@ -262,6 +262,19 @@ export async function readVerifiedWeights(
   return { bytes, path };
 }
 
+/**
+ * The manifest of a model directory of any task as plain JSON, unvalidated, or undefined when there is none
+ * or it does not parse: for deciding which loader to use, or whether a saved model can be reused.
+ */
+export async function readRawManifest(dir: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const value: unknown = JSON.parse(await readFile(join(dir, manifestFileName), "utf8"));
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Loads a native model directory, verifying format version and every file's checksum. */
 export async function loadNativeModel(dir: string): Promise<NativeClassifier> {
   const manifest = await readManifest(dir);
