@@ -84,6 +84,33 @@ CREATE TABLE spend (
 );
 `,
   },
+  {
+    version: 2,
+    name: "drift signals on the log, shadow results",
+    // ADD COLUMN with no default only touches the schema: rows written before read back NULL, and a large
+    // log migrates in place in milliseconds.
+    sql: `
+ALTER TABLE requests ADD COLUMN unknown_share REAL;
+ALTER TABLE requests ADD COLUMN input_chars INTEGER;
+
+CREATE TABLE shadow_results (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  request_id TEXT NOT NULL,
+  use_case_id TEXT NOT NULL,
+  slm_label TEXT NOT NULL,
+  llm_label TEXT,
+  outcome TEXT NOT NULL CHECK (outcome IN ('agreed', 'disagreed', 'unsure', 'failed')),
+  model_version TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX shadow_results_use_case_created ON shadow_results (use_case_id, created_at);
+CREATE INDEX shadow_results_created ON shadow_results (created_at);
+CREATE INDEX shadow_results_request ON shadow_results (request_id);
+
+-- Labelled requests take the text of a request's review item when the log kept none.
+CREATE INDEX review_items_request ON review_items (request_id);
+`,
+  },
 ];
 
 /**
@@ -163,6 +190,32 @@ CREATE TABLE spend (
   usd DOUBLE PRECISION NOT NULL,
   PRIMARY KEY (scope, day)
 );
+`,
+  },
+  {
+    version: 2,
+    name: "drift signals on the log, shadow results",
+    // ADD COLUMN without a default is a catalog change only: no table rewrite, rows written before read NULL.
+    sql: `
+ALTER TABLE requests ADD COLUMN unknown_share DOUBLE PRECISION;
+ALTER TABLE requests ADD COLUMN input_chars INTEGER;
+
+CREATE TABLE shadow_results (
+  id BIGSERIAL PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  use_case_id TEXT NOT NULL,
+  slm_label TEXT NOT NULL,
+  llm_label TEXT,
+  outcome TEXT NOT NULL CHECK (outcome IN ('agreed', 'disagreed', 'unsure', 'failed')),
+  model_version TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX shadow_results_use_case_created ON shadow_results (use_case_id, created_at);
+CREATE INDEX shadow_results_created ON shadow_results (created_at);
+CREATE INDEX shadow_results_request ON shadow_results (request_id);
+
+-- Labelled requests take the text of a request's review item when the log kept none.
+CREATE INDEX review_items_request ON review_items (request_id);
 `,
   },
 ];

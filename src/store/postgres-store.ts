@@ -10,27 +10,51 @@ import { migrationsTableSql, postgresMigrations } from "./migrations.js";
 import {
   type ApiKeyRow,
   apiKeyFromRow,
+  type BucketRow,
   defaultFeedbackLimit,
+  defaultLabelledLimit,
+  defaultRequestLimit,
   defaultReviewLimit,
+  defaultShadowLimit,
   type FeedbackRow,
+  type FeedbackTotalsRow,
   feedbackFromRow,
+  type LabelledRow,
+  labelledFromRow,
+  labelledRequestsSql,
+  latencyPercentiles,
   listLimit,
   type RequestRow,
   type RequestValues,
   type ReviewRow,
+  rangeConditions,
   requestColumns,
   requestFromRow,
   requestValues,
+  requireBucketMs,
+  requireListLimit,
+  requireListRequestsFilter,
+  requireRequestFilter,
+  requireShadowResult,
   reviewFromRow,
+  type ShadowRow,
+  shadowColumns,
+  shadowFromRow,
+  shadowValues,
+  summaryFromRows,
   utcDay,
+  whereClause,
 } from "./rows.js";
 import { requireSpendInput, requireTime } from "./store-input.js";
 import type {
   ApiKeyRecord,
   FeedbackEntry,
+  ListRequestsFilter,
+  RequestFilter,
   RequestLogEntry,
   ReviewItem,
   ReviewStatus,
+  ShadowResult,
   Store,
 } from "./types.js";
 import {
@@ -60,7 +84,7 @@ export interface PostgresStoreOptions extends BatchedWriteOptions {
 
 /** Default wait of `flush()`, in ms. */
 const defaultFlushTimeoutMs = 10_000;
-/** Rows per INSERT statement: 19 parameters a row stays under Postgres' limit of 65,535 parameters. */
+/** Rows per INSERT statement: at 21 parameters a row this stays under Postgres' limit of 65,535 parameters. */
 const rowsPerStatement = 1_000;
 const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -230,6 +254,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     describe: (row) => String(row[0]),
   });
 
+  /** Numbered placeholders for one statement: each call records a value and returns "$n". */
+  const placeholders = () => {
+    const values: (string | number)[] = [];
+    const bind = (value: string | number): string => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    return { values, bind };
+  };
+
   const close = async (): Promise<void> => {
     if (closed) return;
     try {
@@ -291,6 +325,141 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
       const result = await query<{ count: number }>(`SELECT COUNT(*) AS count FROM requests${where}`, values);
       return result.rows[0]?.count ?? 0;
+    },
+
+    async listRequests(filter: ListRequestsFilter = {}) {
+      requireListRequestsFilter(filter);
+      const limit = requireListLimit(filter.limit, defaultRequestLimit);
+      const { values, bind } = placeholders();
+      const conditions = rangeConditions(filter, bind);
+      if (filter.answeredBy !== undefined) conditions.push(`answered_by = ${bind(filter.answeredBy)}`);
+      if (filter.withText === true) conditions.push("input_text IS NOT NULL");
+      const direction = filter.order === "oldest" ? "ASC" : "DESC";
+      const result = await query<RequestRow>(
+        `SELECT * FROM requests${whereClause(conditions)} ` +
+          `ORDER BY created_at ${direction}, id ${direction} LIMIT ${bind(limit)}`,
+        values,
+      );
+      return result.rows.map(requestFromRow);
+    },
+
+    async summarizeRequests(filter: RequestFilter & { bucketMs?: number } = {}) {
+      requireRequestFilter(filter);
+      const bucketMs = requireBucketMs(filter.bucketMs);
+
+      const bucketed = placeholders();
+      const bucketWidth = bucketed.bind(bucketMs);
+      const range = whereClause(rangeConditions(filter, bucketed.bind));
+      // One pass: GROUPING SETS yields each bucket and the whole range; percentile_disc is nearest rank
+      // (the smallest value whose cumulative share reaches p), one sort for the three percentiles.
+      const bucketsQuery = query<
+        Omit<BucketRow, "p50" | "p95" | "p99"> & { whole: number; latency: [number, number, number] | null }
+      >(
+        `SELECT bucket, GROUPING(bucket) AS whole, COUNT(*) AS requests,
+  COUNT(*) FILTER (WHERE answered_by = 'slm') AS slm, COUNT(*) FILTER (WHERE answered_by = 'cache') AS cache,
+  COUNT(*) FILTER (WHERE answered_by = 'llm') AS llm, COUNT(*) FILTER (WHERE answered_by = 'review') AS review,
+  COUNT(*) FILTER (WHERE cost_usd > 0 OR input_tokens > 0 OR output_tokens > 0) AS llm_calls,
+  SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_usd) AS cost_usd,
+  MIN(created_at) AS first_at, MAX(created_at) AS last_at,
+  percentile_disc(ARRAY[0.5, 0.95, 0.99]::double precision[]) WITHIN GROUP (ORDER BY latency_ms) AS latency
+FROM (
+  SELECT created_at / ${bucketWidth}::bigint AS bucket, created_at, answered_by, input_tokens, output_tokens,
+    cost_usd, latency_ms
+  FROM requests${range}
+) AS ranged
+GROUP BY GROUPING SETS ((bucket), ())
+ORDER BY whole, bucket`,
+        bucketed.values,
+      );
+
+      const joined = placeholders();
+      const joinedRange = whereClause(rangeConditions(filter, joined.bind, "r"));
+      // The latest feedback per request wins: a reviewer's correction replaces a user's earlier report.
+      const feedbackQuery = query<FeedbackTotalsRow>(
+        `SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE correct = label) AS correct,
+  COUNT(*) FILTER (WHERE answered_by = 'slm') AS slm_n,
+  COUNT(*) FILTER (WHERE answered_by = 'slm' AND correct = label) AS slm_correct
+FROM (
+  SELECT r.label, r.answered_by, f.correct,
+    ROW_NUMBER() OVER (PARTITION BY f.request_id ORDER BY f.created_at DESC, f.id DESC) AS position
+  FROM requests r JOIN feedback f ON f.request_id = r.id${joinedRange}
+) AS latest WHERE position = 1`,
+        joined.values,
+      );
+      const shadowQuery = query<{ outcome: string; count: number }>(
+        `SELECT outcome, COUNT(*) AS count
+FROM (
+  SELECT s.outcome,
+    ROW_NUMBER() OVER (PARTITION BY s.request_id ORDER BY s.created_at DESC, s.id DESC) AS position
+  FROM requests r JOIN shadow_results s ON s.request_id = r.id${joinedRange}
+) AS latest WHERE position = 1 GROUP BY outcome`,
+        joined.values,
+      );
+
+      const review = placeholders();
+      const reviewConditions = ["status = 'open'", ...rangeConditions(filter, review.bind)];
+      const reviewQuery = query<{ count: number }>(
+        `SELECT COUNT(*) AS count FROM review_items${whereClause(reviewConditions)}`,
+        review.values,
+      );
+
+      // The four run at once, on separate connections. They may see a row or two apart while writes arrive;
+      // a summary can afford that, and one transaction would run them one after another.
+      const [buckets, feedback, shadow, reviewOpen] = await Promise.all([
+        bucketsQuery,
+        feedbackQuery,
+        shadowQuery,
+        reviewQuery,
+      ]);
+      const whole = buckets.rows.find((row) => row.whole === 1);
+      return summaryFromRows({
+        buckets: buckets.rows
+          .filter((row) => row.whole === 0)
+          .map((row) => ({
+            ...row,
+            p50: row.latency?.[0] ?? null,
+            p95: row.latency?.[1] ?? null,
+            p99: row.latency?.[2] ?? null,
+          })),
+        latency: latencyPercentiles(whole?.latency?.[0], whole?.latency?.[1], whole?.latency?.[2]),
+        feedback: feedback.rows[0],
+        shadow: shadow.rows,
+        reviewOpen: reviewOpen.rows[0]?.count ?? 0,
+        bucketMs,
+      });
+    },
+
+    async addShadowResult(result: ShadowResult) {
+      requireShadowResult(result);
+      await query(
+        `INSERT INTO shadow_results (${shadowColumns.join(", ")}) ` +
+          `VALUES (${shadowColumns.map((_, index) => `$${index + 1}`).join(", ")})`,
+        shadowValues(result),
+      );
+    },
+
+    async listShadowResults(filter: RequestFilter & { limit?: number } = {}) {
+      requireRequestFilter(filter);
+      const limit = requireListLimit(filter.limit, defaultShadowLimit);
+      const { values, bind } = placeholders();
+      const conditions = rangeConditions(filter, bind);
+      const result = await query<ShadowRow>(
+        `SELECT ${shadowColumns.join(", ")} FROM shadow_results${whereClause(conditions)} ` +
+          `ORDER BY created_at DESC, id DESC LIMIT ${bind(limit)}`,
+        values,
+      );
+      return result.rows.map(shadowFromRow);
+    },
+
+    async listLabelledRequests(filter: RequestFilter & { limit?: number } = {}) {
+      requireRequestFilter(filter);
+      const limit = requireListLimit(filter.limit, defaultLabelledLimit);
+      const { values, bind } = placeholders();
+      // The range is on the feedback's time, the use case on the request's.
+      const conditions = rangeConditions({ since: filter.since, until: filter.until }, bind, "f");
+      if (filter.useCaseId !== undefined) conditions.push(`r.use_case_id = ${bind(filter.useCaseId)}`);
+      const result = await query<LabelledRow>(labelledRequestsSql(conditions, bind(limit)), values);
+      return result.rows.map(labelledFromRow);
     },
 
     async addFeedback(entry: FeedbackEntry) {

@@ -34,6 +34,111 @@ export interface RequestLogEntry {
   costUsd: number;
   /** The model directory's data hash or another version id. */
   modelVersion: string | null;
+  /**
+   * Share of the input's n-grams the small model has never seen, in [0, 1]: a drift signal that needs no text.
+   * Null or absent when the model does not report it (rows logged before schema version 2 read back as null).
+   */
+  unknownShare?: number | null;
+  /** Length of the input in characters (UTF-16 code units); null or absent when unknown. */
+  inputChars?: number | null;
+}
+
+/** A time range and use case to read log rows of; times are ms since the epoch, `since` inclusive, `until` exclusive. */
+export interface RequestFilter {
+  useCaseId?: string;
+  since?: number;
+  until?: number;
+}
+
+export interface ListRequestsFilter extends RequestFilter {
+  answeredBy?: AnsweredBy;
+  /** Only rows whose input text was kept. Default false. */
+  withText?: boolean;
+  /** By `createdAt`. Default "newest" (the most recent rows first). */
+  order?: "newest" | "oldest";
+  /** Default 1,000; at most 100,000. */
+  limit?: number;
+}
+
+/** How a shadow comparison ended: the LLM asked about a request the small model answered on its own. */
+export type ShadowOutcome = "agreed" | "disagreed" | "unsure" | "failed";
+
+export interface ShadowResult {
+  requestId: string;
+  useCaseId: string;
+  slmLabel: string;
+  /** The LLM's label; null when it named none of the set or failed. */
+  llmLabel: string | null;
+  outcome: ShadowOutcome;
+  modelVersion: string | null;
+  createdAt: number;
+}
+
+/** Latency percentiles in milliseconds (nearest rank); null when there are no rows. */
+export interface LatencyPercentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** Aggregates of log rows (and of feedback, review and shadow rows joined to them) over one range. */
+export interface RequestTotals {
+  requests: number;
+  answeredBy: Record<AnsweredBy, number>;
+  /** Rows with a cost or tokens: requests the LLM was asked about (answered, unsure or failed with usage). */
+  llmCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  latencyMs: LatencyPercentiles | null;
+  /** Feedback (users' and reviewers') on requests of the range: how often the served label was right. */
+  feedback: {
+    n: number;
+    correct: number;
+    /** The same, only for requests the small model answered on its own. */
+    slm: { n: number; correct: number };
+  };
+  /** Shadow comparisons of requests of the range. */
+  shadow: Record<ShadowOutcome, number>;
+  /** Review items created in the range that are still open. */
+  reviewOpen: number;
+  /** `createdAt` of the first and last row; null when none. */
+  firstAt: number | null;
+  lastAt: number | null;
+}
+
+/** One bucket of a time series: `start` is the bucket's first millisecond. */
+export interface RequestBucket {
+  start: number;
+  requests: number;
+  answeredBy: Record<AnsweredBy, number>;
+  costUsd: number;
+  latencyMs: LatencyPercentiles | null;
+}
+
+export interface RequestSummary {
+  totals: RequestTotals;
+  /** Oldest first; only buckets holding rows. */
+  buckets: RequestBucket[];
+  /** The bucket width used, in ms. */
+  bucketMs: number;
+}
+
+/** Feedback joined with the request it is about: what retraining and accuracy reports need. */
+export interface LabelledRequest {
+  requestId: string;
+  useCaseId: string;
+  /** The input text from the request log, else from its review item; null when neither kept it. */
+  text: string | null;
+  /** The right label or answer. */
+  correct: string;
+  source: FeedbackEntry["source"];
+  /** What the client was served, and by whom. */
+  servedLabel: string | null;
+  answeredBy: AnsweredBy;
+  modelVersion: string | null;
+  /** When the feedback was given. */
+  createdAt: number;
 }
 
 export interface FeedbackEntry {
@@ -99,6 +204,22 @@ export interface Store extends AsyncDisposable {
   droppedWrites(): number;
   getRequest(id: string): Promise<RequestLogEntry | undefined>;
   countRequests(filter?: { useCaseId?: string; since?: number }): Promise<number>;
+  /** Log rows of a range, newest first unless `order` says otherwise. */
+  listRequests(filter?: ListRequestsFilter): Promise<RequestLogEntry[]>;
+  /**
+   * Totals and a time series of a range, computed by the database (fast on 100,000s of rows).
+   * `bucketMs` defaults to one hour.
+   */
+  summarizeRequests(filter?: RequestFilter & { bucketMs?: number }): Promise<RequestSummary>;
+  /** Records the outcome of one shadow comparison. */
+  addShadowResult(result: ShadowResult): Promise<void>;
+  /** Shadow comparisons of a range, newest first; `limit` defaults to 1,000. */
+  listShadowResults(filter?: RequestFilter & { limit?: number }): Promise<ShadowResult[]>;
+  /**
+   * Feedback of a range (by feedback time) joined with its request; rows whose request is unknown are left
+   * out. Oldest first; `limit` defaults to 10,000. The latest feedback per request wins: one row per request.
+   */
+  listLabelledRequests(filter?: RequestFilter & { limit?: number }): Promise<LabelledRequest[]>;
   addFeedback(entry: FeedbackEntry): Promise<void>;
   /** Feedback oldest first (by `createdAt`), e.g. to retrain on; `limit` defaults to 1,000. */
   listFeedback(filter?: { requestId?: string; since?: number; limit?: number }): Promise<FeedbackEntry[]>;

@@ -52,6 +52,8 @@ function entry(overrides: Partial<RequestLogEntry> = {}): RequestLogEntry {
     outputTokens: 1,
     costUsd: 0.000012345,
     modelVersion: "sha256:0123abcd",
+    unknownShare: 0.0625,
+    inputChars: 23,
     ...overrides,
   };
 }
@@ -113,6 +115,8 @@ export function storeContract(name: string, factory: () => Promise<BackendUnderT
         slmConfidence: null,
         llmLabel: null,
         modelVersion: null,
+        unknownShare: null,
+        inputChars: null,
         latencyMs: 0,
         inputTokens: 0,
         outputTokens: 0,
