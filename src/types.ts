@@ -33,4 +33,6 @@ export interface ClassPrediction {
   confidence: number;
   /** `confidence >= threshold`: the small model's answer may be used without escalation. */
   accepted: boolean;
+  /** Share of the text's n-grams the model has never seen, in [0, 1], when the model can tell: a drift signal. */
+  unknownShare?: number;
 }

@@ -6,6 +6,7 @@ import { SlmkitError } from "../errors.js";
 import { chooseThreshold } from "../eval/selective.js";
 import { loadNativeModel, readManifest, saveNativeModel } from "../models/native/model-directory.js";
 import { quantizeClassifier } from "../models/native/quantize.js";
+import { referenceFiles } from "../monitor/reference.js";
 
 export function registerQuantizeCommand(program: Command): void {
   program
@@ -62,6 +63,8 @@ export function registerQuantizeCommand(program: Command): void {
           },
           ...(manifest.trainSeconds === undefined ? {} : { trainSeconds: manifest.trainSeconds }),
           extra: { quantization },
+          // The drift reference is rebuilt for the int8 model on the same validation texts.
+          files: referenceFiles(quantized.withThreshold(choice.threshold), texts),
         },
         "int8",
       );

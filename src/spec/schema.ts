@@ -36,7 +36,14 @@ export const useCaseDefaults = {
   routing: { targetAccuracy: 0.97, fallback: "llm", shadowRate: 0 },
   llm: { baseUrl: "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY", timeoutMs: 10_000 },
   privacy: { storeText: false, redactPii: true, retentionDays: 30 },
-  monitor: { window: 1000, psiThreshold: 0.2 },
+  monitor: {
+    window: 1000,
+    psiThreshold: 0.2,
+    minRequests: 200,
+    unknownShareIncrease: 0.1,
+    escalationRateIncrease: 0.1,
+    intervalSeconds: 60,
+  },
 } as const;
 
 const slugPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -201,6 +208,24 @@ export const useCaseSchema = z
         window: positiveInteger.default(useCaseDefaults.monitor.window),
         /** Population stability index above which drift is reported. Default 0.2. */
         psiThreshold: positive.default(useCaseDefaults.monitor.psiThreshold),
+        /** Fewer requests than this in the window: checks report "insufficient" rather than guess. Default 200. */
+        minRequests: positiveInteger.default(useCaseDefaults.monitor.minRequests),
+        /** Alert when the mean share of unseen n-grams rises by more than this over the reference. Default 0.1. */
+        unknownShareIncrease: share.default(useCaseDefaults.monitor.unknownShareIncrease),
+        /** Alert when the escalation rate rises by more than this over the reference. Default 0.1. */
+        escalationRateIncrease: share.default(useCaseDefaults.monitor.escalationRateIncrease),
+        /** Alert below this accuracy on feedback and below this shadow agreement. Default `routing.targetAccuracy`. */
+        minAccuracy: fraction.optional(),
+        /**
+         * Compare with this pinned window of served traffic (ISO 8601 times) instead of the training data.
+         * Default: the training data's profile.
+         */
+        pinnedWindow: z
+          .object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
+          .strict()
+          .optional(),
+        /** How often `slmkit serve` recomputes drift, in seconds. Default 60. */
+        intervalSeconds: positiveInteger.default(useCaseDefaults.monitor.intervalSeconds),
       })
       .strict()
       .prefault({}),

@@ -18,6 +18,7 @@ import { writeFileAtomic } from "../internal/fs.js";
 import { loadNativeAnswerer, saveNativeAnswerer } from "../models/native/answerer.js";
 import { loadNativeExtractor, saveNativeExtractor } from "../models/native/extractor-directory.js";
 import { loadNativeModel, readRawManifest, saveNativeModel } from "../models/native/model-directory.js";
+import { referenceFiles } from "../monitor/reference.js";
 import { type LoadedUseCase, loadUseCase } from "../spec/load.js";
 import { readFaqFile, trainAnswerer } from "./train-answerer.js";
 import { hashData, type TrainProgress, trainClassifier } from "./train-classifier.js";
@@ -116,7 +117,13 @@ export async function buildUseCase(
     reused = !options.retrain && (await sameTraining(modelDir, "classify", hashData(train, valid), seed));
     if (!reused) {
       const trained = await trainClassifier(train, trainOptions);
-      await saveNativeModel(trained.model, modelDir, trained.record);
+      await saveNativeModel(trained.model, modelDir, {
+        ...trained.record,
+        files: referenceFiles(
+          trained.model,
+          trained.validationExamples.map((example) => example.text),
+        ),
+      });
       trainSeconds = trained.record.trainSeconds;
     }
   } else {

@@ -10,6 +10,7 @@ import {
   saveNativeModel,
 } from "../models/native/model-directory.js";
 import { quantizeClassifier } from "../models/native/quantize.js";
+import { referenceFiles } from "../monitor/reference.js";
 import type { ExtractFieldType } from "../text/normalizers/index.js";
 import type { LabeledExample } from "../types.js";
 import { type AutotuneTrial, autotuneClassifier } from "./autotune.js";
@@ -104,7 +105,13 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRunRes
   const manifest = await saveNativeModel(
     model,
     options.out,
-    trained.record,
+    {
+      ...trained.record,
+      files: referenceFiles(
+        model,
+        trained.validationExamples.map((example) => example.text),
+      ),
+    },
     options.quantize === "int8" ? "int8" : "float32",
   );
   return {

@@ -102,10 +102,15 @@ export class NativeClassifier implements TaskModel {
   predictSync(texts: readonly string[]): ClassPrediction[] {
     const scratch = new Float64Array(this.labels.length);
     return texts.map((text) => {
-      this.logitsInto(text, scratch);
+      const unknownShare = this.logitsInto(text, scratch);
       const best = softmaxInPlace(scratch, this.labels.length, this.temperature);
       const confidence = scratch[best] as number;
-      return { label: this.labels[best] as string, confidence, accepted: confidence >= this.threshold };
+      return {
+        label: this.labels[best] as string,
+        confidence,
+        accepted: confidence >= this.threshold,
+        unknownShare,
+      };
     });
   }
 

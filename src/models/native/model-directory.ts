@@ -94,6 +94,11 @@ export interface ModelRecord {
   trainSeconds?: number;
   /** Extra manifest fields (e.g. `quantization` with the accuracy change). */
   extra?: Record<string, unknown>;
+  /**
+   * Extra files written into the directory in the same atomic write, by name (e.g. the drift monitor's
+   * `monitor-reference.json`); each is listed with its sha256 in the manifest's `files`.
+   */
+  files?: Record<string, string>;
 }
 
 export function sha256(bytes: Uint8Array | string): string {
@@ -129,10 +134,16 @@ export async function saveNativeModel(
     ...record.extra,
   };
   const card = renderModelCard(manifest, weights.byteLength);
-  manifest.files = { [weightsFileName]: sha256(weights), [modelCardFileName]: sha256(card) };
+  const extraFiles = Object.entries(record.files ?? {});
+  manifest.files = {
+    [weightsFileName]: sha256(weights),
+    [modelCardFileName]: sha256(card),
+    ...Object.fromEntries(extraFiles.map(([name, content]) => [name, sha256(content)])),
+  };
   await writeDirectoryAtomic(dir, async (temporary) => {
     await writeFile(join(temporary, weightsFileName), weights);
     await writeFile(join(temporary, modelCardFileName), card);
+    for (const [name, content] of extraFiles) await writeFile(join(temporary, name), content);
     await writeFile(join(temporary, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`);
   });
   return manifest;
