@@ -1,0 +1,443 @@
+// The total-cost-of-ownership model: cost per 1K requests, monthly cost against volume, and the break-even volume.
+
+/*
+ * The cost model, in plain terms (every figure is an input of `TcoInputs` or built from them below):
+ *
+ *   LLM cost per call      = inTok / 1000 · priceIn + outTok / 1000 · priceOut
+ *   LLM-only per 1K        = (1 − cacheHitRate) · 1000 · LLM cost per call + llmOnlyReviewRate · 1000 · review cost
+ *                            (the same response cache in front of the LLM: neither way is credited with it; and
+ *                            people answer what the LLM fails on or is unsure of, in LLM-only as in hybrid)
+ *   requests per machine   = throughputPerSec · utilization · 3600 · 730            (one machine, one month)
+ *   machine per 1K         = machineUsdPerHour / (throughputPerSec · utilization · 3600) · 1000
+ *   hybrid per 1K          = machine per 1K + llmCallRate · 1000 · LLM cost per call + reviewRate · 1000 · review cost
+ *   SLM-only per 1K        = machine per 1K + escalationRate · 1000 · review cost
+ *                            (people answer everything the small model is unsure of)
+ *   cache hits             cost no LLM call and no review; the machine share is charged on every request.
+ *   one-off                = labelledItems · label cost + teacher calls + trainSeconds / 3600 · machineUsdPerHour
+ *   monthly fixed          = replicas · machineUsdPerHour · 730 + one-off / amortizeMonths
+ *   machines(V)            = max(replicas, ⌈V / requests per machine⌉)            (capacity: add machines when full)
+ *   LLM-only(V)            = V / 1000 · LLM-only per 1K                               (no fixed cost)
+ *   hybrid(V)              = machines(V) · machineUsdPerHour · 730 + one-off / amortizeMonths
+ *                            + V / 1000 · (hybrid LLM share + hybrid review share)
+ *   SLM-only(V)            = the same with the SLM-only review share
+ *   break-even V*          = the volume above which hybrid(V) ≤ LLM-only(V) at every volume; with the replicas
+ *                            not yet full, V* = (replicas · machine month + one-off / months) / (saving per request),
+ *                            saving per request = (LLM-only per 1K − hybrid LLM share − hybrid review share) / 1000.
+ *                            Null when hybrid per 1K (machine share included) is not below LLM-only per 1K: as
+ *                            machines(V) ≥ V / requests per machine, it is then never cheaper at any volume.
+ *
+ * "Per 1K" figures include the machine's share at planned utilization: the cost per request at scale. The
+ * monthly curve instead charges whole machines, so below capacity the always-on replicas are a fixed cost.
+ */
+
+import { SlmkitError } from "../errors.js";
+import { hoursPerMonth } from "./defaults.js";
+import type {
+  TcoBreakdown,
+  TcoCurvePoint,
+  TcoInput,
+  TcoInputName,
+  TcoInputs,
+  TcoPerThousand,
+  TcoReport,
+} from "./types.js";
+
+type RequiredInputName = Exclude<TcoInputName, "requestsPerMonth" | "targetCostPer1kRequestsUsd">;
+
+export interface ComputeTcoOptions {
+  /** Milliseconds since the epoch stamped on the report. Default `Date.now()`. */
+  now?: number;
+  /**
+   * Monthly volumes of the curve. Default: 4 a decade from 10K to 100M, widened to take in the break-even and
+   * the volume served now, plus the break-even itself and the capacity steps when there are 60 or fewer.
+   */
+  volumes?: readonly number[];
+}
+
+/** The order inputs are listed in, in the report and its tables: LLM first, then traffic, machine, people, one-off. */
+export const tcoInputOrder: readonly TcoInputName[] = [
+  "llmInputTokensPerCall",
+  "llmOutputTokensPerCall",
+  "llmPricePer1kInputUsd",
+  "llmPricePer1kOutputUsd",
+  "escalationRate",
+  "llmCallRate",
+  "reviewRate",
+  "cacheHitRate",
+  "llmOnlyReviewRate",
+  "requestsPerMonth",
+  "throughputPerSec",
+  "utilization",
+  "machineUsdPerHour",
+  "replicas",
+  "reviewCostUsdPerItem",
+  "labelledItems",
+  "labelCostUsdPerItem",
+  "teacherCostUsd",
+  "trainSeconds",
+  "amortizeMonths",
+  "targetCostPer1kRequestsUsd",
+];
+
+/** Inputs a report may lack: the rest are required. */
+const optionalInputs: ReadonlySet<TcoInputName> = new Set(["requestsPerMonth", "targetCostPer1kRequestsUsd"]);
+
+/** Inputs that are shares of requests, in [0, 1]. */
+const shares: readonly (
+  | "escalationRate"
+  | "llmCallRate"
+  | "reviewRate"
+  | "cacheHitRate"
+  | "llmOnlyReviewRate"
+)[] = ["escalationRate", "llmCallRate", "reviewRate", "cacheHitRate", "llmOnlyReviewRate"];
+
+/**
+ * Computes the total cost of ownership of serving a use case LLM-only, SLM-only and hybrid: a pure function
+ * of `inputs` (see the module comment for the model). Throws INVALID_OPTION naming the input when one is
+ * negative, not finite, a share outside [0, 1], or a throughput, utilization, replica count or amortization
+ * period that cannot be used.
+ */
+export function computeTco(inputs: TcoInputs, options: ComputeTcoOptions = {}): TcoReport {
+  checkInputs(inputs);
+  const value = (name: RequiredInputName): number => inputs[name].value;
+  const inputTokens = value("llmInputTokensPerCall");
+  const outputTokens = value("llmOutputTokensPerCall");
+  const priceIn = value("llmPricePer1kInputUsd");
+  const priceOut = value("llmPricePer1kOutputUsd");
+  const escalationRate = value("escalationRate");
+  const llmCallRate = value("llmCallRate");
+  const reviewRate = value("reviewRate");
+  const cacheHitRate = value("cacheHitRate");
+  const llmOnlyReviewRate = value("llmOnlyReviewRate");
+  const throughput = value("throughputPerSec");
+  const utilization = value("utilization");
+  const machineUsdPerHour = value("machineUsdPerHour");
+  const replicas = value("replicas");
+  const reviewCost = value("reviewCostUsdPerItem");
+  const labelledItems = value("labelledItems");
+  const labelCost = value("labelCostUsdPerItem");
+  const teacherUsd = value("teacherCostUsd");
+  const trainSeconds = value("trainSeconds");
+  const amortizeMonths = value("amortizeMonths");
+
+  const llmCostPerCallUsd = (inputTokens / 1000) * priceIn + (outputTokens / 1000) * priceOut;
+  const requestsPerMachinePerMonth = throughput * utilization * 3600 * hoursPerMonth;
+  const llmOnlyLlmUsdPerThousand = (1 - cacheHitRate) * 1000 * llmCostPerCallUsd;
+  const llmOnlyReviewUsdPerThousand = llmOnlyReviewRate * 1000 * reviewCost;
+  const machineUsdPerThousand = (machineUsdPerHour / (throughput * utilization * 3600)) * 1000;
+  const hybridLlmUsdPerThousand = llmCallRate * 1000 * llmCostPerCallUsd;
+  const hybridReviewUsdPerThousand = reviewRate * 1000 * reviewCost;
+  const slmOnlyReviewUsdPerThousand = escalationRate * 1000 * reviewCost;
+  const machineMonthlyUsd = machineUsdPerHour * hoursPerMonth;
+  const labellingUsd = labelledItems * labelCost;
+  const trainingUsd = (trainSeconds / 3600) * machineUsdPerHour;
+  const oneOffTotal = labellingUsd + teacherUsd + trainingUsd;
+  const breakdown: TcoBreakdown = {
+    llmCostPerCallUsd,
+    requestsPerMachinePerMonth,
+    llmOnlyLlmUsdPerThousand,
+    llmOnlyReviewUsdPerThousand,
+    machineUsdPerThousand,
+    hybridLlmUsdPerThousand,
+    hybridReviewUsdPerThousand,
+    slmOnlyReviewUsdPerThousand,
+    machineMonthlyUsd,
+    replicasMonthlyUsd: replicas * machineMonthlyUsd,
+    oneOff: { labellingUsd, teacherUsd, trainingUsd, totalUsd: oneOffTotal },
+    amortizedOneOffMonthlyUsd: oneOffTotal / amortizeMonths,
+  };
+  const perThousand: TcoPerThousand = {
+    llmOnly: llmOnlyLlmUsdPerThousand + llmOnlyReviewUsdPerThousand,
+    slmOnly: machineUsdPerThousand + slmOnlyReviewUsdPerThousand,
+    hybrid: machineUsdPerThousand + hybridLlmUsdPerThousand + hybridReviewUsdPerThousand,
+  };
+  const monthlyFixedUsd = breakdown.replicasMonthlyUsd + breakdown.amortizedOneOffMonthlyUsd;
+
+  const hybridBreakEven = breakEvenVolume(
+    breakdown,
+    replicas,
+    perThousand.llmOnly,
+    hybridLlmUsdPerThousand + hybridReviewUsdPerThousand,
+    perThousand.hybrid,
+  );
+  const slmOnlyBreakEven = breakEvenVolume(
+    breakdown,
+    replicas,
+    perThousand.llmOnly,
+    slmOnlyReviewUsdPerThousand,
+    perThousand.slmOnly,
+  );
+  const current = inputs.requestsPerMonth?.value;
+  const volumes =
+    options.volumes ??
+    defaultVolumes(requestsPerMachinePerMonth, replicas, [
+      ...(hybridBreakEven === null ? [] : [hybridBreakEven]),
+      ...(current === undefined ? [] : [current]),
+    ]);
+  const pointAt = (volume: number) => curvePoint(breakdown, replicas, perThousand.llmOnly, volume);
+  const curve = volumes.map(pointAt);
+
+  const notes: string[] = [];
+  if (hybridBreakEven !== null && hybridBreakEven > replicas * requestsPerMachinePerMonth) {
+    notes.push(
+      `At the break-even volume the replicas are full: hybrid needs ${machinesAt(hybridBreakEven, requestsPerMachinePerMonth, replicas)} machines there (${formatFigure(requestsPerMachinePerMonth)} requests/month each); below it, hybrid may be cheaper between machine steps.`,
+    );
+  }
+  const largest = volumes.length === 0 ? 0 : Math.max(...volumes);
+  const machinesAtLargest = machinesAt(largest, requestsPerMachinePerMonth, replicas);
+  if (machinesAtLargest > replicas) {
+    notes.push(
+      `Capacity: one machine serves ${formatFigure(requestsPerMachinePerMonth)} requests/month at ${formatFigure(utilization)} utilization; above ${formatFigure(replicas * requestsPerMachinePerMonth)} requests/month machines are added (${machinesAtLargest} at ${formatFigure(largest)}).`,
+    );
+  }
+  const peopleLlmOnly = breakdown.llmOnlyReviewUsdPerThousand;
+  const peopleHybrid = breakdown.hybridReviewUsdPerThousand;
+  if (peopleLlmOnly + peopleHybrid > 0) {
+    // People's time often outweighs tokens, and its share in LLM-only is the least certain input: show the
+    // break-even on LLM calls and machines alone as well, so a reader sees how much hangs on it.
+    const withoutPeople = breakEvenVolume(
+      breakdown,
+      replicas,
+      breakdown.llmOnlyLlmUsdPerThousand,
+      hybridLlmUsdPerThousand,
+      machineUsdPerThousand + hybridLlmUsdPerThousand,
+    );
+    notes.push(
+      `People answering requests cost ${formatUsd(peopleLlmOnly)} of LLM-only's ${formatUsd(perThousand.llmOnly)} and ${formatUsd(peopleHybrid)} of hybrid's ${formatUsd(perThousand.hybrid)} per 1K. On LLM calls and machines alone, hybrid would ${withoutPeople === null ? "never be cheaper than LLM-only" : `be cheaper than LLM-only above ${formatFigure(Math.round(withoutPeople))} requests/month`}.`,
+    );
+  }
+  const assumedNames = tcoInputOrder.filter((name) => inputs[name]?.source === "assumed");
+  if (assumedNames.length > 0) {
+    notes.push(
+      `${assumedNames.length} of the inputs are assumed (${assumedNames.join(", ")}): each note says why and which flag replaces it.`,
+    );
+  }
+  const target = inputs.targetCostPer1kRequestsUsd?.value;
+  const costTarget =
+    target === undefined
+      ? null
+      : {
+          perThousandUsd: target,
+          met: {
+            llmOnly: perThousand.llmOnly <= target,
+            slmOnly: perThousand.slmOnly <= target,
+            hybrid: perThousand.hybrid <= target,
+          },
+        };
+  if (costTarget !== null) {
+    notes.push(
+      `Target cost ${formatUsd(target as number)} per 1K requests: hybrid ${formatUsd(perThousand.hybrid)} ${costTarget.met.hybrid ? "meets" : "misses"} it, LLM-only ${formatUsd(perThousand.llmOnly)} ${costTarget.met.llmOnly ? "meets" : "misses"} it (per 1K at scale, fixed costs aside).`,
+    );
+  }
+
+  const inputsByName: Record<string, TcoInput> = {};
+  for (const name of tcoInputOrder) {
+    const input = inputs[name];
+    if (input !== undefined) inputsByName[name] = { ...input };
+  }
+
+  return {
+    useCaseId: inputs.useCaseId,
+    inputs: inputsByName,
+    perThousand,
+    monthlyFixedUsd,
+    breakEvenRequestsPerMonth: hybridBreakEven,
+    breakEvenSlmOnlyRequestsPerMonth: slmOnlyBreakEven,
+    curve,
+    formulas: formulas(inputs, breakdown, perThousand, monthlyFixedUsd, hybridBreakEven),
+    computedAt: options.now ?? Date.now(),
+    breakdown,
+    atCurrentVolume: current === undefined ? null : pointAt(current),
+    costTarget,
+    notes,
+  };
+}
+
+/** Machines the small model needs for `volume` requests a month: the replicas, more once they are full. */
+export function machinesAt(volume: number, requestsPerMachinePerMonth: number, replicas: number): number {
+  // A hair of tolerance: volume = k · capacity must not round up to k + 1 machines.
+  const needed = Math.ceil(volume / requestsPerMachinePerMonth - 1e-9);
+  return Math.max(replicas, needed);
+}
+
+/** Monthly cost of each way at `volume` requests a month, from a report's breakdown (the curve's formula). */
+export function tcoMonthlyCostAt(report: TcoReport, volume: number): TcoCurvePoint {
+  const replicas = report.inputs.replicas?.value ?? 1;
+  return curvePoint(report.breakdown, replicas, report.perThousand.llmOnly, volume);
+}
+
+function curvePoint(
+  breakdown: TcoBreakdown,
+  replicas: number,
+  llmOnlyPerThousand: number,
+  volume: number,
+): TcoCurvePoint {
+  const machines = machinesAt(volume, breakdown.requestsPerMachinePerMonth, replicas);
+  const fixed = machines * breakdown.machineMonthlyUsd + breakdown.amortizedOneOffMonthlyUsd;
+  const thousands = volume / 1000;
+  return {
+    requestsPerMonth: volume,
+    llmOnly: thousands * llmOnlyPerThousand,
+    slmOnly: fixed + thousands * breakdown.slmOnlyReviewUsdPerThousand,
+    hybrid: fixed + thousands * (breakdown.hybridLlmUsdPerThousand + breakdown.hybridReviewUsdPerThousand),
+    machines,
+  };
+}
+
+/**
+ * The volume above which a way with machines costs no more than LLM-only at every volume, or null when it
+ * never does. Its monthly cost minus LLM-only's is diff(V) = machines(V) · M + A − V · d (M a machine month,
+ * A the amortized one-off, d the saving per request before machines, C a machine's requests a month):
+ * falling within each band of one machine count, jumping up by M at each step. Since machines(V) ≥ V / C,
+ * diff(V) ≥ V · (M / C − d) + A: when the way's per-1K cost (machine share M / C included) is not below
+ * LLM-only's, it is never cheaper. Otherwise band k > replicas (volumes ((k−1)·C, k·C]) is cheaper throughout
+ * iff diff at its start ≤ 0, i.e. k ≥ (A + C·d) / (C·d − M); that holds for every band from some k0 on, so V*
+ * is the crossing in band k0 − 1: V* = ((k0 − 1) · M + A) / d. No loop over bands: k0 may be in the millions.
+ */
+function breakEvenVolume(
+  breakdown: TcoBreakdown,
+  replicas: number,
+  llmOnlyPerThousand: number,
+  wayVariablePerThousand: number,
+  wayPerThousand: number,
+): number | null {
+  const machineMonth = breakdown.machineMonthlyUsd;
+  const amortized = breakdown.amortizedOneOffMonthlyUsd;
+  const capacity = breakdown.requestsPerMachinePerMonth;
+  const saving = (llmOnlyPerThousand - wayVariablePerThousand) / 1000;
+  if (!(saving > 0) || !(wayPerThousand < llmOnlyPerThousand)) return null;
+  if (replicas * machineMonth + amortized <= 0) return 0;
+  const perBand = capacity * saving - machineMonth;
+  // Mathematically positive here (the way's per 1K is below LLM-only's); guards against rounding at the edge.
+  if (!(perBand > 0)) return null;
+  const threshold = (amortized + capacity * saving) / perBand;
+  const firstCheaperBand = Math.max(replicas + 1, Math.ceil(threshold - 1e-9));
+  return ((firstCheaperBand - 1) * machineMonth + amortized) / saving;
+}
+
+/** 4 volumes a decade over 10K..100M (widened to take in `marks`), the marks, and the capacity steps. */
+function defaultVolumes(capacity: number, replicas: number, marks: readonly number[]): number[] {
+  const positive = marks.filter((mark) => mark > 0 && Number.isFinite(mark));
+  const lowest = Math.min(4, ...positive.map((mark) => Math.floor(Math.log10(mark))));
+  const highest = Math.max(8, ...positive.map((mark) => Math.ceil(Math.log10(mark))));
+  const volumes = new Set<number>();
+  for (let step = lowest * 4; step <= highest * 4; step++) volumes.add(roundVolume(10 ** (step / 4)));
+  for (const mark of positive) volumes.add(mark);
+  const top = 10 ** highest;
+  const firstStep = replicas * capacity;
+  if (firstStep < top && Math.ceil(top / capacity) - replicas <= 60) {
+    // Each step twice: the last volume the machines serve, and one request more, so the chart shows the jump.
+    for (let machines = replicas; machines * capacity < top; machines++) {
+      const edge = machines * capacity;
+      if (edge >= 10 ** lowest) {
+        volumes.add(edge);
+        volumes.add(edge + 1);
+      }
+    }
+  }
+  return [...volumes].sort((a, b) => a - b);
+}
+
+/** 10^(k/4) to 3 significant digits, so the curve's volumes read as round numbers (17,800 not 17,782.79). */
+function roundVolume(volume: number): number {
+  return Number(volume.toPrecision(3));
+}
+
+function checkInputs(inputs: TcoInputs): void {
+  for (const name of tcoInputOrder) {
+    const input = inputs[name];
+    if (input === undefined) {
+      if (optionalInputs.has(name)) continue;
+      throw invalid(name, "is missing");
+    }
+    const value = input.value;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+      throw invalid(name, `must be a finite number ≥ 0, got ${String(value)}`);
+  }
+  for (const name of shares) {
+    if (inputs[name].value > 1)
+      throw invalid(name, `is a share and must be in [0, 1], got ${inputs[name].value}`);
+  }
+  if (inputs.throughputPerSec.value <= 0)
+    throw invalid("throughputPerSec", "must be > 0 requests/s (measure it, or pass --throughput)");
+  const utilization = inputs.utilization.value;
+  if (utilization <= 0 || utilization > 1)
+    throw invalid("utilization", `must be in (0, 1], got ${utilization}`);
+  const replicas = inputs.replicas.value;
+  if (!Number.isInteger(replicas) || replicas < 1)
+    throw invalid("replicas", `must be a whole number ≥ 1, got ${replicas}`);
+  if (inputs.amortizeMonths.value <= 0) throw invalid("amortizeMonths", "must be > 0 months");
+}
+
+function invalid(name: TcoInputName, problem: string): SlmkitError {
+  return new SlmkitError(
+    "INVALID_OPTION",
+    `cost input ${name} ${problem}. Fix the flag or figure it comes from.`,
+    {
+      field: name,
+    },
+  );
+}
+
+function formulas(
+  inputs: TcoInputs,
+  breakdown: TcoBreakdown,
+  perThousand: TcoPerThousand,
+  monthlyFixedUsd: number,
+  breakEven: number | null,
+): string[] {
+  const f = formatFigure;
+  const usd = formatUsd;
+  const value = (name: RequiredInputName) => inputs[name].value;
+  const replicas = value("replicas");
+  const machineHour = value("machineUsdPerHour");
+  const variableHybrid = breakdown.hybridLlmUsdPerThousand + breakdown.hybridReviewUsdPerThousand;
+  const lines = [
+    `LLM cost per call = ${f(value("llmInputTokensPerCall"))} input tokens / 1000 × ${usd(value("llmPricePer1kInputUsd"))} + ${f(value("llmOutputTokensPerCall"))} output tokens / 1000 × ${usd(value("llmPricePer1kOutputUsd"))} = ${usd(breakdown.llmCostPerCallUsd)}`,
+    `LLM-only LLM share per 1K = (1 − cache hit rate ${f(value("cacheHitRate"))}) × 1000 × ${usd(breakdown.llmCostPerCallUsd)} = ${usd(breakdown.llmOnlyLlmUsdPerThousand)}`,
+    `LLM-only review share per 1K = LLM-only review rate ${f(value("llmOnlyReviewRate"))} × 1000 × ${usd(value("reviewCostUsdPerItem"))} = ${usd(breakdown.llmOnlyReviewUsdPerThousand)}`,
+    `LLM-only per 1K = LLM ${usd(breakdown.llmOnlyLlmUsdPerThousand)} + review ${usd(breakdown.llmOnlyReviewUsdPerThousand)} = ${usd(perThousand.llmOnly)}`,
+    `Requests one machine serves a month = ${f(value("throughputPerSec"))} requests/s × utilization ${f(value("utilization"))} × 3600 s × ${hoursPerMonth} h = ${f(breakdown.requestsPerMachinePerMonth)}`,
+    `Machine per 1K = ${usd(machineHour)}/h ÷ (${f(value("throughputPerSec"))} requests/s × ${f(value("utilization"))} × 3600 s/h) × 1000 = ${usd(breakdown.machineUsdPerThousand)}`,
+    `Hybrid LLM share per 1K = LLM call rate ${f(value("llmCallRate"))} × 1000 × ${usd(breakdown.llmCostPerCallUsd)} = ${usd(breakdown.hybridLlmUsdPerThousand)}`,
+    `Hybrid review share per 1K = review rate ${f(value("reviewRate"))} × 1000 × ${usd(value("reviewCostUsdPerItem"))} = ${usd(breakdown.hybridReviewUsdPerThousand)}`,
+    `Hybrid per 1K = machine ${usd(breakdown.machineUsdPerThousand)} + LLM ${usd(breakdown.hybridLlmUsdPerThousand)} + review ${usd(breakdown.hybridReviewUsdPerThousand)} = ${usd(perThousand.hybrid)}`,
+    `SLM-only review share per 1K = escalation rate ${f(value("escalationRate"))} × 1000 × ${usd(value("reviewCostUsdPerItem"))} = ${usd(breakdown.slmOnlyReviewUsdPerThousand)}`,
+    `SLM-only per 1K = machine ${usd(breakdown.machineUsdPerThousand)} + review ${usd(breakdown.slmOnlyReviewUsdPerThousand)} = ${usd(perThousand.slmOnly)}`,
+    `Labelling = ${f(value("labelledItems"))} examples × ${usd(value("labelCostUsdPerItem"))} = ${usd(breakdown.oneOff.labellingUsd)}`,
+    `Training = ${f(value("trainSeconds"))} s / 3600 × ${usd(machineHour)}/h = ${usd(breakdown.oneOff.trainingUsd)}`,
+    `One-off = labelling ${usd(breakdown.oneOff.labellingUsd)} + teacher calls ${usd(breakdown.oneOff.teacherUsd)} + training ${usd(breakdown.oneOff.trainingUsd)} = ${usd(breakdown.oneOff.totalUsd)}`,
+    `Monthly fixed = ${f(replicas)} replica${replicas === 1 ? "" : "s"} × ${usd(machineHour)}/h × ${hoursPerMonth} h + ${usd(breakdown.oneOff.totalUsd)} ÷ ${f(value("amortizeMonths"))} months = ${usd(monthlyFixedUsd)}`,
+    `machines(V) = max(${f(replicas)}, ⌈V ÷ ${f(breakdown.requestsPerMachinePerMonth)}⌉)`,
+    `LLM-only(V) = V / 1000 × ${usd(perThousand.llmOnly)}`,
+    `Hybrid(V) = machines(V) × ${usd(breakdown.machineMonthlyUsd)} + ${usd(breakdown.amortizedOneOffMonthlyUsd)} + V / 1000 × (${usd(breakdown.hybridLlmUsdPerThousand)} + ${usd(breakdown.hybridReviewUsdPerThousand)})`,
+    `SLM-only(V) = machines(V) × ${usd(breakdown.machineMonthlyUsd)} + ${usd(breakdown.amortizedOneOffMonthlyUsd)} + V / 1000 × ${usd(breakdown.slmOnlyReviewUsdPerThousand)}`,
+  ];
+  const saving = perThousand.llmOnly - variableHybrid;
+  if (breakEven === null) {
+    lines.push(
+      saving > 0
+        ? `Break-even: none. Hybrid per 1K ${usd(perThousand.hybrid)} (machine share included) is not below LLM-only per 1K ${usd(perThousand.llmOnly)}, so its machines cost at least what it saves at every volume`
+        : `Break-even: none. Hybrid's LLM and review share per 1K ${usd(variableHybrid)} is not below LLM-only per 1K ${usd(perThousand.llmOnly)}`,
+    );
+  } else {
+    const machines = machinesAt(breakEven, breakdown.requestsPerMachinePerMonth, replicas);
+    lines.push(
+      `Break-even V* = (${f(machines)} machine${machines === 1 ? "" : "s"} × ${usd(breakdown.machineMonthlyUsd)} + ${usd(breakdown.amortizedOneOffMonthlyUsd)}) ÷ ((${usd(perThousand.llmOnly)} − ${usd(variableHybrid)}) / 1000) = ${f(breakEven)} requests/month`,
+    );
+  }
+  return lines;
+}
+
+const figureFormat = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 6 });
+
+/** A figure to 6 significant digits with thousands separators, never in exponent form: "12,400", "0.00015". */
+export function formatFigure(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return figureFormat.format(value);
+}
+
+/** US dollars to 6 significant digits, e.g. "$0.0000636", "$73". */
+export function formatUsd(value: number): string {
+  return value < 0 ? `−$${formatFigure(-value)}` : `$${formatFigure(value)}`;
+}
