@@ -22,7 +22,9 @@ export interface BudgetOptions {
   /**
    * How long a spend figure read from the store is reused, in milliseconds, to keep the store off the
    * request path. Spend recorded by this process is added to the cached figure at once; other replicas'
-   * spend shows up within this time. Default 1000.
+   * spend shows up within this time. A check that finds the figure past half this age still uses it and
+   * has it read again in the background, so under steady traffic no check waits for the store; only one
+   * that finds it older than `cacheMs` (or finds none) waits for a fresh read. Default 1000.
    */
   cacheMs?: number;
   /** Milliseconds since the epoch; injectable for tests. Default `Date.now`. */
@@ -36,8 +38,14 @@ export type BudgetDecision = { allowed: true } | { allowed: false; reason: strin
 export interface Budget {
   /** Whether an LLM call is within every cap for this caller (null: no API key, only the use case's caps). */
   check(apiKeyId: string | null): Promise<BudgetDecision>;
-  /** Adds the cost of a call to the use case and to the key. Never throws: store errors go to `onStoreError`. */
+  /**
+   * Adds the cost of a call to the use case and to the key: at once to the figures `check` uses, and to the
+   * store in a later turn of the event loop, so that the write is not on the answer's path. Resolves once
+   * stored. Never throws: store errors go to `onStoreError`.
+   */
   record(apiKeyId: string | null, usd: number): Promise<void>;
+  /** Resolves when background reads of the store have finished (for a clean shutdown). */
+  idle?(): Promise<void>;
   /** The limits in force, for reports. */
   readonly limits: Readonly<BudgetLimits>;
 }
@@ -64,8 +72,34 @@ export function createBudget(options: BudgetOptions): Budget {
   const now = options.now ?? Date.now;
   const { store, limits } = options;
   const figures = new Map<string, CachedFigure>();
+  const background = new Set<Promise<void>>();
+  /** Spend recorded by this process whose store write has not finished yet, by scope. */
+  const unsaved = new Map<string, number>();
 
   const figureKey = (scope: string, period: Period) => `${period}|${scope}`;
+
+  /** Reads the figure from the store; `deferred` waits for the next turn of the event loop first. */
+  const refresh = (target: CachedFigure, scope: string, deferred: boolean): Promise<void> => {
+    target.refreshing ??= (async () => {
+      if (deferred) await nextTurn();
+      const startedAt = now();
+      const localBefore = target.usd;
+      // Recorded but not yet written: not in what the store returns, so added back.
+      const pending = unsaved.get(scope) ?? 0;
+      try {
+        const stored = await store.getSpend(scope, target.periodStart);
+        // Spend recorded while the read was in flight may or may not be in `stored`; counting it again errs
+        // on the side of spending less (as does a write in flight now that lands before the read).
+        target.usd = stored + pending + Math.max(0, target.usd - localBefore);
+      } catch (error) {
+        options.onStoreError?.(error, scope);
+      } finally {
+        target.fetchedAt = startedAt;
+        target.refreshing = null;
+      }
+    })();
+    return target.refreshing;
+  };
 
   const spendOf = async (scope: string, period: Period): Promise<number> => {
     const at = now();
@@ -76,24 +110,13 @@ export function createBudget(options: BudgetOptions): Budget {
       figure = { usd: 0, fetchedAt: Number.NEGATIVE_INFINITY, refreshing: null, periodStart };
       figures.set(key, figure);
     }
-    if (at - figure.fetchedAt >= cacheMs) {
-      const target = figure;
-      target.refreshing ??= (async () => {
-        const startedAt = now();
-        const localBefore = target.usd;
-        try {
-          const stored = await store.getSpend(scope, periodStart);
-          // Spend recorded while the read was in flight may or may not be in `stored`; counting it again errs
-          // on the side of spending less.
-          target.usd = stored + Math.max(0, target.usd - localBefore);
-        } catch (error) {
-          options.onStoreError?.(error, scope);
-        } finally {
-          target.fetchedAt = startedAt;
-          target.refreshing = null;
-        }
-      })();
-      await target.refreshing;
+    const age = at - figure.fetchedAt;
+    if (age >= cacheMs) await refresh(figure, scope, false);
+    else if (age >= cacheMs / 2 && figure.refreshing === null) {
+      // Read ahead of expiry, between requests: the figure in hand is still within its age.
+      const reading = refresh(figure, scope, true);
+      background.add(reading);
+      void reading.finally(() => background.delete(reading));
     }
     return figure.usd;
   };
@@ -132,22 +155,38 @@ export function createBudget(options: BudgetOptions): Budget {
       const scopes = [`usecase:${options.useCaseId}`];
       if (apiKeyId !== null) scopes.push(`key:${apiKeyId}`);
       for (const scope of scopes) {
+        unsaved.set(scope, (unsaved.get(scope) ?? 0) + usd);
         for (const period of ["day", "month"] as const) {
           const figure = figures.get(figureKey(scope, period));
           if (figure !== undefined) figure.usd += usd;
         }
       }
+      // The figures above already count this spend; the store's copy (for other replicas and restarts) can
+      // wait until the answer has been sent.
+      await nextTurn();
       await Promise.all(
         scopes.map(async (scope) => {
           try {
             await store.addSpend(scope, usd, at);
           } catch (error) {
             options.onStoreError?.(error, scope);
+          } finally {
+            const left = (unsaved.get(scope) ?? 0) - usd;
+            if (left > 1e-12) unsaved.set(scope, left);
+            else unsaved.delete(scope);
           }
         }),
       );
     },
+    async idle() {
+      while (background.size > 0) await Promise.all([...background]);
+    },
   };
+}
+
+/** Resolves in the event loop's next check phase, after the I/O that is ready now (e.g. sending a reply). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export function startOfUtcDay(at: number): number {

@@ -5,7 +5,7 @@ import type { CacheHit, ResponseCache } from "../cache/types.js";
 import { redactPii } from "../data/pii.js";
 import { SlmkitError } from "../errors.js";
 import type { FallbackKind, UseCase } from "../spec/schema.js";
-import type { AnsweredBy, RequestLogEntry, Store } from "../store/types.js";
+import type { AnsweredBy, RequestLogEntry, ShadowOutcome, Store } from "../store/types.js";
 import { normalizeText } from "../text/normalize.js";
 import type { ClassPrediction } from "../types.js";
 import { type Budget, createBudget } from "./budget.js";
@@ -32,7 +32,8 @@ export interface RouterModel {
 }
 
 /** The part of the Store the router writes to. */
-export type RouterStore = Pick<Store, "logRequest" | "enqueueReview" | "addSpend" | "getSpend">;
+export type RouterStore = Pick<Store, "logRequest" | "enqueueReview" | "addSpend" | "getSpend"> &
+  Partial<Pick<Store, "addShadowResult">>;
 
 /** Where the router reports trouble it handles itself (a failing cache, review queue or budget store). pino fits. */
 export interface RouterLogger {
@@ -112,6 +113,12 @@ export interface Router extends AsyncDisposable {
   /** Swaps the small model (hot reload); requests already predicted keep the old model's answer. */
   setModel(model: RouterModel, version: string | null): void;
   stats(): RouterStats;
+  /**
+   * Readies the escalation path so the first escalation does not pay for it: reads the use case's spend
+   * figures and calls the LLM's `warmUp` when it has one (the OpenAI labeler's loads its client and opens a
+   * connection). Never throws; escalations work without it.
+   */
+  warmUp(): Promise<void>;
   /** Resolves when background work (shadow calls, cache writes, spend records) has finished. */
   idle(): Promise<void>;
   /** Waits for background work; the store and cache belong to the caller and stay open. */
@@ -289,20 +296,48 @@ export function createRouter(options: RouterOptions): Router {
     }
   };
 
-  const shadow = async (labeler: LlmLabeler, text: string, slmLabel: string, apiKeyId: string | null) => {
+  const shadow = async (
+    labeler: LlmLabeler,
+    text: string,
+    slm: SmallModelAnswer,
+    requestId: string,
+    apiKeyId: string | null,
+  ) => {
     // Shadow traffic never takes the half-open trial nor spends past the budget: it is a measurement.
     if (breaker.state() !== "closed" || !(await budget.check(apiKeyId)).allowed || !breaker.allowRequest()) {
       counters.shadow.skipped += 1;
       return;
     }
     counters.shadow.sent += 1;
+    const slmLabel = slm.prediction.label;
+    let outcome: ShadowOutcome;
+    let llmLabel: string | null = null;
     try {
       const reply = await askLlm(labeler, text, apiKeyId);
-      if (reply.label === null || !labelSet.has(reply.label)) counters.shadow.unsure += 1;
-      else if (reply.label === slmLabel) counters.shadow.agreed += 1;
-      else counters.shadow.disagreed += 1;
+      if (reply.label === null || !labelSet.has(reply.label)) outcome = "unsure";
+      else {
+        llmLabel = reply.label;
+        outcome = reply.label === slmLabel ? "agreed" : "disagreed";
+      }
     } catch {
-      counters.shadow.failed += 1;
+      outcome = "failed";
+    }
+    counters.shadow[outcome] += 1;
+    // Kept in the store too, so that drift reports see agreement across restarts and replicas.
+    if (store.addShadowResult !== undefined) {
+      try {
+        await store.addShadowResult({
+          requestId,
+          useCaseId: useCase.id,
+          slmLabel,
+          llmLabel,
+          outcome,
+          modelVersion: slm.version,
+          createdAt: now(),
+        });
+      } catch (error) {
+        logger?.warn({ err: error, requestId }, "router: could not record a shadow comparison");
+      }
     }
   };
 
@@ -349,6 +384,8 @@ export function createRouter(options: RouterOptions): Router {
       outputTokens: result.outputTokens,
       costUsd: result.costUsd,
       modelVersion: result.modelVersion,
+      unknownShare: slm.prediction.unknownShare ?? null,
+      inputChars: text.length,
     };
     try {
       store.logRequest(entry);
@@ -412,7 +449,7 @@ export function createRouter(options: RouterOptions): Router {
 
       if (prediction.confidence >= threshold) {
         if (llm !== undefined && shadowRate > 0 && random() < shadowRate) {
-          track(shadow(llm, text, prediction.label, request.apiKeyId));
+          track(shadow(llm, text, slm, requestId, request.apiKeyId));
         }
         return finish(request, requestId, started, text, slm, {
           ...common,
@@ -445,10 +482,14 @@ export function createRouter(options: RouterOptions): Router {
         const label = reply.label;
         if (cache !== undefined) {
           const cached = { label, confidence: reply.confidence ?? 1, answeredBy: "llm" as const };
+          // In the next turn of the event loop, after the reply is on its way: the memory cache writes
+          // synchronously (the semantic index checks the text's guards), which the answer need not wait for.
           track(
-            cache.set(scope, text, cached, vector).catch((error: unknown) => {
-              logger?.warn({ err: error, requestId, scope }, "router: cache write failed");
-            }),
+            nextTurn()
+              .then(() => cache.set(scope, text, cached, vector))
+              .catch((error: unknown) => {
+                logger?.warn({ err: error, requestId, scope }, "router: cache write failed");
+              }),
           );
         }
         return finish(request, requestId, started, text, slm, {
@@ -516,8 +557,22 @@ export function createRouter(options: RouterOptions): Router {
       };
     },
 
+    async warmUp() {
+      if (fallback !== "llm" || llm === undefined) return;
+      // First calls compile regular expressions and fill lazy tables (PII patterns, the vectorizer's largest
+      // idf): about 10 ms that the first escalation would otherwise wait for.
+      redactPii("warm-up: someone@example.com, +1 555 0100");
+      active.model.embed?.(["warm-up"]);
+      // The spend read uses the store, so close() waits for it; the LLM's warm-up uses only its own client.
+      const reading = budget.check(null);
+      track(reading);
+      const labeler = llm as LlmLabeler & { warmUp?: () => Promise<void> };
+      await Promise.allSettled([reading, labeler.warmUp?.()]);
+    },
+
     async idle() {
       while (background.size > 0) await Promise.all([...background]);
+      await budget.idle?.();
     },
 
     async close() {
@@ -528,6 +583,11 @@ export function createRouter(options: RouterOptions): Router {
       await this.close();
     },
   };
+}
+
+/** Resolves in the event loop's next check phase, after the I/O that is ready now (e.g. sending a reply). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** sha256 of the normalized text, hex: the log's input hash. */

@@ -1,5 +1,6 @@
 // OpenAI-compatible endpoints as labelers and task models; explicit re-exports.
 
+export { createHttpFetch, type HttpFetch, type HttpFetchOptions } from "./http-transport.js";
 export {
   createOpenAiClassifierModel,
   type OpenAiClassifierModel,

@@ -13,6 +13,7 @@ import { LlmError } from "../../route/llm-error.js";
 import { parseRetryAfterMs, withRetries } from "../../route/retry.js";
 import type { LlmLabel, LlmLabeler } from "../../route/types.js";
 import type { UseCase } from "../../spec/schema.js";
+import { createHttpFetch } from "./http-transport.js";
 import { formatOpenAiReference, isAzureHost } from "./reference.js";
 
 /** A class the LLM may choose, with the description the prompt shows it. */
@@ -52,7 +53,10 @@ export interface OpenAiLabelerOptions {
   logprobs?: boolean;
   /** Constrain the reply to `{label}` with a strict JSON schema. Default true; dropped when the server refuses. */
   structuredOutput?: boolean;
-  /** A `fetch` to use instead of the global one (proxies, tests). */
+  /**
+   * A `fetch` to use (proxies, tests). Default: slmkit's node:http/https transport with kept-alive connections
+   * (`createHttpFetch`), cheaper per call than the global fetch.
+   */
   fetch?: typeof globalThis.fetch;
   /** Uniform in [0, 1) for retry jitter; injectable for tests. Default `Math.random`. */
   random?: () => number;
@@ -69,12 +73,21 @@ export interface OpenAiLabeler extends LlmLabeler {
   readonly priced: boolean;
   /** The optional parameters still sent: those the server refused with a 400 are dropped for good. */
   parameters(): OptionalParameter[];
+  /**
+   * Readies the first call: runs the request and reply code once on a made-up reply and sends one
+   * `GET <baseUrl>/models` (free; its answer, even an error, is ignored), which loads the HTTP client's code and
+   * leaves a kept-alive connection for the first escalation. Never throws; gives up after `timeoutMs`
+   * (default 2,000).
+   */
+  warmUp(timeoutMs?: number): Promise<void>;
 }
 
 /** Azure's generally available API version for the deployment-style URLs. */
 const defaultAzureApiVersion = "2024-10-21";
 /** How much of a reply is kept in `raw`. */
 const rawLimit = 200;
+/** Default of `warmUp`'s wait for the server, in milliseconds. */
+const defaultWarmUpTimeoutMs = 2000;
 
 /**
  * Creates a labeler that asks the model for exactly one label of the set: a system prompt listing labels and
@@ -113,21 +126,26 @@ export function createOpenAiLabeler(options: OpenAiLabelerOptions): OpenAiLabele
   if (options.structuredOutput ?? true) enabled.add("response_format");
   // Enough for `{"label": "<longest name>"}` even at one token per character, small enough to cap a chatty reply.
   const maxTokens = 16 + Math.max(...labels.map((name) => name.length));
+  // The prompt (every label with its description) and the schema are the same for every call: built once.
+  const fixedParts = createFixedParts(options.labels);
 
   const attempt = async (text: string, parameters: ReadonlySet<OptionalParameter>, signal?: AbortSignal) => {
     // A timer cleared when the attempt ends, not AbortSignal.timeout: under load those would pile up, each
-    // holding its signal for the whole timeout after the answer came.
+    // holding its signal for the whole timeout after the answer came. The caller's signal aborts it too, by a
+    // listener removed at the end rather than AbortSignal.any, which costs a third signal per attempt.
     const attemptTimeout = new AbortController();
     const timer = setTimeout(
       () => attemptTimeout.abort(new DOMException("attempt timed out", "TimeoutError")),
       timeoutMs,
     );
     const attemptSignal = attemptTimeout.signal;
-    const combined = signal === undefined ? attemptSignal : AbortSignal.any([signal, attemptSignal]);
-    const body = buildRequest(options, text, parameters, maxTokens);
+    const onCallerAbort = () => attemptTimeout.abort(signal?.reason);
+    if (signal?.aborted) onCallerAbort();
+    else signal?.addEventListener("abort", onCallerAbort, { once: true });
+    const body = buildRequest(options.model, fixedParts, text, parameters, maxTokens);
     try {
       const response = await client.chat.completions
-        .create(body, { signal: combined, timeout: timeoutMs, maxRetries: 0 })
+        .create(body, { signal: attemptSignal, timeout: timeoutMs, maxRetries: 0 })
         .asResponse();
       const bodyText = await response.text();
       return parseCompletion(bodyText, response.status, where);
@@ -140,6 +158,7 @@ export function createOpenAiLabeler(options: OpenAiLabelerOptions): OpenAiLabele
       });
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onCallerAbort);
     }
   };
 
@@ -149,6 +168,22 @@ export function createOpenAiLabeler(options: OpenAiLabelerOptions): OpenAiLabele
     labels,
     priced: priceIn !== undefined && priceOut !== undefined,
     parameters: () => [...enabled],
+    async warmUp(warmUpTimeoutMs = defaultWarmUpTimeoutMs) {
+      // The reply code's first run (JSON, regular expressions) on a made-up completion, off the request path.
+      const sample = JSON.stringify({
+        choices: [{ message: { content: JSON.stringify({ label: labels[0] }) }, logprobs: null }],
+        usage: { prompt_tokens: 1, completion_tokens: 1 },
+      });
+      const parsed = parseCompletion(sample, 200, where);
+      parseLabelReply(parsed.content ?? "", byLowerName);
+      buildRequest(options.model, fixedParts, "warm-up", enabled, maxTokens);
+      try {
+        const response = await client.models.list({ timeout: warmUpTimeoutMs, maxRetries: 0 }).asResponse();
+        await response.text();
+      } catch {
+        // An error reply still loaded the code and, when the server keeps connections alive, left one open.
+      }
+    },
     async classify(text: string, signal?: AbortSignal): Promise<LlmLabel> {
       const started = performance.now();
       const completion = await withRetries(
@@ -224,9 +259,10 @@ function createClient(options: OpenAiLabelerOptions, timeoutMs: number): OpenAI 
     project: null,
     // The library never prints; failures reach the caller as LlmError.
     logLevel: "off",
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    fetch: options.fetch ?? createHttpFetch(),
   };
   // The SDK insists on credentials; local servers have none, so a placeholder goes in and its header comes out.
+  // Its fetch is slmkit's node:http transport unless the caller gives one (see createHttpFetch for why).
   const apiKey = options.apiKey === undefined || options.apiKey === "" ? "none" : options.apiKey;
   if (isAzureHost(url.hostname)) {
     const path = url.pathname.replace(/\/+$/, "");
@@ -256,38 +292,52 @@ function createClient(options: OpenAiLabelerOptions, timeoutMs: number): OpenAI 
   });
 }
 
-function buildRequest(
-  options: OpenAiLabelerOptions,
-  text: string,
-  parameters: ReadonlySet<OptionalParameter>,
-  maxTokens: number,
-): ChatCompletionCreateParamsNonStreaming {
-  const structured = parameters.has("response_format");
-  const body: ChatCompletionCreateParamsNonStreaming = {
-    model: options.model,
-    messages: [
-      { role: "system", content: systemPrompt(options.labels, structured) },
-      { role: "user", content: text },
-    ],
-  };
-  if (parameters.has("temperature")) body.temperature = 0;
-  if (parameters.has("max_tokens")) body.max_tokens = maxTokens;
-  if (parameters.has("logprobs")) body.logprobs = true;
-  if (structured) {
-    body.response_format = {
+/** The parts of every request that depend only on the label set. Shared by every call; never mutated. */
+interface FixedParts {
+  structuredPrompt: string;
+  plainPrompt: string;
+  responseFormat: NonNullable<ChatCompletionCreateParamsNonStreaming["response_format"]>;
+}
+
+function createFixedParts(labels: readonly LabelDefinition[]): FixedParts {
+  return {
+    structuredPrompt: systemPrompt(labels, true),
+    plainPrompt: systemPrompt(labels, false),
+    responseFormat: {
       type: "json_schema",
       json_schema: {
         name: "label",
         strict: true,
         schema: {
           type: "object",
-          properties: { label: { type: "string", enum: options.labels.map((label) => label.name) } },
+          properties: { label: { type: "string", enum: labels.map((label) => label.name) } },
           required: ["label"],
           additionalProperties: false,
         },
       },
-    };
-  }
+    },
+  };
+}
+
+function buildRequest(
+  model: string,
+  fixedParts: FixedParts,
+  text: string,
+  parameters: ReadonlySet<OptionalParameter>,
+  maxTokens: number,
+): ChatCompletionCreateParamsNonStreaming {
+  const structured = parameters.has("response_format");
+  const body: ChatCompletionCreateParamsNonStreaming = {
+    model,
+    messages: [
+      { role: "system", content: structured ? fixedParts.structuredPrompt : fixedParts.plainPrompt },
+      { role: "user", content: text },
+    ],
+  };
+  if (parameters.has("temperature")) body.temperature = 0;
+  if (parameters.has("max_tokens")) body.max_tokens = maxTokens;
+  if (parameters.has("logprobs")) body.logprobs = true;
+  if (structured) body.response_format = fixedParts.responseFormat;
   return body;
 }
 
