@@ -1,6 +1,6 @@
 // Verifies the built package as a user gets it: import "slmkit" from dist/, train, save, load, predict.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateSupportData, loadModel, SlmkitError, saveNativeModel, trainClassifier } from "slmkit";
@@ -22,3 +22,16 @@ try {
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
+
+// The dashboard's pages are not emitted by tsc: the build copies them, and the server reads them from dist/.
+const sourceAssets = new URL("../src/serve/dashboard/public/", import.meta.url);
+const builtAssets = new URL("../dist/serve/dashboard/public/", import.meta.url);
+const assetNames = (await readdir(sourceAssets)).sort();
+assert.deepEqual((await readdir(builtAssets)).sort(), assetNames, "dist/ holds the dashboard's files");
+for (const name of assetNames) {
+  assert.ok(
+    (await readFile(new URL(name, sourceAssets))).equals(await readFile(new URL(name, builtAssets))),
+    `dist/serve/dashboard/public/${name} is a stale copy; run npm run build`,
+  );
+}
+console.log(`verify-build: dist/ holds the dashboard's ${assetNames.length} files`);

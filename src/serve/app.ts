@@ -7,6 +7,7 @@ import type { RouterStats } from "../route/router.js";
 import type { RouteRequest, RouteResult } from "../route/types.js";
 import type { UseCase } from "../spec/schema.js";
 import type { ApiKeyRecord, Store } from "../store/types.js";
+import { type DashboardSources, isDashboardPublicPath, registerDashboardRoutes } from "./dashboard/routes.js";
 import { badRequest, HttpError, openAiErrorBody } from "./http-error.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { RateLimiter } from "./rate-limit.js";
@@ -63,6 +64,8 @@ export interface AppOptions {
   logger?: { error(context: object, message: string): void };
   /** How long a verified API key is trusted without asking the store again, in ms. Default 10,000. */
   apiKeyCacheMs?: number;
+  /** Reports the dashboard at `/` shows; absent ones read "not configured" there. Default: none. */
+  dashboard?: DashboardSources;
 }
 
 declare module "fastify" {
@@ -173,7 +176,8 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   };
 
   app.addHook("onRequest", async (request) => {
-    if (publicPaths.has(request.url.split("?")[0] ?? "")) return;
+    const path = request.url.split("?")[0] ?? "";
+    if (publicPaths.has(path) || isDashboardPublicPath(path)) return;
     const header = request.headers.authorization;
     const key = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
     // Requests without a known-good key are limited by address before the store is asked, so guessing keys
@@ -406,6 +410,13 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
         `the new model was refused and the old one keeps serving: ${(error as Error).message}`,
       );
     }
+  });
+
+  await registerDashboardRoutes(app, {
+    useCases,
+    store,
+    ...(options.dashboard ? { sources: options.dashboard } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
 
   return app;

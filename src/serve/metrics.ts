@@ -2,6 +2,8 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { CacheStats } from "../cache/types.js";
+import { driftGaugeValues } from "../monitor/drift-monitor.js";
+import type { DriftReport } from "../monitor/types.js";
 import type { RouterStats } from "../route/router.js";
 import type { RouteResult } from "../route/types.js";
 
@@ -12,6 +14,8 @@ export interface GatewayMetrics {
   reload(useCaseId: string, outcome: "ok" | "refused"): void;
   /** Exposes router and cache statistics as gauges, read at each scrape. */
   watch(read: () => RuntimeStats): void;
+  /** Sets the drift gauges of a use case from its latest report. */
+  drift(report: DriftReport): void;
 }
 
 export interface RuntimeStats {
@@ -65,6 +69,18 @@ export function createGatewayMetrics(): GatewayMetrics {
     name: "slmkit_model_reloads_total",
     help: "Model hot reloads, by outcome (a refused reload keeps the old model serving).",
     labelNames: ["usecase", "outcome"] as const,
+    registers: [registry],
+  });
+  const driftValue = new Gauge({
+    name: "slmkit_drift_value",
+    help: "Latest drift figure per check (PSI, share or accuracy; NaN without enough data); see `slmkit monitor`.",
+    labelNames: ["usecase", "check"] as const,
+    registers: [registry],
+  });
+  const driftAlert = new Gauge({
+    name: "slmkit_drift_alert",
+    help: "1 while a drift check is past its threshold (monitor section of usecase.yaml).",
+    labelNames: ["usecase", "check"] as const,
     registers: [registry],
   });
   let read: (() => RuntimeStats) | undefined;
@@ -137,6 +153,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     },
     reload(useCaseId, outcome) {
       reloads.inc({ usecase: useCaseId, outcome });
+    },
+    drift(report) {
+      for (const sample of driftGaugeValues(report)) {
+        driftValue.set({ usecase: report.useCaseId, check: sample.check }, sample.value);
+        driftAlert.set({ usecase: report.useCaseId, check: sample.check }, sample.alert);
+      }
     },
   };
 }
