@@ -11,9 +11,12 @@ import { registerEvalCommand } from "./eval.js";
 import { registerExportCommand } from "./export.js";
 import { registerInitCommand } from "./init.js";
 import { registerLogsCommands } from "./logs.js";
+import { registerMonitorCommand } from "./monitor.js";
 import { registerPredictCommand } from "./predict.js";
 import { registerQuantizeCommand } from "./quantize.js";
+import { registerRetrainCommand } from "./retrain.js";
 import { registerServeCommands } from "./serve.js";
+import { registerTcoCommand } from "./tco.js";
 import { registerTrainCommand } from "./train.js";
 
 /** Exit codes: 0 ok, 1 a check found problems (e.g. `data check`), 2 bad input or a failure. */
@@ -33,6 +36,9 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
   registerDemoCommand(program);
   registerServeCommands(program);
   registerLogsCommands(program);
+  registerMonitorCommand(program);
+  registerRetrainCommand(program);
+  registerTcoCommand(program);
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {
