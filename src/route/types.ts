@@ -26,6 +26,33 @@ export interface LlmLabel {
   latencyMs: number;
 }
 
+/**
+ * An LLM asked to extract the use case's fields from a text as JSON (structured output), validated against the
+ * fields' types before it is returned. Implementations own their retries (a reply that does not validate may be
+ * asked again, a bounded number of times) and should stop when `signal` aborts.
+ */
+export interface LlmExtractor {
+  readonly model: string;
+  /** Resolves with the validated fields, or `fields: null` when no valid JSON came back (unsure). */
+  extract(text: string, signal?: AbortSignal): Promise<LlmExtraction>;
+}
+
+export interface LlmExtraction {
+  /**
+   * Field name → value (string, or number for integer/number/money/quantity fields), null for a field the text
+   * does not hold; every field of the use case present. Null when the reply never validated.
+   */
+  fields: Record<string, string | number | null> | null;
+  /** The last reply as received (truncated to 200 characters). */
+  raw: string;
+  /** Calls made, retries included. */
+  attempts: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  latencyMs: number;
+}
+
 export interface RouteRequest {
   useCaseId: string;
   text: string;
