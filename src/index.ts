@@ -4,6 +4,11 @@ export { semanticGuard } from "./cache/guards.js";
 export type { CacheConfig } from "./cache/index.js";
 export { createCache } from "./cache/index.js";
 export type { CachedAnswer, CacheHit, ResponseCache } from "./cache/types.js";
+export type { GatherTcoInputsOptions, TcoOverrides } from "./cost/gather.js";
+export { gatherTcoInputs } from "./cost/gather.js";
+export { formatTcoText, renderTcoChartSvg, renderTcoHtml } from "./cost/report.js";
+export { computeTco, tcoMonthlyCostAt } from "./cost/tco.js";
+export type { TcoInput, TcoInputSource, TcoInputs, TcoReport } from "./cost/types.js";
 export type { DataReport } from "./data/check.js";
 export { checkClassificationData, formatDataReport } from "./data/check.js";
 export { buildChatExport } from "./data/export-chat.js";
@@ -45,7 +50,16 @@ export { loadNativeModel, readManifest, saveNativeModel } from "./models/native/
 export { quantizeClassifier } from "./models/native/quantize.js";
 export { createOpenAiClassifierModel } from "./models/openai/openai-classifier-model.js";
 export { createOpenAiLabeler } from "./models/openai/openai-labeler.js";
+export type { GateRecord, RegistryVersion } from "./models/registry.js";
+export { ModelRegistry } from "./models/registry.js";
 export type { ModelInfo, TaskModel } from "./models/task-model.js";
+export type { ComputeDriftOptions } from "./monitor/drift.js";
+export { computeDrift } from "./monitor/drift.js";
+export type { DriftMonitor, DriftMonitorOptions } from "./monitor/drift-monitor.js";
+export { createDriftMonitor } from "./monitor/drift-monitor.js";
+export { formatDriftReport } from "./monitor/format.js";
+export { buildReferenceProfile, loadReference, readReferenceProfile } from "./monitor/reference.js";
+export type { DriftCheck, DriftReport, ReferenceProfile } from "./monitor/types.js";
 export type { Router, RouterOptions } from "./route/router.js";
 export { createRouter } from "./route/router.js";
 export type { LlmLabel, LlmLabeler, RouteRequest, RouteResult } from "./route/types.js";
@@ -60,7 +74,15 @@ export type { UseCase, UseCaseInput } from "./spec/schema.js";
 export { validateUseCase } from "./spec/validate.js";
 export type { StoreConfig } from "./store/index.js";
 export { createStore } from "./store/index.js";
-export type { ApiKeyRecord, RequestLogEntry, ReviewItem, Store } from "./store/types.js";
+export type {
+  ApiKeyRecord,
+  LabelledRequest,
+  RequestLogEntry,
+  RequestSummary,
+  ReviewItem,
+  ShadowResult,
+  Store,
+} from "./store/types.js";
 export { normalizeText, tokenize } from "./text/normalize.js";
 export { normalizeFieldValue } from "./text/normalizers/index.js";
 export { selectInformative } from "./train/active-learning.js";
@@ -70,6 +92,8 @@ export type { BuildResult, BuildUseCaseOptions } from "./train/build.js";
 export { buildUseCase } from "./train/build.js";
 export type { DistillOptions, DistillReport } from "./train/distill.js";
 export { distill } from "./train/distill.js";
+export type { RetrainOptions, RetrainReport } from "./train/retrain.js";
+export { decideGate, retrainUseCase, rollbackUseCase } from "./train/retrain.js";
 export { trainAnswerer } from "./train/train-answerer.js";
 export type {
   ClassifierHyperparameters,

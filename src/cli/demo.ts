@@ -169,6 +169,7 @@ async function demoAction(flags: DemoFlags): Promise<void> {
     `6. serve  ${gateway.url} (localhost only) serving "${id}"; Prometheus metrics at ${gateway.url}/metrics`,
   );
   out(`         demo API key: ${key}`);
+  out(`         dashboard: ${gateway.url}/ and the review queue: ${gateway.url}/review (paste the key)`);
   out();
   out("curl:");
   out(

@@ -198,6 +198,12 @@ describe("npm start's serving step", () => {
     };
     assert.equal(typeof body.choices[0]?.message.content, "string");
     assert.ok(["slm", "review"].includes(body.slmkit.answered_by));
+    // The printed dashboard address serves the page.
+    const dashboardUrl = /dashboard: (\S+) and the review queue/.exec(stdout)?.[1];
+    assert.equal(dashboardUrl, `${url}/`);
+    const page = await fetch(dashboardUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i);
     child.kill("SIGTERM");
     assert.equal(await exited, 0);
   });
