@@ -276,17 +276,42 @@ const driftReport: DriftReport = {
   computedAt: Date.now(),
 };
 
+/**
+ * The cost report fixture's curve, 4 volumes a decade from 10K to 10M: hybrid and small-model-only pay the
+ * $36 a month fixed, so hybrid meets LLM-only at 36 / (0.42 − 0.05) · 1000 = 97,297 requests a month.
+ */
+function fixtureCurve(): TcoReport["curve"] {
+  return Array.from({ length: 13 }, (_, step) => {
+    const volume = Number((10 ** (4 + step / 4)).toPrecision(3));
+    const thousands = volume / 1000;
+    return {
+      requestsPerMonth: volume,
+      llmOnly: thousands * 0.42,
+      slmOnly: 36 + thousands * 0.01,
+      hybrid: 36 + thousands * 0.05,
+      machines: 1,
+    };
+  });
+}
+
 const tcoReport: TcoReport = {
   useCaseId: "support",
   inputs: {
     escalationRate: { value: 0.1, unit: "share", source: "measured", note: "request log" },
+    llmPricePer1kInputUsd: {
+      value: 0.15,
+      unit: "USD per 1K tokens",
+      source: "configured",
+      note: "usecase.yaml llm.pricePer1kInputUsd",
+    },
     machineUsdPerHour: { value: 0.05, unit: "USD per hour", source: "assumed", note: "default" },
+    requestsPerMonth: { value: 120_000, unit: "requests/month", source: "measured", note: "request log" },
   },
   perThousand: { llmOnly: 0.42, slmOnly: 0.01, hybrid: 0.05 },
   monthlyFixedUsd: 36,
   breakEvenRequestsPerMonth: 97_297,
   breakEvenSlmOnlyRequestsPerMonth: 87_805,
-  curve: [],
+  curve: fixtureCurve(),
   atCurrentVolume: { requestsPerMonth: 120_000, llmOnly: 50.4, slmOnly: 37.2, hybrid: 42, machines: 1 },
   formulas: ["hybrid = 0.1 × 0.42 + 0.008 = 0.05"],
   costTarget: { perThousandUsd: 0.1, met: { llmOnly: false, slmOnly: true, hybrid: true } },
@@ -591,7 +616,11 @@ describe("dashboard and review pages in headless Chromium", { skip: chromiumMiss
     }
   });
 
-  test("renders the drift checks and the cost of ownership when they are wired", async () => {
+  /**
+   * Opens the dashboard in a context of its own on an app whose drift and cost sources return the fixtures;
+   * `errors` collects the page's console errors (a CSP refusal among them).
+   */
+  async function withReportsPage(run: (other: Page, errors: string[]) => Promise<void>) {
     const app: FastifyInstance = await appWithReports({
       drift: async () => driftReport,
       tco: async () => tcoReport,
@@ -599,14 +628,28 @@ describe("dashboard and review pages in headless Chromium", { skip: chromiumMiss
     const url = await app.listen({ port: 0, host: "127.0.0.1" });
     const fresh = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 1000 } });
     fresh.setDefaultTimeout(5000);
+    const errors: string[] = [];
     try {
       await fresh.addInitScript(
         (apiKey) => (globalThis as unknown as PageGlobals).sessionStorage.setItem("slmkit.apiKey", apiKey),
         key,
       );
       const other = await fresh.newPage();
+      other.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
+      other.on("pageerror", (error) => errors.push(error.message));
       await other.goto(`${url}/`);
       await other.waitForSelector("body[data-ready='true']");
+      await run(other, errors);
+    } finally {
+      await fresh.close();
+      await app.close();
+    }
+  }
+
+  test("renders the drift checks and the cost of ownership when they are wired", async () => {
+    await withReportsPage(async (other) => {
       assert.equal(await other.locator("[data-tile='drift'] .value").textContent(), "drift");
       assert.equal(await other.locator("#drift-table tbody tr").count(), driftReport.checks.length);
       assert.match(
@@ -627,9 +670,117 @@ describe("dashboard and review pages in headless Chromium", { skip: chromiumMiss
         /target of \$0\.1000 per 1,000 requests is met by small model only and hybrid/,
       );
       await other.screenshot({ path: join(artifacts, "dashboard-reports.png"), fullPage: true });
-    } finally {
-      await fresh.close();
-      await app.close();
-    }
+    });
+  });
+
+  test("charts monthly cost against volume on log axes, marks the break-even and today, and lists the inputs with their sources", async () => {
+    await withReportsPage(async (other, errors) => {
+      const chart = other.locator("#tco-chart svg");
+      assert.equal(await chart.getAttribute("role"), "img");
+      assert.equal(
+        await chart.locator("title").first().textContent(),
+        "Monthly cost against requests per month",
+      );
+      assert.match(
+        (await chart.getAttribute("aria-label")) ?? "",
+        /Break-even: hybrid becomes cheaper than LLM-only above 97,297 requests a month, where both cost \$40\.86 a month\./,
+      );
+      const paths = chart.locator("path");
+      assert.equal(await paths.count(), 3);
+      const ways = await Promise.all((await paths.all()).map((path) => path.getAttribute("data-way")));
+      assert.deepEqual(ways.sort(), ["hybrid", "llmOnly", "slmOnly"]);
+      assert.deepEqual(await chart.locator("text.x-label").allTextContents(), ["10K", "100K", "1M", "10M"]);
+      assert.deepEqual(await chart.locator("text.y-label").allTextContents(), [
+        "$1",
+        "$10",
+        "$100",
+        "$1K",
+        "$10K",
+      ]);
+
+      // Where an axis puts a value, read off its ticks at powers of ten: equally spaced on a log scale.
+      const scale = async (selector: string, valueAttribute: string, positionAttribute: string) => {
+        const ticks = await Promise.all(
+          (await chart.locator(selector).all()).map(async (tick) => ({
+            value: Number(await tick.getAttribute(valueAttribute)),
+            position: Number(await tick.getAttribute(positionAttribute)),
+          })),
+        );
+        const first = ticks[0];
+        const last = ticks.at(-1);
+        assert.ok(first !== undefined && last !== undefined && ticks.length >= 2, selector);
+        const step = (last.position - first.position) / (ticks.length - 1);
+        ticks.forEach((tick, index) => {
+          assert.equal(tick.value, first.value * 10 ** index, selector);
+          assert.ok(Math.abs(tick.position - (first.position + index * step)) < 0.02, selector);
+        });
+        return (value: number) => first.position + Math.log10(value / first.value) * step;
+      };
+      const x = await scale("line.x-tick", "data-volume", "x1");
+      const y = await scale("line.y-tick", "data-usd", "y1");
+      const near = (actual: string | null, expected: number, what: string) =>
+        assert.ok(Math.abs(Number(actual) - expected) < 0.5, `${what}: ${actual} is not ${expected}`);
+
+      // The lines follow the curve: LLM-only costs $4.20 a month at 10K requests, $4,200 at 10M.
+      const llmOnly = (await chart.locator("path[data-way='llmOnly']").getAttribute("d")) ?? "";
+      const coordinates = llmOnly.replace(/[ML]/g, " ").trim().split(/\s+/).map(Number);
+      near(String(coordinates[0]), x(10_000), "LLM-only's first x");
+      near(String(coordinates[1]), y(4.2), "LLM-only's first y");
+      near(String(coordinates.at(-2)), x(10_000_000), "LLM-only's last x");
+      near(String(coordinates.at(-1)), y(4200), "LLM-only's last y");
+
+      const breakEven = chart.locator(".break-even");
+      near(await breakEven.locator("line").getAttribute("x1"), x(97_297), "the break-even marker");
+      near(await breakEven.locator("circle").getAttribute("cx"), x(97_297), "the break-even dot's x");
+      // Where the lines meet: LLM-only's cost at that volume.
+      near(await breakEven.locator("circle").getAttribute("cy"), y(97.297 * 0.42), "the break-even dot's y");
+      assert.equal(await breakEven.locator("text").textContent(), "break-even 97.3K/month");
+      const today = chart.locator(".current-volume");
+      near(await today.locator("line").getAttribute("x1"), x(120_000), "today's marker");
+      assert.equal(await today.locator("text").textContent(), "today 120K/month");
+      assert.deepEqual(
+        await other.locator("#tco-chart figcaption").textContent(),
+        "LLM onlySmall model onlyHybrid",
+      );
+
+      const inputs = other.locator("#tco-inputs");
+      assert.equal(await inputs.getAttribute("open"), null, "the inputs start collapsed");
+      assert.equal(
+        await inputs.locator("summary").textContent(),
+        "Inputs (2 measured, 1 configured, 1 assumed)",
+      );
+      assert.equal(await inputs.locator("table").isVisible(), false);
+      await inputs.locator("summary").click();
+      assert.equal(await inputs.locator("tbody tr").count(), Object.keys(tcoReport.inputs).length);
+      for (const [name, input] of Object.entries(tcoReport.inputs)) {
+        const row = inputs.locator(`tr[data-input='${name}']`);
+        assert.equal(await row.locator("[data-field='source']").textContent(), input.source, name);
+        assert.ok(((await row.textContent()) ?? "").includes(input.note), name);
+      }
+      assert.match(
+        (await inputs.locator("tr[data-input='requestsPerMonth']").textContent()) ?? "",
+        /120,000 requests\/month/,
+      );
+      const formulas = other.locator("#tco-formulas");
+      assert.equal(await formulas.getAttribute("open"), null, "the formulas start collapsed");
+      await formulas.locator("summary").click();
+      assert.deepEqual(await formulas.locator("li").allTextContents(), tcoReport.formulas);
+
+      // The page rebuilds the panel on every refresh; what the reader opened stays open.
+      await other.evaluate(() => {
+        const node = (globalThis as unknown as PageGlobals).document.querySelector("#tco-inputs");
+        (node as unknown as { dataset: Record<string, string> }).dataset.stale = "true";
+      });
+      await other.getByRole("button", { name: "Refresh" }).click();
+      await other.waitForSelector("#tco-inputs:not([data-stale])");
+      assert.equal(await other.locator("#tco-inputs").getAttribute("open"), "");
+      assert.equal(await other.locator("#tco-formulas").getAttribute("open"), "");
+
+      const panel = other.locator("section[aria-labelledby='tco-heading']");
+      await panel.screenshot({ path: join(artifacts, "tco-chart.png") });
+      await other.emulateMedia({ colorScheme: "dark" });
+      await panel.screenshot({ path: join(artifacts, "tco-chart-dark.png") });
+      assert.deepEqual(errors, []);
+    });
   });
 });

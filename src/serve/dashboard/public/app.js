@@ -20,6 +20,8 @@ import {
 /** @typedef {import("../routes.js").DashboardUseCase} UseCase */
 /** @typedef {import("../../../store/types.js").RequestBucket} Bucket */
 /** @typedef {"slm" | "cache" | "llm" | "review"} AnsweredBy */
+/** @typedef {import("../../../cost/types.js").TcoReport} TcoReport */
+/** @typedef {"llmOnly" | "slmOnly" | "hybrid"} CostWay */
 
 const refreshEveryMs = 10_000;
 /** Bottom to top in the stacked bars. @type {AnsweredBy[]} */
@@ -459,6 +461,15 @@ function renderDrift(dashboard) {
   );
 }
 
+/** The three ways of serving, in the order the cost table, the chart's legend and its description list them. */
+const costWays = /** @type {const} */ ([
+  ["llmOnly", "LLM only"],
+  ["slmOnly", "Small model only"],
+  ["hybrid", "Hybrid"],
+]);
+/** The chart draws small-model-only last: its dashed line stays visible where it runs along hybrid's. */
+const costDrawingOrder = /** @type {const} */ (["llmOnly", "hybrid", "slmOnly"]);
+
 /** @param {Dashboard} dashboard */
 function renderTco(dashboard) {
   const box = element("tco");
@@ -478,15 +489,10 @@ function renderTco(dashboard) {
     box.replaceChildren(html("p", { class: "muted" }, ["No cost report for this use case yet."]));
     return;
   }
-  const ways = /** @type {const} */ ([
-    ["llmOnly", "LLM only"],
-    ["slmOnly", "Small model only"],
-    ["hybrid", "Hybrid"],
-  ]);
-  const cheapest = Math.min(...ways.map(([key]) => report.perThousand[key]));
+  const cheapest = Math.min(...costWays.map(([key]) => report.perThousand[key]));
   // Fields beyond the first version of the report are read defensively: an older cost module leaves them out.
   const month = report.atCurrentVolume ?? null;
-  const monthlyCheapest = month === null ? null : Math.min(...ways.map(([key]) => month[key]));
+  const monthlyCheapest = month === null ? null : Math.min(...costWays.map(([key]) => month[key]));
   const table = html("table", { id: "tco-table" }, [
     html("caption", {}, ["What each way of serving costs"]),
     html("thead", {}, [
@@ -499,7 +505,7 @@ function renderTco(dashboard) {
       ]),
     ]),
     html("tbody", {}, [
-      ...ways.map(([key, name]) =>
+      ...costWays.map(([key, name]) =>
         html("tr", { "data-way": key }, [
           html("th", { scope: "row" }, [name]),
           html("td", { class: report.perThousand[key] === cheapest ? "good" : "" }, [
@@ -512,10 +518,6 @@ function renderTco(dashboard) {
       ),
     ]),
   ]);
-  const breakEven =
-    report.breakEvenRequestsPerMonth === null
-      ? "Hybrid is never cheaper than LLM-only at these prices."
-      : `Hybrid is cheaper than LLM-only above ${formatCount(report.breakEvenRequestsPerMonth)} requests a month.`;
   const slmBreakEven = report.breakEvenSlmOnlyRequestsPerMonth;
   const notes = [
     `Fixed monthly cost of hybrid and small-model-only: ${formatUsd(report.monthlyFixedUsd)}.`,
@@ -526,58 +528,350 @@ function renderTco(dashboard) {
             ? "Small-model-only is never cheaper than LLM-only."
             : `Small-model-only is cheaper than LLM-only above ${formatCount(slmBreakEven)} requests a month.`,
         ]),
-    ...(report.costTarget ? [costTargetNote(report.costTarget, ways)] : []),
+    ...(report.costTarget ? [costTargetNote(report.costTarget, costWays)] : []),
     ...(report.notes ?? []),
   ];
-  const inputs = html("details", {}, [
-    html("summary", {}, ["Inputs and formulas"]),
+  // The panel is rebuilt on every refresh: a section the reader opened stays open.
+  const wasOpen = (/** @type {string} */ id) => document.getElementById(id)?.hasAttribute("open") ?? false;
+  const inputsOpen = wasOpen("tco-inputs");
+  const formulasOpen = wasOpen("tco-formulas");
+  box.replaceChildren(
+    table,
+    html("p", { id: "tco-break-even" }, [breakEvenSentence(report)]),
+    renderTcoChart(report),
+    renderTcoInputs(report, inputsOpen),
+    html("details", { id: "tco-formulas", ...(formulasOpen ? { open: "" } : {}) }, [
+      html("summary", {}, [`Formulas (${report.formulas.length})`]),
+      html(
+        "ul",
+        { class: "formulas" },
+        report.formulas.map((formula) => html("li", {}, [html("code", {}, [formula])])),
+      ),
+    ]),
+    html(
+      "ul",
+      { class: "notes muted" },
+      notes.map((note) => html("li", {}, [note])),
+    ),
+  );
+}
+
+/** @param {TcoReport} report */
+function breakEvenSentence(report) {
+  return report.breakEvenRequestsPerMonth === null
+    ? "Hybrid is never cheaper than LLM-only at these prices."
+    : `Hybrid is cheaper than LLM-only above ${formatCount(report.breakEvenRequestsPerMonth)} requests a month.`;
+}
+
+/**
+ * A volume in short form for an axis: "10K", "2.5M", "100M".
+ * @param {number} volume
+ */
+function shortVolume(volume) {
+  for (const [size, suffix] of /** @type {const} */ ([
+    [1e9, "B"],
+    [1e6, "M"],
+    [1e3, "K"],
+  ]))
+    if (volume >= size) return `${Number((volume / size).toPrecision(3))}${suffix}`;
+  return String(Number(volume.toPrecision(3)));
+}
+
+/**
+ * Dollars in short form for an axis: "$0.01", "$1", "$100", "$10K".
+ * @param {number} usd
+ */
+function shortUsd(usd) {
+  return usd >= 1000 ? `$${shortVolume(usd)}` : `$${Number(usd.toPrecision(3))}`;
+}
+
+/**
+ * The powers of ten that enclose [lowest, highest], as exponents; at least one decade wide.
+ * @param {number} lowest > 0
+ * @param {number} highest ≥ lowest
+ */
+function decades(lowest, highest) {
+  const low = Math.floor(Math.log10(lowest));
+  return { low, high: Math.max(low + 1, Math.ceil(Math.log10(highest))) };
+}
+
+/** @param {number} value a coordinate, to two decimals to keep the attributes short */
+function coordinate(value) {
+  return Math.round(value * 100) / 100;
+}
+
+/**
+ * Monthly cost of each way against monthly volume. Both axes are logarithmic: volumes and costs each span
+ * decades, and a straight line of slope 1 then means "cost grows with volume". The break-even and today's
+ * volume are marked. A cost of $0 sits on the bottom axis, since a log scale has no zero.
+ * @param {TcoReport} report
+ * @returns {HTMLElement}
+ */
+function renderTcoChart(report) {
+  const points = (report.curve ?? []).filter((point) => point.requestsPerMonth > 0);
+  if (points.length < 2)
+    return html("p", { id: "tco-chart", class: "muted" }, ["The report has no volumes to chart."]);
+  const width = 560;
+  const height = 300;
+  const left = 50;
+  // Wide enough on the right for half of the last tick's label ("100M").
+  const right = 24;
+  const top = 12;
+  const bottom = 42;
+  const plotWidth = width - left - right;
+  const plotHeight = height - top - bottom;
+  const baseline = top + plotHeight;
+  const volumes = points.map((point) => point.requestsPerMonth);
+  const xRange = decades(Math.min(...volumes), Math.max(...volumes));
+  const costs = points.flatMap((point) => costWays.map(([key]) => point[key])).filter((cost) => cost > 0);
+  const yRange = costs.length === 0 ? { low: 0, high: 1 } : decades(Math.min(...costs), Math.max(...costs));
+  const x = (/** @type {number} */ volume) =>
+    left + ((Math.log10(volume) - xRange.low) / (xRange.high - xRange.low)) * plotWidth;
+  const y = (/** @type {number} */ usd) =>
+    baseline -
+    ((Math.log10(Math.max(usd, 10 ** yRange.low)) - yRange.low) / (yRange.high - yRange.low)) * plotHeight;
+  const inRange = (/** @type {number} */ volume) => volume >= 10 ** xRange.low && volume <= 10 ** xRange.high;
+
+  const breakEven = report.breakEvenRequestsPerMonth;
+  // At the break-even hybrid costs what LLM-only does, and LLM-only is linear in volume: no need for the
+  // cost model's formulas here.
+  const breakEvenUsd = breakEven === null ? null : (breakEven / 1000) * report.perThousand.llmOnly;
+  const current = report.atCurrentVolume ?? null;
+  const description = [
+    `Monthly cost of LLM only, small model only and hybrid against requests per month, both on log scales, from ${shortVolume(Math.min(...volumes))} to ${shortVolume(Math.max(...volumes))} requests a month.`,
+    breakEven === null || breakEvenUsd === null
+      ? "There is no break-even: hybrid is never cheaper than LLM-only at these prices."
+      : `Break-even: hybrid becomes cheaper than LLM-only above ${formatCount(Math.round(breakEven))} requests a month, where both cost ${formatUsd(breakEvenUsd)} a month.`,
+    current === null
+      ? ""
+      : `Today's volume is ${formatCount(Math.round(current.requestsPerMonth))} requests a month: ${costWays.map(([key, name]) => `${name.toLowerCase()} ${formatUsd(current[key])}`).join(", ")} a month.`,
+  ]
+    .filter((sentence) => sentence !== "")
+    .join(" ");
+  const root = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    class: "chart-svg tco-chart",
+    role: "img",
+    "aria-label": description,
+  });
+  root.append(svg("title", {}, ["Monthly cost against requests per month"]));
+
+  // Ticks at every power of ten; labels thinned out when the axis spans many decades.
+  const xEvery = Math.ceil((xRange.high - xRange.low) / 8);
+  for (let exponent = xRange.low; exponent <= xRange.high; exponent++) {
+    const position = coordinate(x(10 ** exponent));
+    root.append(
+      svg("line", {
+        x1: position,
+        x2: position,
+        y1: top,
+        y2: baseline,
+        class: "grid x-tick",
+        "data-volume": 10 ** exponent,
+      }),
+    );
+    if ((exponent - xRange.low) % xEvery === 0)
+      root.append(
+        svg("text", { x: position, y: baseline + 15, "text-anchor": "middle", class: "x-label" }, [
+          shortVolume(10 ** exponent),
+        ]),
+      );
+  }
+  const yEvery = Math.ceil((yRange.high - yRange.low) / 8);
+  for (let exponent = yRange.low; exponent <= yRange.high; exponent++) {
+    const position = coordinate(y(10 ** exponent));
+    root.append(
+      svg("line", {
+        x1: left,
+        x2: left + plotWidth,
+        y1: position,
+        y2: position,
+        class: "grid y-tick",
+        "data-usd": 10 ** exponent,
+      }),
+    );
+    if ((exponent - yRange.low) % yEvery === 0)
+      root.append(
+        svg("text", { x: left - 6, y: position + 4, "text-anchor": "end", class: "y-label" }, [
+          shortUsd(10 ** exponent),
+        ]),
+      );
+  }
+  root.append(
+    svg("line", { x1: left, x2: left + plotWidth, y1: baseline, y2: baseline, class: "axis" }),
+    svg("line", { x1: left, x2: left, y1: top, y2: baseline, class: "axis" }),
+    svg("text", { x: left + plotWidth / 2, y: height - 6, "text-anchor": "middle" }, [
+      "requests per month (log scale)",
+    ]),
+    svg(
+      "text",
+      {
+        x: 12,
+        y: top + plotHeight / 2,
+        "text-anchor": "middle",
+        transform: `rotate(-90 12 ${top + plotHeight / 2})`,
+      },
+      ["USD per month (log scale)"],
+    ),
+  );
+
+  for (const key of costDrawingOrder) {
+    const name = costWays.find(([way]) => way === key)?.[1] ?? key;
+    const fixed = key === "llmOnly" ? "" : ` plus ${formatUsd(report.monthlyFixedUsd)} a month fixed`;
+    const d = points
+      .map(
+        (point, index) =>
+          `${index === 0 ? "M" : "L"}${coordinate(x(point.requestsPerMonth))} ${coordinate(y(point[key]))}`,
+      )
+      .join(" ");
+    root.append(
+      svg("path", { d, class: `cost-line cost-${key}`, "data-way": key }, [
+        svg("title", {}, [`${name}: ${formatUsd(report.perThousand[key])} per 1,000 requests${fixed}`]),
+      ]),
+    );
+  }
+
+  // Marker labels go on the side away from the other marker (the two are often close), unless that side
+  // has no room for them.
+  const side = (
+    /** @type {number} */ position,
+    /** @type {boolean} */ preferLeft,
+    /** @type {number} */ room,
+  ) => {
+    const roomLeft = position - left >= room;
+    const roomRight = left + plotWidth - position >= room;
+    const goLeft = preferLeft ? roomLeft || !roomRight : !roomRight && roomLeft;
+    return goLeft ? { anchor: "end", offset: -6 } : { anchor: "start", offset: 6 };
+  };
+  const showBreakEven = breakEven !== null && breakEvenUsd !== null && inRange(breakEven);
+  const showCurrent = current !== null && current.requestsPerMonth > 0 && inRange(current.requestsPerMonth);
+  if (showBreakEven) {
+    const position = coordinate(x(breakEven));
+    const label = side(position, showCurrent && current.requestsPerMonth > breakEven, 140);
+    root.append(
+      svg("g", { class: "break-even", "data-requests-per-month": breakEven }, [
+        svg("title", {}, [
+          `Break-even: ${formatCount(Math.round(breakEven))} requests a month, where hybrid and LLM-only both cost ${formatUsd(breakEvenUsd)} a month`,
+        ]),
+        svg("line", { x1: position, x2: position, y1: top, y2: baseline, class: "marker" }),
+        svg("circle", { cx: position, cy: coordinate(y(breakEvenUsd)), r: 4.5, class: "break-even-dot" }),
+        svg(
+          "text",
+          { x: position + label.offset, y: top + 12, "text-anchor": label.anchor, class: "marker-label" },
+          [`break-even ${shortVolume(breakEven)}/month`],
+        ),
+      ]),
+    );
+  }
+  if (showCurrent) {
+    const volume = current.requestsPerMonth;
+    const position = coordinate(x(volume));
+    const label = side(position, showBreakEven && breakEven > volume, 100);
+    root.append(
+      svg("g", { class: "current-volume", "data-requests-per-month": volume }, [
+        svg("title", {}, [
+          `Today: ${formatCount(Math.round(volume))} requests a month; ${costWays.map(([key, name]) => `${name} ${formatUsd(current[key])}`).join(", ")} a month`,
+        ]),
+        svg("line", { x1: position, x2: position, y1: top, y2: baseline, class: "now" }),
+        ...costWays.map(([key]) =>
+          svg("circle", {
+            cx: position,
+            cy: coordinate(y(current[key])),
+            r: 3,
+            class: `now-dot cost-${key}`,
+          }),
+        ),
+        svg(
+          "text",
+          { x: position + label.offset, y: top + 27, "text-anchor": label.anchor, class: "marker-label" },
+          [`today ${shortVolume(volume)}/month`],
+        ),
+      ]),
+    );
+  }
+  return html("figure", { id: "tco-chart", class: "chart" }, [
+    root,
+    html(
+      "figcaption",
+      { class: "legend" },
+      costWays.flatMap(([key, name]) => [html("span", { class: `legend-line cost-${key}` }), name]),
+    ),
+  ]);
+}
+
+/**
+ * A figure as an input table shows it: whole numbers grouped, fractions to four significant digits.
+ * @param {number} value
+ */
+function inputFigure(value) {
+  return Number.isInteger(value)
+    ? formatCount(value)
+    : value.toLocaleString(undefined, { maximumSignificantDigits: 4 });
+}
+
+/**
+ * A camelCase name with line-break opportunities between its words, so a narrow column wraps
+ * "machineUsdPerHour" as "machineUsd/PerHour" rather than in the middle of a word.
+ * @param {string} name
+ * @returns {(Node | string)[]}
+ */
+function breakableName(name) {
+  return name.split(/(?=[A-Z])/).flatMap((word, index) => (index === 0 ? [word] : [html("wbr"), word]));
+}
+
+/**
+ * Every input of the report with where it came from, collapsed: the summary counts each kind of source, so
+ * a reader sees at a glance how much of the figure is measured.
+ * @param {TcoReport} report
+ * @param {boolean} open
+ */
+function renderTcoInputs(report, open) {
+  const entries = Object.entries(report.inputs);
+  /** @type {Record<string, number>} */
+  const bySource = {};
+  for (const [, input] of entries) bySource[input.source] = (bySource[input.source] ?? 0) + 1;
+  const counted = ["measured", "configured", "assumed"]
+    .filter((source) => bySource[source] !== undefined)
+    .map((source) => `${bySource[source]} ${source}`);
+  return html("details", { id: "tco-inputs", ...(open ? { open: "" } : {}) }, [
+    html("summary", {}, [`Inputs (${counted.join(", ") || "none"})`]),
     html("div", { class: "scroll" }, [
-      html("table", {}, [
+      html("table", { class: "compact" }, [
         html("thead", {}, [
           html(
             "tr",
             {},
-            ["Input", "Value", "Unit", "Source", "Where from"].map((name) =>
-              html("th", { scope: "col" }, [name]),
-            ),
+            ["Input", "Value", "Source", "Note"].map((name) => html("th", { scope: "col" }, [name])),
           ),
         ]),
         html(
           "tbody",
           {},
-          Object.entries(report.inputs).map(([name, input]) =>
-            html("tr", {}, [
-              html("th", { scope: "row" }, [name]),
-              html("td", {}, [String(input.value)]),
-              html("td", {}, [input.unit]),
-              html("td", {}, [input.source]),
+          entries.map(([name, input]) =>
+            html("tr", { "data-input": name }, [
+              html("th", { scope: "row" }, breakableName(name)),
+              html("td", { class: "figure" }, [
+                inputFigure(input.value),
+                " ",
+                html("span", { class: "muted" }, [input.unit]),
+              ]),
+              html("td", {}, [
+                html("span", { class: `badge source source-${input.source}`, "data-field": "source" }, [
+                  input.source,
+                ]),
+              ]),
               html("td", {}, [input.note]),
             ]),
           ),
         ),
       ]),
     ]),
-    html(
-      "ul",
-      { class: "formulas" },
-      report.formulas.map((formula) => html("li", {}, [html("code", {}, [formula])])),
-    ),
   ]);
-  box.replaceChildren(
-    table,
-    html("p", { id: "tco-break-even" }, [breakEven]),
-    html(
-      "ul",
-      { class: "notes muted" },
-      notes.map((note) => html("li", {}, [note])),
-    ),
-    inputs,
-  );
 }
 
 /**
- * @param {{ perThousandUsd: number, met: Record<"llmOnly" | "slmOnly" | "hybrid", boolean> }} target
- * @param {readonly (readonly ["llmOnly" | "slmOnly" | "hybrid", string])[]} ways
+ * @param {{ perThousandUsd: number, met: Record<CostWay, boolean> }} target
+ * @param {readonly (readonly [CostWay, string])[]} ways
  */
 function costTargetNote(target, ways) {
   const meeting = ways.filter(([key]) => target.met[key]).map(([, name]) => name.toLowerCase());
