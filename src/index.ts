@@ -48,7 +48,11 @@ export { loadNativeExtractor, saveNativeExtractor } from "./models/native/extrac
 export type { ModelManifest } from "./models/native/model-directory.js";
 export { loadNativeModel, readManifest, saveNativeModel } from "./models/native/model-directory.js";
 export { quantizeClassifier } from "./models/native/quantize.js";
+export { createOpenAiAnswerModel } from "./models/openai/openai-answer-model.js";
+export { createOpenAiAnswerer } from "./models/openai/openai-answerer.js";
 export { createOpenAiClassifierModel } from "./models/openai/openai-classifier-model.js";
+export { createOpenAiExtractor } from "./models/openai/openai-extractor.js";
+export { createOpenAiExtractorModel } from "./models/openai/openai-extractor-model.js";
 export { createOpenAiLabeler } from "./models/openai/openai-labeler.js";
 export type { GateRecord, RegistryVersion } from "./models/registry.js";
 export { ModelRegistry } from "./models/registry.js";
@@ -62,7 +66,14 @@ export { buildReferenceProfile, loadReference, readReferenceProfile } from "./mo
 export type { DriftCheck, DriftReport, ReferenceProfile } from "./monitor/types.js";
 export type { Router, RouterOptions } from "./route/router.js";
 export { createRouter } from "./route/router.js";
-export type { LlmLabel, LlmLabeler, RouteRequest, RouteResult } from "./route/types.js";
+export type {
+  LlmExtraction,
+  LlmExtractor,
+  LlmLabel,
+  LlmLabeler,
+  RouteRequest,
+  RouteResult,
+} from "./route/types.js";
 export type { Gateway, GatewayOptions } from "./serve/server.js";
 export { startGateway } from "./serve/server.js";
 export { getTemplate, listTemplates } from "./spec/catalog/index.js";

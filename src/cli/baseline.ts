@@ -11,7 +11,7 @@ import {
   runBaseline,
 } from "../eval/baseline.js";
 import { writeFileAtomic } from "../internal/fs.js";
-import { type LoadModelOptions, loadModel } from "../models/load.js";
+import { type LoadModelOptions, loadModel, taskOptionsFromUseCase } from "../models/load.js";
 import type { LabelDefinition } from "../models/openai/openai-labeler.js";
 import { formatOpenAiReference, parseOpenAiReference } from "../models/openai/reference.js";
 import { type LoadedUseCase, loadUseCase } from "../spec/load.js";
@@ -157,7 +157,13 @@ export function baselineCandidates(
           : {}),
         ...(llm !== undefined && parsed.model === llm.model ? { timeoutMs: llm.timeoutMs } : {}),
       };
-      candidates.push({ reference, source, load: () => loadModel(reference, options), priced, local: false });
+      // An answer use case's endpoint answers from the FAQ (its intent is scored like a label).
+      const load = async () =>
+        loadModel(reference, {
+          ...options,
+          ...(useCase?.spec.task === "answer" ? await taskOptionsFromUseCase(useCase) : {}),
+        });
+      candidates.push({ reference, source, load, priced, local: false });
       return;
     }
     candidates.push({

@@ -75,6 +75,38 @@ export function answerBy(choose: (user: string) => string): FakeHandler {
   return (request) => answer(choose(request.user))(request);
 }
 
+/** Replies with `value` as the message's JSON content, whatever was asked (extraction and FAQ replies). */
+export function replyJson(
+  value: unknown,
+  extra: { usage?: { prompt_tokens: number; completion_tokens: number } } = {},
+): FakeHandler {
+  return () => ({ kind: "content", content: JSON.stringify(value), ...extra });
+}
+
+/** The `response_format.type` a request asked for ("json_schema", "json_object"), or undefined when none. */
+export function responseFormatType(request: RecordedRequest): string | undefined {
+  const format = request.body?.response_format;
+  if (typeof format !== "object" || format === null) return undefined;
+  const type = (format as { type?: unknown }).type;
+  return typeof type === "string" ? type : undefined;
+}
+
+/**
+ * Answers a request whose `response_format` is of `type` with the 400 a server without that feature sends (as
+ * llama.cpp servers and older vLLM do for json_schema), and any other request with `next`.
+ */
+export function refuseResponseFormat(type: string, next: FakeHandler): FakeHandler {
+  return (request) =>
+    responseFormatType(request) === type
+      ? {
+          kind: "error",
+          status: 400,
+          message: `Invalid parameter: 'response_format' of type '${type}' is not supported with this model.`,
+          param: "response_format",
+        }
+      : next(request);
+}
+
 export function rateLimited(retryAfterSeconds: number): FakeReply {
   return {
     kind: "error",

@@ -2,6 +2,7 @@
 
 import type { ClassPrediction } from "../../types.js";
 import type { ModelInfo, TaskModel } from "../task-model.js";
+import { mapConcurrently } from "./batch.js";
 import { createOpenAiLabeler, type OpenAiLabeler, type OpenAiLabelerOptions } from "./openai-labeler.js";
 
 export interface OpenAiClassifierModelOptions extends OpenAiLabelerOptions {
@@ -72,24 +73,7 @@ export function createOpenAiClassifierModel(options: OpenAiClassifierModelOption
     threshold,
     info,
     usage: () => ({ ...totals }),
-    async predict(texts) {
-      const results: ClassPrediction[] = new Array(texts.length);
-      let next = 0;
-      let failed = false;
-      const worker = async (): Promise<void> => {
-        // After one failure the other workers stop taking texts: the batch fails anyway, so save the calls.
-        for (let index = next++; index < texts.length && !failed; index = next++) {
-          try {
-            results[index] = await predictOne(texts[index] as string);
-          } catch (error) {
-            failed = true;
-            throw error;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, texts.length) }, worker));
-      return results;
-    },
+    predict: (texts) => mapConcurrently(texts, concurrency, predictOne),
     async dispose() {
       // The SDK client holds no connections of its own beyond fetch's pool.
     },

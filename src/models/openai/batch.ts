@@ -1,0 +1,28 @@
+// Internal: runs one endpoint call per text with bounded concurrency, results in input order.
+
+/**
+ * `call` on every item, at most `concurrency` in flight. After one failure the other workers stop taking items:
+ * the batch fails anyway, so the remaining calls (paid requests) are saved. The first error is thrown.
+ */
+export async function mapConcurrently<Item, Result>(
+  items: readonly Item[],
+  concurrency: number,
+  call: (item: Item) => Promise<Result>,
+): Promise<Result[]> {
+  const results: Result[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    for (let index = next++; index < items.length && !failed; index = next++) {
+      try {
+        results[index] = await call(items[index] as Item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(Math.floor(concurrency), items.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return results;
+}

@@ -1,0 +1,83 @@
+// A TaskModel over an OpenAI-compatible FAQ answerer: intent predictions for eval and baseline, answers on demand.
+
+import type { ClassPrediction } from "../../types.js";
+import type { ModelInfo, TaskModel } from "../task-model.js";
+import { mapConcurrently } from "./batch.js";
+import {
+  createOpenAiAnswerer,
+  type OpenAiAnswer,
+  type OpenAiAnswerer,
+  type OpenAiAnswererOptions,
+} from "./openai-answerer.js";
+import type { OpenAiUsage } from "./openai-classifier-model.js";
+
+export interface OpenAiAnswerModelOptions extends OpenAiAnswererOptions {
+  /** Confidence at or above which an answer counts as accepted. Default 0.5. */
+  threshold?: number;
+  /** Requests in flight at once during `predict` and `answer`. Default 4. */
+  concurrency?: number;
+  /** An answerer to use instead of creating one from the options (tests, custom prompts). */
+  answerer?: OpenAiAnswerer;
+}
+
+export interface OpenAiAnswerModel extends TaskModel {
+  readonly task: "answer";
+  /** Answers every question, in order, with bounded concurrency; a call that fails after its retries fails the batch. */
+  answer(texts: readonly string[]): Promise<OpenAiAnswer[]>;
+  /** The token usage and cost of every call so far; `unsure` counts questions left without an answer. */
+  usage(): OpenAiUsage;
+}
+
+/**
+ * Answers from the FAQ with an LLM. `predict` gives the chosen entry as the label, like the native answer
+ * model: accepted when the answer is complete and the confidence (from logprobs, else 1) reaches the
+ * threshold; an unsure reply is the empty label "" with confidence 0, never counted as right.
+ */
+export function createOpenAiAnswerModel(options: OpenAiAnswerModelOptions): OpenAiAnswerModel {
+  const answerer = options.answerer ?? createOpenAiAnswerer(options);
+  const threshold = options.threshold ?? 0.5;
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const totals: OpenAiUsage = {
+    calls: 0,
+    unsure: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    latencyMs: 0,
+  };
+  const info: ModelInfo = {};
+
+  const answerOne = async (text: string): Promise<OpenAiAnswer> => {
+    const reply = await answerer.answer(text);
+    totals.calls += 1;
+    totals.inputTokens += reply.inputTokens;
+    totals.outputTokens += reply.outputTokens;
+    totals.costUsd += reply.costUsd;
+    totals.latencyMs += reply.latencyMs;
+    if (reply.answer === null) totals.unsure += 1;
+    return reply;
+  };
+
+  const toPrediction = (reply: OpenAiAnswer): ClassPrediction => {
+    if (reply.label === null) return { label: "", confidence: 0, accepted: false };
+    const confidence = reply.confidence ?? 1;
+    return { label: reply.label, confidence, accepted: reply.answer !== null && confidence >= threshold };
+  };
+
+  return {
+    task: "answer",
+    reference: answerer.reference,
+    labels: answerer.labels,
+    threshold,
+    info,
+    usage: () => ({ ...totals }),
+    answer: (texts) => mapConcurrently(texts, concurrency, answerOne),
+    predict: async (texts) => (await mapConcurrently(texts, concurrency, answerOne)).map(toPrediction),
+    async dispose() {
+      // The SDK client holds no connections of its own beyond fetch's pool.
+    },
+    async [Symbol.asyncDispose]() {
+      await this.dispose();
+    },
+  };
+}

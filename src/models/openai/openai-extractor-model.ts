@@ -1,0 +1,102 @@
+// A TaskModel over an OpenAI-compatible extractor, so load, baseline and eval code can hold an LLM extract model.
+
+import { SlmkitError } from "../../errors.js";
+import type { ClassPrediction } from "../../types.js";
+import type { ModelInfo, TaskModel } from "../task-model.js";
+import { mapConcurrently } from "./batch.js";
+import type { OpenAiUsage } from "./openai-classifier-model.js";
+import {
+  createOpenAiExtractor,
+  type ExtractorField,
+  type OpenAiExtractor,
+  type OpenAiExtractorOptions,
+} from "./openai-extractor.js";
+
+export interface OpenAiExtractorModelOptions extends OpenAiExtractorOptions {
+  /** Requests in flight at once during `extract`. Default 4. */
+  concurrency?: number;
+  /** An extractor to use instead of creating one from the options (tests, custom prompts). */
+  extractor?: OpenAiExtractor;
+}
+
+/**
+ * One text's extraction, shaped like the GGUF model's `ExtractionResult` so callers handle both alike: a record
+ * that validated, or "unsure" with the reason and the last reply (never a guess).
+ */
+export type OpenAiExtractionResult =
+  | { status: "ok"; value: Record<string, string | number | null>; attempts: number }
+  | { status: "unsure"; reason: string; attempts: number; lastOutput: string };
+
+export interface OpenAiExtractorModel extends TaskModel {
+  readonly task: "extract";
+  /** The field names, in the use case's order (`labels` of an extract model). */
+  readonly labels: readonly string[];
+  readonly fields: readonly ExtractorField[];
+  /** Extracts every text, in order, with bounded concurrency; a call that fails after its retries fails the batch. */
+  extract(texts: readonly string[]): Promise<OpenAiExtractionResult[]>;
+  /** The token usage and cost of every extraction so far; `unsure` counts the ones that never validated. */
+  usage(): OpenAiUsage;
+}
+
+/**
+ * Extracts with an LLM. `predict` has no meaning for an extract model (there is no label to predict) and
+ * rejects with NOT_SUPPORTED, as `evaluateClassifier` does for extract models; use `extract`.
+ */
+export function createOpenAiExtractorModel(options: OpenAiExtractorModelOptions): OpenAiExtractorModel {
+  const extractor = options.extractor ?? createOpenAiExtractor(options);
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const totals: OpenAiUsage = {
+    calls: 0,
+    unsure: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    latencyMs: 0,
+  };
+  const info: ModelInfo = {};
+
+  const extractOne = async (text: string): Promise<OpenAiExtractionResult> => {
+    const reply = await extractor.extract(text);
+    totals.calls += 1;
+    totals.inputTokens += reply.inputTokens;
+    totals.outputTokens += reply.outputTokens;
+    totals.costUsd += reply.costUsd;
+    totals.latencyMs += reply.latencyMs;
+    if (reply.fields === null) {
+      totals.unsure += 1;
+      return {
+        status: "unsure",
+        reason: reply.problem ?? "the reply did not validate",
+        attempts: reply.attempts,
+        lastOutput: reply.raw,
+      };
+    }
+    return { status: "ok", value: reply.fields, attempts: reply.attempts };
+  };
+
+  return {
+    task: "extract",
+    reference: extractor.reference,
+    labels: extractor.fields.map((field) => field.name),
+    fields: extractor.fields,
+    // Every record that validates is used as it is: there is no calibrated confidence to cut at.
+    threshold: 0,
+    info,
+    usage: () => ({ ...totals }),
+    extract: (texts) => mapConcurrently(texts, concurrency, extractOne),
+    predict(): Promise<ClassPrediction[]> {
+      return Promise.reject(
+        new SlmkitError(
+          "NOT_SUPPORTED",
+          `${extractor.reference} is an extraction model: it has no labels to predict; call extract(texts).`,
+        ),
+      );
+    },
+    async dispose() {
+      // The SDK client holds no connections of its own beyond fetch's pool.
+    },
+    async [Symbol.asyncDispose]() {
+      await this.dispose();
+    },
+  };
+}
