@@ -64,6 +64,9 @@ export { createDriftMonitor } from "./monitor/drift-monitor.js";
 export { formatDriftReport } from "./monitor/format.js";
 export { buildReferenceProfile, loadReference, readReferenceProfile } from "./monitor/reference.js";
 export type { DriftCheck, DriftReport, ReferenceProfile } from "./monitor/types.js";
+export { createAnswerRouterModel } from "./route/answer-model.js";
+export type { ExtractRouterModel, ExtractRouterOptions } from "./route/extract-router.js";
+export { createExtractRouter } from "./route/extract-router.js";
 export type { Router, RouterOptions } from "./route/router.js";
 export { createRouter } from "./route/router.js";
 export type {

@@ -1,5 +1,6 @@
 // The router's public face: the hybrid policy and its parts (breaker, budget, retries, micro-batching); explicit re-exports.
 
+export { createAnswerRouterModel } from "./answer-model.js";
 export {
   type Budget,
   type BudgetDecision,
@@ -14,6 +15,16 @@ export {
   type CircuitState,
   createCircuitBreaker,
 } from "./circuit-breaker.js";
+export {
+  checkFieldValues,
+  createExtractRouter,
+  type ExtractRouterModel,
+  type ExtractRouterOptions,
+  type FieldValues,
+  fieldValuesOf,
+  redactedFieldValue,
+  redactFieldValues,
+} from "./extract-router.js";
 export { LlmError, type LlmErrorOptions } from "./llm-error.js";
 export {
   createMicroBatcher,
@@ -37,8 +48,16 @@ export {
   type RouterLogger,
   type RouterModel,
   type RouterOptions,
+  type RouterPrediction,
   type RouterStats,
   type RouterStore,
   type ShadowStats,
 } from "./router.js";
-export type { LlmLabel, LlmLabeler, RouteRequest, RouteResult } from "./types.js";
+export type {
+  LlmExtraction,
+  LlmExtractor,
+  LlmLabel,
+  LlmLabeler,
+  RouteRequest,
+  RouteResult,
+} from "./types.js";

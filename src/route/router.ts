@@ -1,44 +1,60 @@
 // The hybrid router: cache → small model → accept, or escalate to the LLM → else human review; one logged decision per request.
 
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { CacheHit, ResponseCache } from "../cache/types.js";
-import { redactPii } from "../data/pii.js";
 import { SlmkitError } from "../errors.js";
-import type { FallbackKind, UseCase } from "../spec/schema.js";
-import type { AnsweredBy, RequestLogEntry, ShadowOutcome, Store } from "../store/types.js";
-import { normalizeText } from "../text/normalize.js";
+import type { UseCase } from "../spec/schema.js";
+import type { AnsweredBy, RequestLogEntry, ShadowOutcome } from "../store/types.js";
 import type { ClassPrediction } from "../types.js";
-import { type Budget, createBudget } from "./budget.js";
-import { type CircuitBreaker, type CircuitBreakerStats, createCircuitBreaker } from "./circuit-breaker.js";
-import { LlmError } from "./llm-error.js";
+import type { Budget } from "./budget.js";
+import type { CircuitBreaker, CircuitBreakerStats } from "./circuit-breaker.js";
 import {
   createMicroBatcher,
   type MicroBatcher,
   type MicroBatcherOptions,
   type MicroBatcherStats,
 } from "./micro-batcher.js";
+import {
+  createRouterCore,
+  defaultHoldingAnswer,
+  formatComparison,
+  hashInput,
+  type RouterLogger,
+  type RouterStore,
+} from "./router-core.js";
 import type { LlmLabel, LlmLabeler, RouteRequest, RouteResult } from "./types.js";
+
+export { defaultHoldingAnswer, formatComparison, hashInput, type RouterLogger, type RouterStore };
+
+/**
+ * A small-model prediction as the router reads it. Answer models (see `createAnswerRouterModel`) add the reply
+ * text and, when their gate refused, why.
+ */
+export interface RouterPrediction extends ClassPrediction {
+  /** Answer models: the filled FAQ answer when the whole answer gate passed (`accepted`); null otherwise. */
+  answer?: string | null;
+  /** Answer models: why a prediction at or above the threshold was still refused, e.g. "retrieval disagrees". */
+  refusal?: string;
+}
 
 /** What the router needs of the small model; `NativeClassifier` fits, and so does any classify `TaskModel`. */
 export interface RouterModel {
   readonly labels: readonly string[];
   /** Calibrated-confidence threshold: predictions at or above it are accepted. */
   readonly threshold: number;
-  predict(texts: readonly string[]): Promise<ClassPrediction[]>;
+  predict(texts: readonly string[]): Promise<RouterPrediction[]>;
   /** Used instead of `predict` when present: the in-process fast path, no promise per batch. */
-  predictSync?(texts: readonly string[]): ClassPrediction[];
+  predictSync?(texts: readonly string[]): RouterPrediction[];
   /** Sentence vectors for the semantic cache; without it only exact cache hits happen. */
   embed?(texts: readonly string[]): Float32Array[];
-}
-
-/** The part of the Store the router writes to. */
-export type RouterStore = Pick<Store, "logRequest" | "enqueueReview" | "addSpend" | "getSpend"> &
-  Partial<Pick<Store, "addShadowResult">>;
-
-/** Where the router reports trouble it handles itself (a failing cache, review queue or budget store). pino fits. */
-export interface RouterLogger {
-  warn(context: object, message: string): void;
-  error(context: object, message: string): void;
+  /**
+   * Present on answer models (`createAnswerRouterModel`), and what makes the router answer with FAQ text: a
+   * prediction is then accepted only when the model's own gate passed (`accepted` with an `answer`, not just
+   * confidence ≥ threshold), and the label an LLM picks is answered with `answerFor(label, text)`, its slots
+   * filled from the text; null (a slot the text does not fill) counts as unsure. Absent: classify, the reply
+   * is the label.
+   */
+  answerFor?(label: string, text: string): string | null;
 }
 
 export interface RouterOptions {
@@ -83,7 +99,7 @@ export interface RouterStats {
     /** Calls that failed after their retries (errors and timeouts). */
     failures: number;
     timeouts: number;
-    /** Replies outside the label set. */
+    /** Replies outside the label set (extract: no valid fields). */
     unsure: number;
     skippedOpenCircuit: number;
     skippedBudget: number;
@@ -108,10 +124,11 @@ export interface ShadowStats {
   agreement: number | null;
 }
 
-export interface Router extends AsyncDisposable {
+/** A router of one use case; `Model` is what `setModel` swaps in (an `ExtractRouterModel` for extract routers). */
+export interface Router<Model = RouterModel> extends AsyncDisposable {
   route(request: RouteRequest): Promise<RouteResult>;
   /** Swaps the small model (hot reload); requests already predicted keep the old model's answer. */
-  setModel(model: RouterModel, version: string | null): void;
+  setModel(model: Model, version: string | null): void;
   stats(): RouterStats;
   /**
    * Readies the escalation path so the first escalation does not pay for it: reads the use case's spend
@@ -125,17 +142,17 @@ export interface Router extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export const defaultHoldingAnswer = "Your request has been passed to a person; we will reply shortly.";
-
 interface ActiveModel {
   model: RouterModel;
   version: string | null;
 }
 
 interface SmallModelAnswer {
-  prediction: ClassPrediction;
+  prediction: RouterPrediction;
   threshold: number;
   version: string | null;
+  /** The answer model's slot filling, from the same model as the prediction; undefined for classify. */
+  answerFor: ((label: string, text: string) => string | null) | undefined;
 }
 
 /** How an escalation ended, when it did not end with a label from the LLM. */
@@ -146,7 +163,7 @@ interface Escalation {
 }
 
 /**
- * Creates the router of one use case. The policy, in order:
+ * Creates the router of one classify or answer use case. The policy, in order:
  * 1. Cache: an exact or semantic hit (scope `<useCaseId>:<apiKeyId or "local">`) answers, `answeredBy: "cache"`.
  * 2. Small model (micro-batched): confidence ≥ threshold answers, `answeredBy: "slm"`. With probability
  *    `routing.shadowRate` the LLM (when given) is also asked in the background to measure agreement (`stats()`).
@@ -159,45 +176,27 @@ interface Escalation {
  *    - "llm" (the default): the LLM was tried (or could not be); the small model's best guess, `flagged: true`;
  *    - "slm": the LLM is never asked; the small model's best guess, `flagged: true`;
  *    - "review": the LLM is never asked; `label: null` and the holding answer in `answer`.
+ * With an answer model (`RouterModel.answerFor`, see `createAnswerRouterModel`) the reply is FAQ text in
+ * `answer`: step 2 also needs the model's whole gate (retrieval agreeing, slots filled), step 3's label is
+ * answered with its FAQ entry filled from the text (a slot it cannot fill sends the request on to review), and
+ * step 4's guess is the guessed label's answer when the text fills it, else the holding answer.
  * Every call writes exactly one log row (`store.logRequest`) with the reason; the text only when
  * `privacy.storeText`. Invalid requests (another use case, empty text) throw INVALID_INPUT and log nothing.
  */
 export function createRouter(options: RouterOptions): Router {
-  const { useCase, store, cache, llm } = options;
+  const { useCase, store, llm } = options;
   if (useCase.task === "extract") {
     throw new SlmkitError(
       "NOT_SUPPORTED",
-      `use case "${useCase.id}" is an extract task; the router routes classify and answer use cases.`,
+      `use case "${useCase.id}" is an extract task; route it with createExtractRouter.`,
     );
   }
-  const fallback: FallbackKind = useCase.routing.fallback;
+  const core = createRouterCore(options);
+  const { fallback, breaker, budget, counters, now, logger, track } = core;
   const shadowRate = useCase.routing.shadowRate;
-  const redact = useCase.privacy.redactPii;
   const storeText = useCase.privacy.storeText;
-  const llmTimeoutMs = options.llmTimeoutMs ?? useCase.llm?.timeoutMs ?? 10_000;
   const holdingAnswer = options.holdingAnswer ?? defaultHoldingAnswer;
-  const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const logger = options.logger;
-  const breaker = options.breaker ?? createCircuitBreaker();
-  const budget =
-    options.budget ??
-    createBudget({
-      store,
-      useCaseId: useCase.id,
-      limits: {
-        ...(useCase.budget?.dailyUsd === undefined ? {} : { dailyUsd: useCase.budget.dailyUsd }),
-        ...(useCase.budget?.monthlyUsd === undefined ? {} : { monthlyUsd: useCase.budget.monthlyUsd }),
-        ...(options.perKeyDailyUsd === undefined ? {} : { perKeyDailyUsd: options.perKeyDailyUsd }),
-        ...(options.perKeyMonthlyUsd === undefined ? {} : { perKeyMonthlyUsd: options.perKeyMonthlyUsd }),
-      },
-      now,
-      onStoreError: (error, scope) =>
-        logger?.warn(
-          { err: error, scope, useCaseId: useCase.id },
-          "budget: spend store unavailable; using the last figure",
-        ),
-    });
 
   let active: ActiveModel = { model: options.model, version: options.modelVersion ?? null };
   // The labels the LLM may answer with: the use case's, or the model's when the use case lists none.
@@ -206,8 +205,9 @@ export function createRouter(options: RouterOptions): Router {
   const predictBatch = (texts: string[]): SmallModelAnswer[] | Promise<SmallModelAnswer[]> => {
     // One snapshot per batch: a hot reload between batches never mixes models within one answer.
     const { model, version } = active;
-    const pair = (predictions: ClassPrediction[]) =>
-      predictions.map((prediction) => ({ prediction, threshold: model.threshold, version }));
+    const answerFor = model.answerFor?.bind(model);
+    const pair = (predictions: RouterPrediction[]) =>
+      predictions.map((prediction) => ({ prediction, threshold: model.threshold, version, answerFor }));
     return model.predictSync !== undefined ? pair(model.predictSync(texts)) : model.predict(texts).then(pair);
   };
   const batcher: MicroBatcher<string, SmallModelAnswer> | null =
@@ -218,81 +218,23 @@ export function createRouter(options: RouterOptions): Router {
     return answer as SmallModelAnswer;
   };
 
-  const counters = {
-    requests: 0,
-    answeredBy: { slm: 0, cache: 0, llm: 0, review: 0 } as Record<AnsweredBy, number>,
-    flagged: 0,
-    llm: {
-      calls: 0,
-      failures: 0,
-      timeouts: 0,
-      unsure: 0,
-      skippedOpenCircuit: 0,
-      skippedBudget: 0,
-      costUsd: 0,
-    },
-    shadow: { sent: 0, agreed: 0, disagreed: 0, unsure: 0, failed: 0, skipped: 0 },
-  };
-  const background = new Set<Promise<unknown>>();
-  const track = (work: Promise<unknown>): void => {
-    const tracked = work.catch(() => undefined).finally(() => background.delete(tracked));
-    background.add(tracked);
-  };
+  const shadowCounters = { sent: 0, agreed: 0, disagreed: 0, unsure: 0, failed: 0, skipped: 0 };
 
-  /** Asks the LLM under the deadline and the breaker; records spend. Throws LlmError on failure or timeout. */
-  const askLlm = async (labeler: LlmLabeler, text: string, apiKeyId: string | null): Promise<LlmLabel> => {
-    const outgoing = redact ? redactPii(text) : text;
-    // A timer cleared on answer rather than AbortSignal.timeout, whose timers would outlive the calls under load.
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException(`no answer within ${llmTimeoutMs} ms`, "TimeoutError")),
-      llmTimeoutMs,
-    );
-    counters.llm.calls += 1;
-    let reply: LlmLabel;
-    try {
-      reply = await withDeadline(
-        labeler.classify(outgoing, deadline.signal),
-        deadline.signal,
-        llmTimeoutMs,
-        labeler.model,
-      );
-    } catch (error) {
-      breaker.recordFailure();
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-    breaker.recordSuccess();
-    counters.llm.costUsd += reply.costUsd;
-    if (reply.costUsd > 0) track(budget.record(apiKeyId, reply.costUsd));
-    return reply;
-  };
+  /** Asks the labeler within the deadline, with PII redacted; records breaker outcome and spend. Throws LlmError on failure or timeout. */
+  const askLlm = (labeler: LlmLabeler, text: string, apiKeyId: string | null): Promise<LlmLabel> =>
+    core.callLlm(labeler.model, (outgoing, signal) => labeler.classify(outgoing, signal), text, apiKeyId);
 
   const escalate = async (text: string, apiKeyId: string | null): Promise<Escalation> => {
-    if (fallback !== "llm") return { llm: null, failure: `fallback is ${fallback}` };
-    if (llm === undefined) return { llm: null, failure: "no LLM configured" };
-    const allowed = await budget.check(apiKeyId);
-    if (!allowed.allowed) {
-      counters.llm.skippedBudget += 1;
-      return { llm: null, failure: `llm skipped: ${allowed.reason}` };
-    }
-    if (!breaker.allowRequest()) {
-      counters.llm.skippedOpenCircuit += 1;
-      return { llm: null, failure: "llm skipped: circuit open after repeated failures" };
-    }
+    const refused = await core.refuseEscalation(llm !== undefined, apiKeyId);
+    if (refused !== undefined || llm === undefined)
+      return { llm: null, failure: refused ?? "no LLM configured" };
     try {
       const reply = await askLlm(llm, text, apiKeyId);
       if (reply.label !== null && labelSet.has(reply.label)) return { llm: reply };
       counters.llm.unsure += 1;
       return { llm: reply, failure: `llm unsure (replied ${JSON.stringify(reply.raw.slice(0, 60))})` };
     } catch (error) {
-      counters.llm.failures += 1;
-      if (LlmError.isLlmError(error) && error.code === "LLM_TIMEOUT") {
-        counters.llm.timeouts += 1;
-        return { llm: null, failure: `llm timed out after ${llmTimeoutMs} ms` };
-      }
-      return { llm: null, failure: `llm failed: ${describeError(error)}` };
+      return { llm: null, failure: core.describeFailure(error) };
     }
   };
 
@@ -305,10 +247,10 @@ export function createRouter(options: RouterOptions): Router {
   ) => {
     // Shadow traffic never takes the half-open trial nor spends past the budget: it is a measurement.
     if (breaker.state() !== "closed" || !(await budget.check(apiKeyId)).allowed || !breaker.allowRequest()) {
-      counters.shadow.skipped += 1;
+      shadowCounters.skipped += 1;
       return;
     }
-    counters.shadow.sent += 1;
+    shadowCounters.sent += 1;
     const slmLabel = slm.prediction.label;
     let outcome: ShadowOutcome;
     let llmLabel: string | null = null;
@@ -322,7 +264,7 @@ export function createRouter(options: RouterOptions): Router {
     } catch {
       outcome = "failed";
     }
-    counters.shadow[outcome] += 1;
+    shadowCounters[outcome] += 1;
     // Kept in the store too, so that drift reports see agreement across restarts and replicas.
     if (store.addShadowResult !== undefined) {
       try {
@@ -361,9 +303,6 @@ export function createRouter(options: RouterOptions): Router {
       latencyMs: performance.now() - started,
       modelVersion: slm.version,
     };
-    counters.requests += 1;
-    counters.answeredBy[result.answeredBy] += 1;
-    if (result.flagged) counters.flagged += 1;
     const entry: RequestLogEntry = {
       id: requestId,
       useCaseId: useCase.id,
@@ -387,12 +326,7 @@ export function createRouter(options: RouterOptions): Router {
       unknownShare: slm.prediction.unknownShare ?? null,
       inputChars: text.length,
     };
-    try {
-      store.logRequest(entry);
-    } catch (error) {
-      // The contract says logRequest never throws; a store that does must not fail the request it logs.
-      logger?.error({ err: error, requestId }, "router: the store refused a log row");
-    }
+    core.log(entry, result.flagged);
     return result;
   };
 
@@ -410,7 +344,7 @@ export function createRouter(options: RouterOptions): Router {
         throw new SlmkitError("INVALID_INPUT", "the text to classify is empty; send the message to route.");
       }
       const requestId = request.requestId ?? randomUUID();
-      const scope = `${useCase.id}:${request.apiKeyId ?? "local"}`;
+      const scope = core.cacheScope(request.apiKeyId);
       const { model } = active;
 
       // The prediction runs while the cache is asked: the log wants the small model's view even on a hit.
@@ -419,18 +353,11 @@ export function createRouter(options: RouterOptions): Router {
       predicted.catch(() => undefined);
       // Exact lookup first: it is cheap. The semantic lookup (a sentence vector and a scan) is only worth its
       // cost for a request the small model would escalate, since only escalated answers are cached.
-      const lookUp = async (vector?: Float32Array): Promise<CacheHit | undefined> => {
-        if (cache === undefined) return undefined;
-        try {
-          return await cache.get(scope, text, vector);
-        } catch (error) {
-          logger?.warn({ err: error, requestId, scope }, "router: cache lookup failed; treated as a miss");
-          return undefined;
-        }
-      };
+      const lookUp = (vector?: Float32Array): Promise<CacheHit | undefined> =>
+        core.lookUp(scope, text, requestId, vector);
       let hit = await lookUp();
       const slm = await predicted;
-      const { prediction, threshold } = slm;
+      const { prediction, threshold, answerFor } = slm;
       const common = { inputTokens: 0, outputTokens: 0, costUsd: 0, reviewId: null, flagged: false } as const;
       const comparison = formatComparison(prediction.confidence, threshold);
       const fromCache = (found: CacheHit): RouteResult => {
@@ -447,7 +374,12 @@ export function createRouter(options: RouterOptions): Router {
       };
       if (hit !== undefined) return fromCache(hit);
 
-      if (prediction.confidence >= threshold) {
+      // Classify accepts on confidence alone; an answer model also needs its own gate (retrieval, slots).
+      const accepted =
+        answerFor === undefined
+          ? prediction.confidence >= threshold
+          : prediction.accepted && typeof prediction.answer === "string";
+      if (accepted) {
         if (llm !== undefined && shadowRate > 0 && random() < shadowRate) {
           track(shadow(llm, text, slm, requestId, request.apiKeyId));
         }
@@ -456,14 +388,18 @@ export function createRouter(options: RouterOptions): Router {
           answeredBy: "slm",
           reason: comparison,
           label: prediction.label,
-          answer: null,
+          answer: answerFor === undefined ? null : (prediction.answer ?? null),
           confidence: prediction.confidence,
           llm: null,
         });
       }
+      const unsure =
+        answerFor !== undefined && prediction.confidence >= threshold
+          ? `${comparison} but ${prediction.refusal ?? "the answer gate refused"}`
+          : comparison;
 
       let vector: Float32Array | undefined;
-      if (cache !== undefined && model.embed !== undefined) {
+      if (options.cache !== undefined && model.embed !== undefined) {
         vector = model.embed([text])[0];
         hit = await lookUp(vector);
         if (hit !== undefined) return fromCache(hit);
@@ -478,59 +414,55 @@ export function createRouter(options: RouterOptions): Router {
       };
       const llmField = reply === null ? null : { label: reply.label, model: llm?.model ?? "" };
 
-      if (escalation.failure === undefined && reply !== null && reply.label !== null) {
+      let failure = escalation.failure;
+      if (failure === undefined && reply !== null && reply.label !== null) {
         const label = reply.label;
-        if (cache !== undefined) {
-          const cached = { label, confidence: reply.confidence ?? 1, answeredBy: "llm" as const };
-          // In the next turn of the event loop, after the reply is on its way: the memory cache writes
-          // synchronously (the semantic index checks the text's guards), which the answer need not wait for.
-          track(
-            nextTurn()
-              .then(() => cache.set(scope, text, cached, vector))
-              .catch((error: unknown) => {
-                logger?.warn({ err: error, requestId, scope }, "router: cache write failed");
-              }),
-          );
+        const answer = answerFor === undefined ? null : answerFor(label, text);
+        if (answerFor !== undefined && answer === null) {
+          failure = `llm answered "${label}" but the text does not fill that answer's slots`;
+        } else {
+          const cached = {
+            label,
+            ...(answer === null ? {} : { answer }),
+            confidence: reply.confidence ?? 1,
+            answeredBy: "llm" as const,
+          };
+          core.cacheLater(scope, text, cached, requestId, vector);
+          return finish(request, requestId, started, text, slm, {
+            ...spent,
+            reviewId: null,
+            flagged: false,
+            answeredBy: "llm",
+            reason: `${unsure}; llm answered "${label}"`,
+            label,
+            answer,
+            confidence: reply.confidence,
+            llm: llmField,
+          });
         }
-        return finish(request, requestId, started, text, slm, {
-          ...spent,
-          reviewId: null,
-          flagged: false,
-          answeredBy: "llm",
-          reason: `${comparison}; llm answered "${label}"`,
-          label,
-          answer: null,
-          confidence: reply.confidence,
-          llm: llmField,
-        });
       }
 
-      let reason = `${comparison}; ${escalation.failure ?? "llm gave no label"}; queued for review`;
-      let reviewId: string | null = null;
-      try {
-        const item = await store.enqueueReview({
-          requestId,
-          useCaseId: useCase.id,
-          // Reviewers need the words the customer wrote, not the redacted copy the LLM saw.
-          inputText: text,
-          slmLabel: prediction.label,
-          slmConfidence: prediction.confidence,
-          llmLabel: reply?.label ?? null,
-          reason,
-        });
-        reviewId = item.id;
-      } catch (error) {
-        reason = `${reason} (review queue unavailable: ${describeError(error)})`;
-        logger?.error({ err: error, requestId }, "router: could not queue a request for review");
-      }
+      const queued = await core.queueReview({
+        requestId,
+        useCaseId: useCase.id,
+        // Reviewers need the words the customer wrote, not the redacted copy the LLM saw.
+        inputText: text,
+        slmLabel: prediction.label,
+        slmConfidence: prediction.confidence,
+        llmLabel: reply?.label ?? null,
+        reason: `${unsure}; ${failure ?? "llm gave no label"}; queued for review`,
+      });
       const holding = fallback === "review";
+      // An answer model's guess is the guessed intent's answer, when the text fills it.
+      const guessedAnswer = holding || answerFor === undefined ? null : answerFor(prediction.label, text);
       return finish(request, requestId, started, text, slm, {
         ...spent,
-        reviewId,
+        reviewId: queued.reviewId,
         answeredBy: "review",
-        reason,
+        reason: queued.reason,
         label: holding ? null : prediction.label,
-        answer: holding ? holdingAnswer : null,
+        answer:
+          holding || (answerFor !== undefined && guessedAnswer === null) ? holdingAnswer : guessedAnswer,
         confidence: holding ? null : prediction.confidence,
         flagged: !holding,
         llm: llmField,
@@ -542,14 +474,14 @@ export function createRouter(options: RouterOptions): Router {
     },
 
     stats() {
-      const { agreed, disagreed } = counters.shadow;
+      const { agreed, disagreed } = shadowCounters;
       return {
         requests: counters.requests,
         answeredBy: { ...counters.answeredBy },
         flagged: counters.flagged,
         llm: { ...counters.llm },
         shadow: {
-          ...counters.shadow,
+          ...shadowCounters,
           agreement: agreed + disagreed === 0 ? null : agreed / (agreed + disagreed),
         },
         breaker: breaker.stats(),
@@ -558,21 +490,11 @@ export function createRouter(options: RouterOptions): Router {
     },
 
     async warmUp() {
-      if (fallback !== "llm" || llm === undefined) return;
-      // First calls compile regular expressions and fill lazy tables (PII patterns, the vectorizer's largest
-      // idf): about 10 ms that the first escalation would otherwise wait for.
-      redactPii("warm-up: someone@example.com, +1 555 0100");
-      active.model.embed?.(["warm-up"]);
-      // The spend read uses the store, so close() waits for it; the LLM's warm-up uses only its own client.
-      const reading = budget.check(null);
-      track(reading);
-      const labeler = llm as LlmLabeler & { warmUp?: () => Promise<void> };
-      await Promise.allSettled([reading, labeler.warmUp?.()]);
+      await core.warmUp(llm, () => active.model.embed?.(["warm-up"]));
     },
 
     async idle() {
-      while (background.size > 0) await Promise.all([...background]);
-      await budget.idle?.();
+      await core.idle();
     },
 
     async close() {
@@ -583,60 +505,4 @@ export function createRouter(options: RouterOptions): Router {
       await this.close();
     },
   };
-}
-
-/** Resolves in the event loop's next check phase, after the I/O that is ready now (e.g. sending a reply). */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** sha256 of the normalized text, hex: the log's input hash. */
-export function hashInput(text: string): string {
-  return createHash("sha256").update(normalizeText(text)).digest("hex");
-}
-
-/**
- * The labeler's promise, or an LLM_TIMEOUT when the deadline passes first: a labeler that ignores its signal
- * still cannot hold a request past the deadline.
- */
-function withDeadline<T>(
-  work: Promise<T>,
-  deadline: AbortSignal,
-  timeoutMs: number,
-  model: string,
-): Promise<T> {
-  const timeout = () =>
-    new LlmError("LLM_TIMEOUT", `${model} did not answer within ${timeoutMs} ms`, { isRetryable: true });
-  if (deadline.aborted) return Promise.reject(timeout());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(timeout());
-    deadline.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        deadline.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        deadline.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
- * "confidence 0.412 < threshold 0.790": three decimals, more when three would print two different numbers
- * alike (0.7896 vs 0.79), so a logged reason never reads "0.790 < 0.790".
- */
-export function formatComparison(confidence: number, threshold: number): string {
-  const operator = confidence >= threshold ? ">=" : "<";
-  let digits = 3;
-  while (digits < 17 && confidence !== threshold && confidence.toFixed(digits) === threshold.toFixed(digits))
-    digits++;
-  return `confidence ${confidence.toFixed(digits)} ${operator} threshold ${threshold.toFixed(digits)}`;
-}
-
-function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
 }

@@ -69,10 +69,16 @@ export interface RouteResult {
   answeredBy: AnsweredBy;
   /** Human-readable reason, e.g. "confidence 0.91 >= threshold 0.79" or "llm timed out after 10000 ms". */
   reason: string;
-  /** The label returned to the client; null when the fallback is a holding answer. */
+  /** The label returned to the client (extract: the fields as compact JSON); null when the fallback is a holding answer. */
   label: string | null;
   /** For `answer` use cases, or the holding answer when nothing could answer. */
   answer: string | null;
+  /**
+   * For `extract` use cases: every field of the use case → its value (null when the text does not hold it);
+   * `label` then holds the same as compact JSON. Null when the fallback is a holding answer; absent for
+   * classify and answer.
+   */
+  fields?: Record<string, string | number | null> | null;
   /** Confidence of `label` (calibrated for the small model); null when unknown. */
   confidence: number | null;
   threshold: number;

@@ -2,7 +2,7 @@
 
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { NativeClassifier } from "../models/native/classifier.js";
+import { checkFieldValues } from "../route/extract-router.js";
 import type { RouterStats } from "../route/router.js";
 import type { RouteRequest, RouteResult } from "../route/types.js";
 import type { UseCase } from "../spec/schema.js";
@@ -23,13 +23,20 @@ import {
   reviewResolution,
 } from "./wire.js";
 
-/** What the app needs of a router: route one text, and swap the model on hot reload. */
+/** What the app needs of a router of any task: route one text (hot reload is the server's business). */
 export interface RouterHandle {
   route(request: RouteRequest): Promise<RouteResult>;
-  setModel(model: NativeClassifier, version: string): void;
   /** Waits for the router's background work (shadow calls, cache writes, spend records). */
   close(): Promise<void>;
   stats(): RouterStats;
+}
+
+/** What the app and dashboard read of a served model, whatever its task. */
+export interface ServedModel {
+  /** A classifier's or answerer's labels; an extractor's fields. */
+  readonly labels: readonly string[];
+  /** Calibrated threshold: of the label's confidence, or of an extracted record's. */
+  readonly threshold: number;
 }
 
 /** One served use case. */
@@ -37,7 +44,7 @@ export interface UseCaseRuntime {
   id: string;
   spec: UseCase;
   modelDir: string;
-  model: NativeClassifier;
+  model: ServedModel;
   modelVersion: string;
   router: RouterHandle;
   createdAt: number;
@@ -75,6 +82,39 @@ declare module "fastify" {
 }
 
 const publicPaths = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/**
+ * Open review items searched for the one being resolved, per extract use case: the store has no lookup of an
+ * item by id, and only extract items need theirs checked (as JSON of the fields) before they are resolved.
+ */
+const reviewLookupLimit = 100_000;
+
+/** The fields clients of an extract use case get: its schema's, else the model's. */
+function fieldNamesOf(useCase: UseCaseRuntime): readonly string[] {
+  return useCase.spec.schema?.fields.map((field) => field.name) ?? useCase.model.labels;
+}
+
+/**
+ * The right answer for an extract use case's request as stored (compact JSON of every field, absent ones null),
+ * or a 400: `text` must be a JSON object whose keys are field names and whose values are strings, numbers or null.
+ */
+function fieldsAnswer(useCase: UseCaseRuntime, text: string, what: string, param: string): string {
+  const names = fieldNamesOf(useCase);
+  let problem: string;
+  try {
+    const checked = checkFieldValues(JSON.parse(text), names);
+    if ("fields" in checked) return JSON.stringify(checked.fields);
+    problem = checked.problem;
+  } catch {
+    problem = "not valid JSON";
+  }
+  const example = JSON.stringify(Object.fromEntries(names.slice(0, 2).map((name) => [name, "…"])));
+  throw badRequest(
+    "invalid_fields",
+    `${what} is of the extract use case "${useCase.id}": give a JSON object of its fields (${names.join(", ")}) as a string, e.g. ${example}; this one is ${problem}.`,
+    param,
+  );
+}
 
 export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const requireAuth = options.requireAuth ?? true;
@@ -358,9 +398,20 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
         `no logged request "${body.request_id}".`,
         "request_id",
       );
+    const given = (body.label ?? body.answer) as string;
+    const servedBy = useCases.get(logged.useCaseId);
+    const correct =
+      servedBy?.spec.task === "extract"
+        ? fieldsAnswer(
+            servedBy,
+            given,
+            `request "${body.request_id}"`,
+            body.label === undefined ? "answer" : "label",
+          )
+        : given;
     await store.addFeedback({
       requestId: body.request_id,
-      correct: (body.label ?? body.answer) as string,
+      correct,
       source: "user",
       createdAt: Date.now(),
     });
@@ -383,9 +434,29 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     },
   );
 
+  /** The extract use case an open review item belongs to; undefined for other tasks' items and unknown ids. */
+  const extractUseCaseOfItem = async (id: string): Promise<UseCaseRuntime | undefined> => {
+    for (const useCase of useCases.values()) {
+      if (useCase.spec.task !== "extract") continue;
+      const open = await store.listReview({
+        useCaseId: useCase.id,
+        status: "open",
+        limit: reviewLookupLimit,
+      });
+      if (open.some((item) => item.id === id)) return useCase;
+    }
+    return undefined;
+  };
+
   app.post<{ Params: { id: string } }>("/v1/review/:id", async (request) => {
     const body = parseBody(reviewResolution, request.body);
-    const item = await store.resolveReview(request.params.id, body.label);
+    const extractUseCase = await extractUseCaseOfItem(request.params.id);
+    // An extraction is resolved with the right fields, as the JSON the client would have been answered with.
+    const resolution =
+      extractUseCase === undefined
+        ? body.label
+        : fieldsAnswer(extractUseCase, body.label, `review item "${request.params.id}"`, "label");
+    const item = await store.resolveReview(request.params.id, resolution);
     if (item === undefined)
       throw new HttpError(
         404,

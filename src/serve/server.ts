@@ -10,20 +10,26 @@ import { gatherTcoInputs } from "../cost/gather.js";
 import { computeTco } from "../cost/tco.js";
 import type { TcoReport } from "../cost/types.js";
 import { SlmkitError } from "../errors.js";
+import { loadNativeAnswerer, type NativeAnswerer } from "../models/native/answerer.js";
 import type { NativeClassifier } from "../models/native/classifier.js";
-import { loadNativeModel, manifestFileName } from "../models/native/model-directory.js";
+import type { NativeExtractor } from "../models/native/extractor.js";
+import { loadNativeExtractor } from "../models/native/extractor-directory.js";
+import { loadNativeModel, manifestFileName, readRawManifest } from "../models/native/model-directory.js";
+import { createOpenAiExtractor, extractorOptionsFromUseCase } from "../models/openai/openai-extractor.js";
 import { createOpenAiLabeler, labelerOptionsFromUseCase } from "../models/openai/openai-labeler.js";
 import { createDriftMonitor, type DriftMonitor } from "../monitor/drift-monitor.js";
 import { readModelVersion } from "../monitor/model-version.js";
 import { loadReference } from "../monitor/reference.js";
 import type { ReferenceProfile } from "../monitor/types.js";
-import { createRouter } from "../route/router.js";
-import type { LlmLabeler } from "../route/types.js";
+import { createAnswerRouterModel } from "../route/answer-model.js";
+import { createExtractRouter } from "../route/extract-router.js";
+import { createRouter, type RouterModel } from "../route/router.js";
+import type { LlmExtractor, LlmLabeler } from "../route/types.js";
 import { loadUseCase } from "../spec/load.js";
 import type { UseCase } from "../spec/schema.js";
 import { createStore } from "../store/index.js";
 import type { Store } from "../store/types.js";
-import { createApp, type UseCaseRuntime } from "./app.js";
+import { createApp, type RouterHandle, type ServedModel, type UseCaseRuntime } from "./app.js";
 import { createGatewayMetrics } from "./metrics.js";
 import { createRateLimiter } from "./rate-limit.js";
 
@@ -42,8 +48,16 @@ export interface GatewayOptions {
   requireAuth?: boolean;
   /** Per-key (or, without a known key, per-address) requests per second. Default 1,000. */
   rateLimitPerSecond?: number;
-  /** Override of the LLM for every use case (tests, stand-ins); default: each use case's `llm` section. */
+  /**
+   * Override of the LLM labeler of every classify and answer use case (tests, stand-ins); default: each use
+   * case's `llm` section through `createOpenAiLabeler`.
+   */
   llm?: (useCaseId: string) => LlmLabeler | undefined;
+  /**
+   * Override of the LLM extractor of every extract use case (tests, stand-ins); default: each use case's `llm`
+   * section through `createOpenAiExtractor`.
+   */
+  llmExtractor?: (useCaseId: string) => LlmExtractor | undefined;
   /** A pino logger for store, cache, router and HTTP errors. Default: none (the library never prints). */
   logger?: GatewayLogger;
   /**
@@ -108,6 +122,66 @@ export function parseCacheSetting(setting: string) {
 // One definition of a model's version string, shared with the drift monitor (which filters log rows by it).
 const modelVersion = readModelVersion;
 
+/** A loaded native model, by the task it serves. */
+type NativeModel =
+  | { task: "classify"; model: NativeClassifier }
+  | { task: "answer"; model: NativeAnswerer }
+  | { task: "extract"; model: NativeExtractor };
+
+/** A use case's router, and how a hot reload swaps a model of the same task into it. */
+interface TaskRouter {
+  router: RouterHandle;
+  swap(native: NativeModel, version: string): void;
+}
+
+/**
+ * Loads the model directory of a use case of `task`, verified by its task's loader (format version, checksums).
+ * A model of another task is refused before a loader misreads it.
+ */
+async function loadServedModel(dir: string, task: UseCase["task"]): Promise<NativeModel> {
+  const found = (await readRawManifest(dir))?.task;
+  // No readable manifest is the loader's to report, with its own message.
+  if (typeof found === "string" && found !== task) {
+    throw new SlmkitError(
+      "INVALID_SPEC",
+      `the model at ${dir} has task "${found}", but the use case's task is ${task}; point \`model:\` at a ${task} model or train one.`,
+      { field: "model" },
+    );
+  }
+  switch (task) {
+    case "classify":
+      return { task, model: await loadNativeModel(dir) };
+    case "answer":
+      return { task, model: await loadNativeAnswerer(dir) };
+    case "extract":
+      return { task, model: await loadNativeExtractor(dir) };
+  }
+}
+
+/** `readModelVersion`'s form for every task: the drift monitor and log rows compare these strings. */
+async function versionOf(dir: string, task: UseCase["task"]): Promise<string> {
+  if (task === "classify") return modelVersion(dir);
+  const manifest = await readRawManifest(dir);
+  return `${String(manifest?.dataHash ?? "").slice(0, 12)}@${String(manifest?.createdAt ?? "")}`;
+}
+
+/** The labels of a classify or answer model, the fields of an extractor: what clients are answered with. */
+function classesOf(native: NativeModel): readonly string[] {
+  return native.task === "extract" ? native.model.fields : native.model.labels;
+}
+
+function declaredClasses(spec: UseCase): string[] {
+  return spec.task === "extract"
+    ? (spec.schema?.fields ?? []).map((field) => field.name)
+    : (spec.labels ?? []).map((label) => label.name);
+}
+
+function servedModelOf(native: NativeModel): ServedModel {
+  return native.task === "extract"
+    ? { labels: native.model.fields, threshold: native.model.threshold }
+    : native.model;
+}
+
 /** Identity of the manifest file as it is on disk: an atomic directory swap changes its inode. */
 async function manifestSignature(dir: string): Promise<string | undefined> {
   try {
@@ -130,20 +204,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Load and verify every model before opening anything: a corrupt model refuses to start, clearly.
   const loaded: {
     spec: Awaited<ReturnType<typeof loadUseCase>>;
-    model: NativeClassifier;
+    native: NativeModel;
     version: string;
     modelDir: string;
     signature: string | undefined;
   }[] = [];
   for (const path of options.usecases) {
     const useCase = await loadUseCase(path);
-    if (useCase.spec.task !== "classify") {
-      throw new SlmkitError(
-        "NOT_SUPPORTED",
-        `use case "${useCase.spec.id}" is ${useCase.spec.task}; the gateway serves classify use cases in this version.`,
-        { file: useCase.path },
-      );
-    }
     const modelDir = useCase.paths.model;
     if (modelDir === undefined) {
       throw new SlmkitError(
@@ -153,8 +220,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
     const signature = await manifestSignature(modelDir);
-    const model = await loadNativeModel(modelDir);
-    loaded.push({ spec: useCase, model, version: await modelVersion(modelDir), modelDir, signature });
+    const task = useCase.spec.task;
+    let native: NativeModel;
+    try {
+      native = await loadServedModel(modelDir, task);
+    } catch (error) {
+      if (SlmkitError.isInstance(error) && error.code === "INVALID_SPEC")
+        throw new SlmkitError(error.code, error.message, { file: useCase.path, field: "model" });
+      throw error;
+    }
+    if (task === "extract") {
+      const declared = declaredClasses(useCase.spec);
+      const fields = classesOf(native);
+      if (declared.length !== fields.length || declared.some((field) => !fields.includes(field)))
+        warnings.push(
+          `use case "${useCase.spec.id}": the model extracts ${fields.join(", ")} but schema.fields lists ${declared.join(", ")}; replies hold the schema's fields`,
+        );
+    }
+    loaded.push({ spec: useCase, native, version: await versionOf(modelDir, task), modelDir, signature });
   }
   const store = createStore({
     ...parseStoreSetting(options.store ?? "sqlite:.slmkit/gateway.db"),
@@ -178,7 +261,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const useCases = new Map<string, UseCaseRuntime>();
   const usecasePaths = new Map<string, string>();
   const references = new Map<string, ReferenceProfile>();
+  const served = new Map<string, { native: NativeModel; swap: TaskRouter["swap"] }>();
   const referenceOf = async (runtime: UseCaseRuntime, useCaseDir: string): Promise<void> => {
+    const native = served.get(runtime.id)?.native;
+    // Drift is profiled on an intent classifier's view of the text; an extractor has none to compare.
+    const classifier =
+      native?.task === "classify"
+        ? native.model
+        : native?.task === "answer"
+          ? native.model.classifier
+          : undefined;
+    if (classifier === undefined) return;
     try {
       references.set(
         runtime.id,
@@ -186,7 +279,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           useCase: runtime.spec,
           useCaseDir,
           modelDir: runtime.modelDir,
-          model: runtime.model,
+          model: classifier,
           store,
         }),
       );
@@ -198,21 +291,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
   const signatures = new Map<string, { loaded: string | undefined; refused: string | undefined }>();
-  const routerFor = (spec: UseCase, model: NativeClassifier, version: string) => {
-    const llm = options.llm ? options.llm(spec.id) : defaultLabeler(spec, environment, warnings);
-    const router = createRouter({
-      useCase: spec,
-      model,
-      cache,
-      store,
-      ...(llm === undefined ? {} : { llm }),
-      ...(logger ? { logger } : {}),
-      modelVersion: version,
-    });
-    // Ready the escalation path (LLM client code, one kept-alive connection, spend figures) while the server
-    // starts or reloads, so the first escalation does not stall on it; never throws, and nothing waits for it.
+  // Ready the escalation path (LLM client code, one kept-alive connection, spend figures) while the server
+  // starts or reloads, so the first escalation does not stall on it; never throws, and nothing waits for it.
+  const warmedUp = <Routed extends { warmUp(): Promise<void> }>(router: Routed): Routed => {
     void router.warmUp();
     return router;
+  };
+  const routerFor = (spec: UseCase, native: NativeModel, version: string): TaskRouter => {
+    const common = { useCase: spec, cache, store, ...(logger ? { logger } : {}), modelVersion: version };
+    if (native.task === "extract") {
+      const llm = options.llmExtractor
+        ? options.llmExtractor(spec.id)
+        : defaultExtractor(spec, environment, warnings);
+      const router = warmedUp(
+        createExtractRouter({ ...common, model: native.model, ...(llm === undefined ? {} : { llm }) }),
+      );
+      return {
+        router,
+        swap: (next, nextVersion) => {
+          if (next.task === "extract") router.setModel(next.model, nextVersion);
+        },
+      };
+    }
+    const llm = options.llm ? options.llm(spec.id) : defaultLabeler(spec, environment, warnings);
+    // An answer model routes on its intent classifier and answers with its FAQ (createAnswerRouterModel).
+    const routerModel = (next: Exclude<NativeModel, { task: "extract" }>): RouterModel =>
+      next.task === "answer" ? createAnswerRouterModel(next.model) : next.model;
+    const router = warmedUp(
+      createRouter({ ...common, model: routerModel(native), ...(llm === undefined ? {} : { llm }) }),
+    );
+    return {
+      router,
+      swap: (next, nextVersion) => {
+        if (next.task !== "extract") router.setModel(routerModel(next), nextVersion);
+      },
+    };
   };
   for (const entry of loaded) {
     const spec = entry.spec.spec;
@@ -221,14 +334,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         file: entry.spec.path,
         field: "id",
       });
-    const router = routerFor(spec, entry.model, entry.version);
+    const { router, swap } = routerFor(spec, entry.native, entry.version);
     usecasePaths.set(spec.id, entry.spec.path);
     signatures.set(spec.id, { loaded: entry.signature, refused: undefined });
+    served.set(spec.id, { native: entry.native, swap });
     useCases.set(spec.id, {
       id: spec.id,
       spec,
       modelDir: entry.modelDir,
-      model: entry.model,
+      model: servedModelOf(entry.native),
       modelVersion: entry.version,
       router,
       createdAt: Date.now(),
@@ -242,33 +356,40 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const watched = signatures.get(id);
     const signature = await manifestSignature(useCase.modelDir);
     try {
-      const model = await loadNativeModel(useCase.modelDir);
-      const version = await modelVersion(useCase.modelDir);
-      if (model.labels.join("\n") === useCase.model.labels.join("\n")) {
-        useCase.router.setModel(model, version);
+      // Same task only: a model of another task would change what clients are answered with.
+      const native = await loadServedModel(useCase.modelDir, useCase.spec.task);
+      const version = await versionOf(useCase.modelDir, native.task);
+      const current = served.get(id) as { native: NativeModel; swap: TaskRouter["swap"] };
+      const classes = classesOf(native);
+      if (classes.join("\n") === classesOf(current.native).join("\n")) {
+        current.swap(native, version);
+        current.native = native;
       } else {
-        // A new label set changes the contract with clients: taken only when usecase.yaml says the same (an
-        // operator added the intent there before retraining); the use case is then re-read with it.
+        // A new label (or field) set changes the contract with clients: taken only when usecase.yaml says the
+        // same (an operator added the intent there before retraining); the use case is then re-read with it.
         const path = usecasePaths.get(id) as string;
         const fresh = (await loadUseCase(path)).spec;
-        const declared = (fresh.labels ?? []).map((label) => label.name);
+        const declared = declaredClasses(fresh);
         const sameSet =
-          declared.length === model.labels.length && declared.every((label) => model.labels.includes(label));
-        if (!sameSet || fresh.id !== id) {
+          declared.length === classes.length && declared.every((label) => classes.includes(label));
+        if (!sameSet || fresh.id !== id || fresh.task !== native.task) {
+          const kind = native.task === "extract" ? "fields" : "labels";
           throw new SlmkitError(
             "MODEL_CORRUPT",
-            `the new model's labels differ from the served model's and from ${path}'s labels; add the new labels to the use case first, or restart the server.`,
+            `the new model's ${kind} differ from the served model's and from ${path}'s ${kind}; add the new ${kind} to the use case first, or restart the server.`,
           );
         }
         const previous = useCase.router;
-        useCase.router = routerFor(fresh, model, version);
+        const next = routerFor(fresh, native, version);
+        served.set(id, { native, swap: next.swap });
+        useCase.router = next.router;
         useCase.spec = fresh;
         // Requests already inside the old router finish there; its background work drains on its own.
         void previous.close().catch((error: unknown) => {
           logger?.warn({ err: error, useCaseId: id }, "reload: the previous router did not close cleanly");
         });
       }
-      useCase.model = model;
+      useCase.model = servedModelOf(native);
       useCase.modelVersion = version;
       if (watched !== undefined) watched.loaded = signature;
       await referenceOf(useCase, dirname(usecasePaths.get(id) as string));
@@ -314,22 +435,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const drift = createDriftMonitor({
     store,
     // A use case without a reference has nothing to be compared with; its checks fail and are logged once each.
-    useCases: [...useCases.values()].map((runtime) => ({
-      id: runtime.id,
-      get spec() {
-        return (useCases.get(runtime.id) as UseCaseRuntime).spec;
-      },
-      modelVersion: () => useCases.get(runtime.id)?.modelVersion ?? null,
-      reference: () => {
-        const reference = references.get(runtime.id);
-        if (reference === undefined)
-          throw new SlmkitError(
-            "EMPTY_DATA",
-            `use case "${runtime.id}" has no drift reference; give it data.valid or data.train, or retrain its model.`,
-          );
-        return reference;
-      },
-    })),
+    // Extract use cases are left out: drift is profiled on an intent classifier, which an extractor lacks.
+    useCases: [...useCases.values()]
+      .filter((runtime) => runtime.spec.task !== "extract")
+      .map((runtime) => ({
+        id: runtime.id,
+        get spec() {
+          return (useCases.get(runtime.id) as UseCaseRuntime).spec;
+        },
+        modelVersion: () => useCases.get(runtime.id)?.modelVersion ?? null,
+        reference: () => {
+          const reference = references.get(runtime.id);
+          if (reference === undefined)
+            throw new SlmkitError(
+              "EMPTY_DATA",
+              `use case "${runtime.id}" has no drift reference; give it data.valid or data.train, or retrain its model.`,
+            );
+          return reference;
+        },
+      })),
     onReport: (report) => metrics.drift(report),
     ...(logger ? { logger } : {}),
   });
@@ -366,7 +490,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reload,
     ready: () => ready,
     dashboard: {
-      drift: async (id) => drift.latest(id) ?? (references.has(id) ? await drift.check(id) : null),
+      // The timer's report can be a minute old; a page asks for one at most 10 s old (a check reads one window
+      // of rows: about 15 ms on 20,000 SQLite rows).
+      drift: async (id) => {
+        const latest = drift.latest(id);
+        if (latest !== undefined && Date.now() - latest.computedAt < 10_000) return latest;
+        return references.has(id) ? await drift.check(id) : (latest ?? null);
+      },
       tco: (id) => tcoOf(id),
     },
     ...(logger ? { logger } : {}),
@@ -402,15 +532,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 }
 
 /**
- * The use case's own LLM, when `routing.fallback` is "llm". Its key comes from the variable `llm.apiKeyEnv`;
- * without one, a hosted endpoint (OpenAI, Azure) is left out with a warning, while a local one (Ollama,
- * vLLM, Foundry Local) is called without a key.
+ * Whether the use case's own LLM is to be called (`routing.fallback` "llm" with an `llm` section), and with
+ * which key: from the variable `llm.apiKeyEnv`; without one, a hosted endpoint (OpenAI, Azure) is left out
+ * with a warning, while a local one (Ollama, vLLM, Foundry Local) is called without a key.
  */
-function defaultLabeler(
-  spec: Awaited<ReturnType<typeof loadUseCase>>["spec"],
+function llmAccess(
+  spec: UseCase,
   environment: ReturnType<typeof readEnvironment>,
   warnings: string[],
-): LlmLabeler | undefined {
+): { apiKey: string | undefined } | undefined {
   if (spec.llm === undefined || spec.routing.fallback !== "llm") {
     if (spec.routing.fallback === "llm")
       warnings.push(`use case "${spec.id}" has no \`llm\` section: escalations go to the review queue`);
@@ -424,6 +554,29 @@ function defaultLabeler(
     );
     return undefined;
   }
-  const options = labelerOptionsFromUseCase(spec, apiKey);
+  return { apiKey };
+}
+
+/** The labeler of a classify or answer use case: its LLM picks one of the use case's labels. */
+function defaultLabeler(
+  spec: UseCase,
+  environment: ReturnType<typeof readEnvironment>,
+  warnings: string[],
+): LlmLabeler | undefined {
+  const access = llmAccess(spec, environment, warnings);
+  if (access === undefined) return undefined;
+  const options = labelerOptionsFromUseCase(spec, access.apiKey);
   return options === undefined ? undefined : createOpenAiLabeler(options);
+}
+
+/** The extractor of an extract use case: its LLM fills the use case's fields as validated JSON. */
+function defaultExtractor(
+  spec: UseCase,
+  environment: ReturnType<typeof readEnvironment>,
+  warnings: string[],
+): LlmExtractor | undefined {
+  const access = llmAccess(spec, environment, warnings);
+  if (access === undefined) return undefined;
+  const options = extractorOptionsFromUseCase(spec, access.apiKey);
+  return options === undefined ? undefined : createOpenAiExtractor(options);
 }

@@ -81,12 +81,15 @@ export function decisionFields(result: RouteResult) {
     review_id: result.reviewId,
     slm: result.slm,
     llm: result.llm,
+    // Extract use cases only: the same fields `label` holds as JSON, as an object.
+    ...(result.fields === undefined ? {} : { fields: result.fields }),
     latency_ms: result.latencyMs,
     cost_usd: result.costUsd,
     model_version: result.modelVersion,
   };
 }
 
+/** The reply's text: an answer use case's answer (or any holding answer), a label, or an extraction's JSON. */
 export function replyText(result: RouteResult): string {
   return result.answer ?? result.label ?? "";
 }

@@ -203,14 +203,17 @@ export class NativeAnswerer implements TaskModel {
       return { label, answer: null, confidence, accepted: false, bm25, reason: "low-confidence" };
     if (!agrees)
       return { label, answer: null, confidence, accepted: false, bm25, reason: "retrieval-disagrees" };
-    const filled = this.fill(label, text);
+    const filled = this.fillAnswer(label, text);
     if (filled === null)
       return { label, answer: null, confidence, accepted: false, bm25, reason: "missing-slot" };
     return { label, answer: filled, confidence, accepted: true, bm25 };
   }
 
-  /** The answer of `label` with its slots filled from `text`; null when a slot has neither a match nor a fallback. */
-  private fill(label: string, text: string): string | null {
+  /**
+   * The answer of `label` with its slots filled from `text`; null when the label has no answer or a slot has
+   * neither a match nor a fallback. The gateway uses it for a label the LLM picked.
+   */
+  fillAnswer(label: string, text: string): string | null {
     const found = this.answers.get(label);
     if (found === undefined) return null;
     let missing = false;

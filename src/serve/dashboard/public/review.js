@@ -126,9 +126,15 @@ function show() {
   /** @type {HTMLButtonElement} */ (element("previous")).disabled = position === 0;
   /** @type {HTMLButtonElement} */ (element("next")).disabled = position >= items.length - 1;
   if (labelInput.dataset.item !== item.id) {
-    labelInput.value = "";
+    // An extraction is corrected, not picked: start from the small model's fields (a JSON object) to edit.
+    labelInput.value = isExtract() ? (item.slmLabel ?? "") : "";
     labelInput.dataset.item = item.id;
   }
+}
+
+/** Whether the selected use case extracts fields: its review answers are JSON objects, not labels. */
+function isExtract() {
+  return useCases.find((useCase) => useCase.id === useCaseSelect.value)?.task === "extract";
 }
 
 /** @param {"slm" | "llm"} source */
@@ -145,6 +151,8 @@ function take(source) {
  * @param {string} typed
  */
 function labelOf(typed) {
+  // The server checks an extraction's JSON against the use case's fields and says what is wrong.
+  if (isExtract()) return typed.trim() || undefined;
   const labels = useCases.find((useCase) => useCase.id === useCaseSelect.value)?.labels ?? [];
   const wanted = typed.trim().toLowerCase();
   if (labels.length === 0) return typed.trim() || undefined;

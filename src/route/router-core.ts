@@ -1,0 +1,367 @@
+// What every task's router shares: budget, breaker and deadline of LLM calls, redaction, cache scopes, the review queue and the log.
+
+import { createHash } from "node:crypto";
+import type { CachedAnswer, CacheHit, ResponseCache } from "../cache/types.js";
+import { redactPii } from "../data/pii.js";
+import type { FallbackKind, UseCase } from "../spec/schema.js";
+import type { AnsweredBy, RequestLogEntry, ReviewItem, Store } from "../store/types.js";
+import { normalizeText } from "../text/normalize.js";
+import { type Budget, createBudget } from "./budget.js";
+import { type CircuitBreaker, type CircuitBreakerStats, createCircuitBreaker } from "./circuit-breaker.js";
+import { LlmError } from "./llm-error.js";
+
+/** The part of the Store a router writes to. */
+export type RouterStore = Pick<Store, "logRequest" | "enqueueReview" | "addSpend" | "getSpend"> &
+  Partial<Pick<Store, "addShadowResult">>;
+
+/** Where a router reports trouble it handles itself (a failing cache, review queue or budget store). pino fits. */
+export interface RouterLogger {
+  warn(context: object, message: string): void;
+  error(context: object, message: string): void;
+}
+
+export const defaultHoldingAnswer = "Your request has been passed to a person; we will reply shortly.";
+
+/** The settings every router takes besides its model and LLM; documented on `RouterOptions`. */
+export interface RouterCoreOptions {
+  useCase: UseCase;
+  store: RouterStore;
+  cache?: ResponseCache;
+  breaker?: CircuitBreaker;
+  budget?: Budget;
+  perKeyDailyUsd?: number;
+  perKeyMonthlyUsd?: number;
+  llmTimeoutMs?: number;
+  now?: () => number;
+  logger?: RouterLogger;
+}
+
+/** LLM calls of one router, for `stats()` and metrics. */
+export interface LlmCounters {
+  calls: number;
+  /** Calls that failed after their retries (errors and timeouts). */
+  failures: number;
+  timeouts: number;
+  /** Replies that answered nothing usable (a label outside the set, no valid fields). */
+  unsure: number;
+  skippedOpenCircuit: number;
+  skippedBudget: number;
+  costUsd: number;
+}
+
+export interface RouterCounters {
+  requests: number;
+  answeredBy: Record<AnsweredBy, number>;
+  flagged: number;
+  llm: LlmCounters;
+}
+
+/** A review item as a router queues it: the store adds id, status and times. */
+export type ReviewRequest = Omit<ReviewItem, "id" | "status" | "resolution" | "createdAt" | "resolvedAt">;
+
+export interface RouterCore {
+  readonly useCase: UseCase;
+  readonly fallback: FallbackKind;
+  readonly llmTimeoutMs: number;
+  readonly breaker: CircuitBreaker;
+  readonly budget: Budget;
+  readonly counters: RouterCounters;
+  readonly now: () => number;
+  readonly logger: RouterLogger | undefined;
+  /** Keeps background work (cache writes, spend records, shadow calls) for `idle()`; its failures are dropped. */
+  track(work: Promise<unknown>): void;
+  /**
+   * Why the LLM may not be asked now, counting skips: the fallback is not "llm", none is configured, the budget
+   * is spent or the circuit is open. Undefined when it may be asked (a half-open circuit's trial is then taken).
+   */
+  refuseEscalation(hasLlm: boolean, apiKeyId: string | null): Promise<string | undefined>;
+  /**
+   * Calls the LLM within the deadline with the text redacted as the use case says; records the outcome with
+   * the breaker and the spend with the budget. Throws LlmError on failure or timeout (LLM_TIMEOUT).
+   */
+  callLlm<Reply extends { costUsd: number }>(
+    model: string,
+    call: (text: string, signal: AbortSignal) => Promise<Reply>,
+    text: string,
+    apiKeyId: string | null,
+  ): Promise<Reply>;
+  /** Counts a failed escalation and says why, for the reason. */
+  describeFailure(error: unknown): string;
+  /** `<useCaseId>:<apiKeyId or "local">`: cached answers never cross use cases or tenants. */
+  cacheScope(apiKeyId: string | null): string;
+  /** A cache lookup; a failing cache is a miss, logged. Undefined without a cache. */
+  lookUp(
+    scope: string,
+    text: string,
+    requestId: string,
+    vector?: Float32Array,
+  ): Promise<CacheHit | undefined>;
+  /** Caches an answer once the reply is on its way; a failing write is logged. No-op without a cache. */
+  cacheLater(
+    scope: string,
+    text: string,
+    answer: CachedAnswer,
+    requestId: string,
+    vector?: Float32Array,
+  ): void;
+  /** Queues a request for review; a failing queue is logged and named in the returned reason. */
+  queueReview(item: ReviewRequest): Promise<{ reviewId: string | null; reason: string }>;
+  /** Counts the decision and writes its log row; a store that throws fails nothing (logged). */
+  log(entry: RequestLogEntry, flagged: boolean): void;
+  /**
+   * Readies the escalation path: warms PII redaction, runs `warmModel`, reads the spend figures and calls the
+   * LLM's `warmUp` when it has one. Never throws. Does nothing unless the fallback is "llm" and an LLM is given.
+   */
+  warmUp(llm: object | undefined, warmModel?: () => void): Promise<void>;
+  breakerStats(): CircuitBreakerStats;
+  /** Resolves when background work has finished. */
+  idle(): Promise<void>;
+}
+
+export function createRouterCore(options: RouterCoreOptions): RouterCore {
+  const { useCase, store, cache } = options;
+  const fallback: FallbackKind = useCase.routing.fallback;
+  const redact = useCase.privacy.redactPii;
+  const llmTimeoutMs = options.llmTimeoutMs ?? useCase.llm?.timeoutMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  const logger = options.logger;
+  const breaker = options.breaker ?? createCircuitBreaker();
+  const budget =
+    options.budget ??
+    createBudget({
+      store,
+      useCaseId: useCase.id,
+      limits: {
+        ...(useCase.budget?.dailyUsd === undefined ? {} : { dailyUsd: useCase.budget.dailyUsd }),
+        ...(useCase.budget?.monthlyUsd === undefined ? {} : { monthlyUsd: useCase.budget.monthlyUsd }),
+        ...(options.perKeyDailyUsd === undefined ? {} : { perKeyDailyUsd: options.perKeyDailyUsd }),
+        ...(options.perKeyMonthlyUsd === undefined ? {} : { perKeyMonthlyUsd: options.perKeyMonthlyUsd }),
+      },
+      now,
+      onStoreError: (error, scope) =>
+        logger?.warn(
+          { err: error, scope, useCaseId: useCase.id },
+          "budget: spend store unavailable; using the last figure",
+        ),
+    });
+  const counters: RouterCounters = {
+    requests: 0,
+    answeredBy: { slm: 0, cache: 0, llm: 0, review: 0 },
+    flagged: 0,
+    llm: {
+      calls: 0,
+      failures: 0,
+      timeouts: 0,
+      unsure: 0,
+      skippedOpenCircuit: 0,
+      skippedBudget: 0,
+      costUsd: 0,
+    },
+  };
+  const background = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>): void => {
+    const tracked = work.catch(() => undefined).finally(() => background.delete(tracked));
+    background.add(tracked);
+  };
+
+  const callLlm = async <Reply extends { costUsd: number }>(
+    model: string,
+    call: (text: string, signal: AbortSignal) => Promise<Reply>,
+    text: string,
+    apiKeyId: string | null,
+  ): Promise<Reply> => {
+    const outgoing = redact ? redactPii(text) : text;
+    // A timer cleared on answer rather than AbortSignal.timeout, whose timers would outlive the calls under load.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException(`no answer within ${llmTimeoutMs} ms`, "TimeoutError")),
+      llmTimeoutMs,
+    );
+    counters.llm.calls += 1;
+    let reply: Reply;
+    try {
+      reply = await withDeadline(call(outgoing, deadline.signal), deadline.signal, llmTimeoutMs, model);
+    } catch (error) {
+      breaker.recordFailure();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    breaker.recordSuccess();
+    counters.llm.costUsd += reply.costUsd;
+    if (reply.costUsd > 0) track(budget.record(apiKeyId, reply.costUsd));
+    return reply;
+  };
+
+  return {
+    useCase,
+    fallback,
+    llmTimeoutMs,
+    breaker,
+    budget,
+    counters,
+    now,
+    logger,
+    track,
+
+    async refuseEscalation(hasLlm, apiKeyId) {
+      if (fallback !== "llm") return `fallback is ${fallback}`;
+      if (!hasLlm) return "no LLM configured";
+      const allowed = await budget.check(apiKeyId);
+      if (!allowed.allowed) {
+        counters.llm.skippedBudget += 1;
+        return `llm skipped: ${allowed.reason}`;
+      }
+      if (!breaker.allowRequest()) {
+        counters.llm.skippedOpenCircuit += 1;
+        return "llm skipped: circuit open after repeated failures";
+      }
+      return undefined;
+    },
+
+    callLlm,
+
+    describeFailure(error) {
+      counters.llm.failures += 1;
+      if (LlmError.isLlmError(error) && error.code === "LLM_TIMEOUT") {
+        counters.llm.timeouts += 1;
+        return `llm timed out after ${llmTimeoutMs} ms`;
+      }
+      return `llm failed: ${describeError(error)}`;
+    },
+
+    cacheScope(apiKeyId) {
+      return `${useCase.id}:${apiKeyId ?? "local"}`;
+    },
+
+    async lookUp(scope, text, requestId, vector) {
+      if (cache === undefined) return undefined;
+      try {
+        return await cache.get(scope, text, vector);
+      } catch (error) {
+        logger?.warn({ err: error, requestId, scope }, "router: cache lookup failed; treated as a miss");
+        return undefined;
+      }
+    },
+
+    cacheLater(scope, text, answer, requestId, vector) {
+      if (cache === undefined) return;
+      // In the next turn of the event loop, after the reply is on its way: the memory cache writes
+      // synchronously (the semantic index checks the text's guards), which the answer need not wait for.
+      track(
+        nextTurn()
+          .then(() => cache.set(scope, text, answer, vector))
+          .catch((error: unknown) => {
+            logger?.warn({ err: error, requestId, scope }, "router: cache write failed");
+          }),
+      );
+    },
+
+    async queueReview(item) {
+      try {
+        const queued = await store.enqueueReview(item);
+        return { reviewId: queued.id, reason: item.reason };
+      } catch (error) {
+        logger?.error(
+          { err: error, requestId: item.requestId },
+          "router: could not queue a request for review",
+        );
+        return {
+          reviewId: null,
+          reason: `${item.reason} (review queue unavailable: ${describeError(error)})`,
+        };
+      }
+    },
+
+    log(entry, flagged) {
+      counters.requests += 1;
+      counters.answeredBy[entry.answeredBy] += 1;
+      if (flagged) counters.flagged += 1;
+      try {
+        store.logRequest(entry);
+      } catch (error) {
+        // The contract says logRequest never throws; a store that does must not fail the request it logs.
+        logger?.error({ err: error, requestId: entry.id }, "router: the store refused a log row");
+      }
+    },
+
+    async warmUp(llm, warmModel) {
+      if (fallback !== "llm" || llm === undefined) return;
+      // First calls compile regular expressions and fill lazy tables (PII patterns, the vectorizer's largest
+      // idf): about 10 ms that the first escalation would otherwise wait for.
+      redactPii("warm-up: someone@example.com, +1 555 0100");
+      warmModel?.();
+      // The spend read uses the store, so close() waits for it; the LLM's warm-up uses only its own client.
+      const reading = budget.check(null);
+      track(reading);
+      const warmable = llm as { warmUp?: () => Promise<void> };
+      await Promise.allSettled([reading, warmable.warmUp?.()]);
+    },
+
+    breakerStats() {
+      return breaker.stats();
+    },
+
+    async idle() {
+      while (background.size > 0) await Promise.all([...background]);
+      await budget.idle?.();
+    },
+  };
+}
+
+/** Resolves in the event loop's next check phase, after the I/O that is ready now (e.g. sending a reply). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** sha256 of the normalized text, hex: the log's input hash. */
+export function hashInput(text: string): string {
+  return createHash("sha256").update(normalizeText(text)).digest("hex");
+}
+
+/**
+ * The LLM's promise, or an LLM_TIMEOUT when the deadline passes first: an LLM client that ignores its signal
+ * still cannot hold a request past the deadline.
+ */
+function withDeadline<T>(
+  work: Promise<T>,
+  deadline: AbortSignal,
+  timeoutMs: number,
+  model: string,
+): Promise<T> {
+  const timeout = () =>
+    new LlmError("LLM_TIMEOUT", `${model} did not answer within ${timeoutMs} ms`, { isRetryable: true });
+  if (deadline.aborted) return Promise.reject(timeout());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(timeout());
+    deadline.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        deadline.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        deadline.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * "confidence 0.412 < threshold 0.790": three decimals, more when three would print two different numbers
+ * alike (0.7896 vs 0.79), so a logged reason never reads "0.790 < 0.790".
+ */
+export function formatComparison(confidence: number, threshold: number): string {
+  const operator = confidence >= threshold ? ">=" : "<";
+  let digits = 3;
+  while (digits < 17 && confidence !== threshold && confidence.toFixed(digits) === threshold.toFixed(digits))
+    digits++;
+  return `confidence ${confidence.toFixed(digits)} ${operator} threshold ${threshold.toFixed(digits)}`;
+}
+
+/** An error's message, cut at 200 characters, for reasons. */
+export function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
+}
