@@ -83,12 +83,6 @@ declare module "fastify" {
 
 const publicPaths = new Set(["/healthz", "/readyz", "/metrics"]);
 
-/**
- * Open review items searched for the one being resolved, per extract use case: the store has no lookup of an
- * item by id, and only extract items need theirs checked (as JSON of the fields) before they are resolved.
- */
-const reviewLookupLimit = 100_000;
-
 /** The fields clients of an extract use case get: its schema's, else the model's. */
 function fieldNamesOf(useCase: UseCaseRuntime): readonly string[] {
   return useCase.spec.schema?.fields.map((field) => field.name) ?? useCase.model.labels;
@@ -434,18 +428,11 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     },
   );
 
-  /** The extract use case an open review item belongs to; undefined for other tasks' items and unknown ids. */
+  /** The extract use case a review item belongs to; undefined for other tasks' items and unknown ids. */
   const extractUseCaseOfItem = async (id: string): Promise<UseCaseRuntime | undefined> => {
-    for (const useCase of useCases.values()) {
-      if (useCase.spec.task !== "extract") continue;
-      const open = await store.listReview({
-        useCaseId: useCase.id,
-        status: "open",
-        limit: reviewLookupLimit,
-      });
-      if (open.some((item) => item.id === id)) return useCase;
-    }
-    return undefined;
+    const item = await store.getReview(id);
+    const useCase = item === undefined ? undefined : useCases.get(item.useCaseId);
+    return useCase?.spec.task === "extract" ? useCase : undefined;
   };
 
   app.post<{ Params: { id: string } }>("/v1/review/:id", async (request) => {

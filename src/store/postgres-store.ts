@@ -549,6 +549,12 @@ FROM (
       return result.rows.map(reviewFromRow);
     },
 
+    async getReview(id: string) {
+      const result = await query<ReviewRow>("SELECT * FROM review_items WHERE id = $1", [id]);
+      const row = result.rows[0];
+      return row === undefined ? undefined : reviewFromRow(row);
+    },
+
     async resolveReview(id: string, resolution: string) {
       const now = Date.now();
       return transaction(async (client) => {

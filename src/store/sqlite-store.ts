@@ -571,6 +571,13 @@ FROM (
       return rows.map(reviewFromRow);
     },
 
+    async getReview(id: string) {
+      const row = run(() => statement("SELECT * FROM review_items WHERE id = ?").get(id)) as
+        | ReviewRow
+        | undefined;
+      return row === undefined ? undefined : reviewFromRow(row);
+    },
+
     async resolveReview(id: string, resolution: string) {
       return run(() => resolveReview.immediate(id, resolution, Date.now()));
     },

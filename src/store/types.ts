@@ -228,6 +228,8 @@ export interface Store extends AsyncDisposable {
   ): Promise<ReviewItem>;
   /** Review items oldest first; every status unless `status` is given; `limit` defaults to 100. */
   listReview(filter?: { useCaseId?: string; status?: ReviewStatus; limit?: number }): Promise<ReviewItem[]>;
+  /** One review item by id, whatever its status; undefined when there is none. */
+  getReview(id: string): Promise<ReviewItem | undefined>;
   /** Resolves an open item with the right answer (also recorded as feedback); undefined when no such open item. */
   resolveReview(id: string, resolution: string): Promise<ReviewItem | undefined>;
   /** Creates an API key; the secret is returned once and only its hash is stored. */

@@ -198,8 +198,11 @@ export function storeContract(name: string, factory: () => Promise<BackendUnderT
       assert.deepEqual(await store.listReview({ useCaseId: "clinic" }), [second]);
       assert.deepEqual(await store.listReview({ limit: 1 }), [first]);
 
+      assert.deepEqual(await store.getReview(second.id), second);
+      assert.equal(await store.getReview(randomUUID()), undefined);
       const resolved = await store.resolveReview(first.id, "refund");
       assert.ok(resolved);
+      assert.deepEqual(await store.getReview(first.id), resolved, "a resolved item is found too");
       assert.equal(resolved.status, "resolved");
       assert.equal(resolved.resolution, "refund");
       assert.equal(typeof resolved.resolvedAt, "number");
