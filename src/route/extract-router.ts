@@ -7,7 +7,13 @@ import type { ExtractedField, ExtractPrediction } from "../models/native/extract
 import type { RequestLogEntry } from "../store/types.js";
 import { createMicroBatcher, type MicroBatcher } from "./micro-batcher.js";
 import type { Router, RouterOptions } from "./router.js";
-import { createRouterCore, defaultHoldingAnswer, formatComparison, hashInput } from "./router-core.js";
+import {
+  createRouterCore,
+  defaultHoldingAnswer,
+  formatComparison,
+  hashInput,
+  requestText,
+} from "./router-core.js";
 import type { LlmExtraction, LlmExtractor, RouteRequest, RouteResult } from "./types.js";
 
 /** Field name → value: a string, a number (integer, number, money and quantity fields), or null when absent. */
@@ -175,19 +181,7 @@ export function createExtractRouter(options: ExtractRouterOptions): Router<Extra
   return {
     async route(request) {
       const started = performance.now();
-      if (request.useCaseId !== useCase.id) {
-        throw new SlmkitError(
-          "INVALID_INPUT",
-          `this router serves use case "${useCase.id}", not "${request.useCaseId}".`,
-        );
-      }
-      const text = request.text;
-      if (typeof text !== "string" || text.trim() === "") {
-        throw new SlmkitError(
-          "INVALID_INPUT",
-          "the text to extract from is empty; send the message to route.",
-        );
-      }
+      const text = requestText(useCase.id, request, "extract from");
       const requestId = request.requestId ?? randomUUID();
       const scope = core.cacheScope(request.apiKeyId);
 

@@ -3,12 +3,14 @@
 import { createHash } from "node:crypto";
 import type { CachedAnswer, CacheHit, ResponseCache } from "../cache/types.js";
 import { redactPii } from "../data/pii.js";
+import { SlmkitError } from "../errors.js";
 import type { FallbackKind, UseCase } from "../spec/schema.js";
 import type { AnsweredBy, RequestLogEntry, ReviewItem, Store } from "../store/types.js";
 import { normalizeText } from "../text/normalize.js";
 import { type Budget, createBudget } from "./budget.js";
 import { type CircuitBreaker, type CircuitBreakerStats, createCircuitBreaker } from "./circuit-breaker.js";
 import { LlmError } from "./llm-error.js";
+import type { RouteRequest } from "./types.js";
 
 /** The part of the Store a router writes to. */
 export type RouterStore = Pick<Store, "logRequest" | "enqueueReview" | "addSpend" | "getSpend"> &
@@ -310,6 +312,24 @@ export function createRouterCore(options: RouterCoreOptions): RouterCore {
 }
 
 /** Resolves in the event loop's next check phase, after the I/O that is ready now (e.g. sending a reply). */
+/**
+ * The text of a request for `useCaseId`; throws INVALID_INPUT for another use case's request or an empty text
+ * (`what` completes "the text to … is empty", e.g. "classify").
+ */
+export function requestText(useCaseId: string, request: RouteRequest, what: string): string {
+  if (request.useCaseId !== useCaseId) {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      `this router serves use case "${useCaseId}", not "${request.useCaseId}".`,
+    );
+  }
+  const text = request.text;
+  if (typeof text !== "string" || text.trim() === "") {
+    throw new SlmkitError("INVALID_INPUT", `the text to ${what} is empty; send the message to route.`);
+  }
+  return text;
+}
+
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

@@ -21,6 +21,7 @@ import {
   hashInput,
   type RouterLogger,
   type RouterStore,
+  requestText,
 } from "./router-core.js";
 import type { LlmLabel, LlmLabeler, RouteRequest, RouteResult } from "./types.js";
 
@@ -333,16 +334,7 @@ export function createRouter(options: RouterOptions): Router {
   return {
     async route(request) {
       const started = performance.now();
-      if (request.useCaseId !== useCase.id) {
-        throw new SlmkitError(
-          "INVALID_INPUT",
-          `this router serves use case "${useCase.id}", not "${request.useCaseId}".`,
-        );
-      }
-      const text = request.text;
-      if (typeof text !== "string" || text.trim() === "") {
-        throw new SlmkitError("INVALID_INPUT", "the text to classify is empty; send the message to route.");
-      }
+      const text = requestText(useCase.id, request, "classify");
       const requestId = request.requestId ?? randomUUID();
       const scope = core.cacheScope(request.apiKeyId);
       const { model } = active;
