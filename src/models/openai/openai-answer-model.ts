@@ -2,7 +2,7 @@
 
 import type { ClassPrediction } from "../../types.js";
 import type { ModelInfo, TaskModel } from "../task-model.js";
-import { mapConcurrently } from "./batch.js";
+import { createUsageTally, mapConcurrently } from "./batch.js";
 import {
   createOpenAiAnswerer,
   type OpenAiAnswer,
@@ -37,24 +37,12 @@ export function createOpenAiAnswerModel(options: OpenAiAnswerModelOptions): Open
   const answerer = options.answerer ?? createOpenAiAnswerer(options);
   const threshold = options.threshold ?? 0.5;
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
-  const totals: OpenAiUsage = {
-    calls: 0,
-    unsure: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-    latencyMs: 0,
-  };
+  const tally = createUsageTally();
   const info: ModelInfo = {};
 
   const answerOne = async (text: string): Promise<OpenAiAnswer> => {
     const reply = await answerer.answer(text);
-    totals.calls += 1;
-    totals.inputTokens += reply.inputTokens;
-    totals.outputTokens += reply.outputTokens;
-    totals.costUsd += reply.costUsd;
-    totals.latencyMs += reply.latencyMs;
-    if (reply.answer === null) totals.unsure += 1;
+    tally.record(reply, reply.answer === null);
     return reply;
   };
 
@@ -70,7 +58,7 @@ export function createOpenAiAnswerModel(options: OpenAiAnswerModelOptions): Open
     labels: answerer.labels,
     threshold,
     info,
-    usage: () => ({ ...totals }),
+    usage: tally.usage,
     answer: (texts) => mapConcurrently(texts, concurrency, answerOne),
     predict: async (texts) => (await mapConcurrently(texts, concurrency, answerOne)).map(toPrediction),
     async dispose() {

@@ -2,7 +2,7 @@
 
 import type { ClassPrediction } from "../../types.js";
 import type { ModelInfo, TaskModel } from "../task-model.js";
-import { mapConcurrently } from "./batch.js";
+import { createUsageTally, mapConcurrently } from "./batch.js";
 import { createOpenAiLabeler, type OpenAiLabeler, type OpenAiLabelerOptions } from "./openai-labeler.js";
 
 export interface OpenAiClassifierModelOptions extends OpenAiLabelerOptions {
@@ -41,25 +41,13 @@ export function createOpenAiClassifierModel(options: OpenAiClassifierModelOption
   const labeler = options.labeler ?? createOpenAiLabeler(options);
   const threshold = options.threshold ?? 0.5;
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
-  const totals: OpenAiUsage = {
-    calls: 0,
-    unsure: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-    latencyMs: 0,
-  };
+  const tally = createUsageTally();
   const info: ModelInfo = {};
 
   const predictOne = async (text: string): Promise<ClassPrediction> => {
     const reply = await labeler.classify(text);
-    totals.calls += 1;
-    totals.inputTokens += reply.inputTokens;
-    totals.outputTokens += reply.outputTokens;
-    totals.costUsd += reply.costUsd;
-    totals.latencyMs += reply.latencyMs;
+    tally.record(reply, reply.label === null);
     if (reply.label === null) {
-      totals.unsure += 1;
       return { label: "", confidence: 0, accepted: false };
     }
     const confidence = reply.confidence ?? 1;
@@ -72,7 +60,7 @@ export function createOpenAiClassifierModel(options: OpenAiClassifierModelOption
     labels: labeler.labels,
     threshold,
     info,
-    usage: () => ({ ...totals }),
+    usage: tally.usage,
     predict: (texts) => mapConcurrently(texts, concurrency, predictOne),
     async dispose() {
       // The SDK client holds no connections of its own beyond fetch's pool.

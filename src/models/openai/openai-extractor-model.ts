@@ -3,7 +3,7 @@
 import { SlmkitError } from "../../errors.js";
 import type { ClassPrediction } from "../../types.js";
 import type { ModelInfo, TaskModel } from "../task-model.js";
-import { mapConcurrently } from "./batch.js";
+import { createUsageTally, mapConcurrently } from "./batch.js";
 import type { OpenAiUsage } from "./openai-classifier-model.js";
 import {
   createOpenAiExtractor,
@@ -45,25 +45,13 @@ export interface OpenAiExtractorModel extends TaskModel {
 export function createOpenAiExtractorModel(options: OpenAiExtractorModelOptions): OpenAiExtractorModel {
   const extractor = options.extractor ?? createOpenAiExtractor(options);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
-  const totals: OpenAiUsage = {
-    calls: 0,
-    unsure: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-    latencyMs: 0,
-  };
+  const tally = createUsageTally();
   const info: ModelInfo = {};
 
   const extractOne = async (text: string): Promise<OpenAiExtractionResult> => {
     const reply = await extractor.extract(text);
-    totals.calls += 1;
-    totals.inputTokens += reply.inputTokens;
-    totals.outputTokens += reply.outputTokens;
-    totals.costUsd += reply.costUsd;
-    totals.latencyMs += reply.latencyMs;
+    tally.record(reply, reply.fields === null);
     if (reply.fields === null) {
-      totals.unsure += 1;
       return {
         status: "unsure",
         reason: reply.problem ?? "the reply did not validate",
@@ -82,7 +70,7 @@ export function createOpenAiExtractorModel(options: OpenAiExtractorModelOptions)
     // Every record that validates is used as it is: there is no calibrated confidence to cut at.
     threshold: 0,
     info,
-    usage: () => ({ ...totals }),
+    usage: tally.usage,
     extract: (texts) => mapConcurrently(texts, concurrency, extractOne),
     predict(): Promise<ClassPrediction[]> {
       return Promise.reject(
