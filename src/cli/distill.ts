@@ -26,6 +26,11 @@ interface DistillFlags {
   selfConsistency: number;
   concurrency: number;
   hardLabels?: boolean;
+  distillationTemperature?: number;
+  hardLabelWeight?: number;
+  augment: number;
+  epochs?: number;
+  learningRate?: number;
   seed: number;
   targetAccuracy?: number;
   textField?: string;
@@ -79,6 +84,32 @@ export function registerDistillCommand(program: Command): void {
     )
     .option("--hard-labels", "train on the teacher's top label only, even when it gives probabilities")
     .option(
+      "--distillation-temperature <t>",
+      "soften the teacher's probabilities to p^(1/t) before the student learns them; 1 keeps them as given (default 3)",
+      parseNumberOption("--distillation-temperature"),
+    )
+    .option(
+      "--hard-label-weight <w>",
+      "share of each soft target put on the teacher's top label, the rest on its softened probabilities (default 0.1)",
+      parseNumberOption("--hard-label-weight"),
+    )
+    .option(
+      "--augment <n>",
+      "the teacher also labels n perturbed copies of each training text (word dropout, word swap): up to n extra teacher calls per text (default 0)",
+      parseIntegerOption("--augment", 0),
+      0,
+    )
+    .option(
+      "--epochs <n>",
+      "student training epochs at most (default 30 with soft labels, 15 with hard labels)",
+      parseIntegerOption("--epochs", 1),
+    )
+    .option(
+      "--learning-rate <x>",
+      "student's initial SGD step (default 2 with soft labels, 0.5 with hard labels)",
+      parseNumberOption("--learning-rate"),
+    )
+    .option(
       "--seed <n>",
       "seed for the held-out split and the student (default 42)",
       parseIntegerOption("--seed"),
@@ -118,6 +149,19 @@ export function registerDistillCommand(program: Command): void {
           selfConsistency: flags.selfConsistency,
           concurrency: flags.concurrency,
           softLabels: flags.hardLabels !== true,
+          ...(flags.distillationTemperature === undefined
+            ? {}
+            : { distillationTemperature: flags.distillationTemperature }),
+          ...(flags.hardLabelWeight === undefined ? {} : { hardLabelWeight: flags.hardLabelWeight }),
+          augment: flags.augment,
+          ...(flags.epochs === undefined && flags.learningRate === undefined
+            ? {}
+            : {
+                hyperparameters: {
+                  ...(flags.epochs === undefined ? {} : { epochs: flags.epochs }),
+                  ...(flags.learningRate === undefined ? {} : { learningRate: flags.learningRate }),
+                },
+              }),
           seed: flags.seed,
           ...(flags.targetAccuracy !== undefined
             ? { targetAccuracy: flags.targetAccuracy }
@@ -125,9 +169,9 @@ export function registerDistillCommand(program: Command): void {
               ? {}
               : { targetAccuracy: useCase.spec.routing.targetAccuracy }),
           signal: controller.signal,
-          onProgress: ({ done, total, cached, calls, costUsd }) =>
+          onProgress: ({ stage, done, total, cached, calls, costUsd }) =>
             progress.update(
-              `teacher: ${done}/${total} texts (${cached} from cache, ${calls} calls${costUsd > 0 ? `, $${costUsd.toFixed(4)}` : ""})`,
+              `teacher: ${done}/${total} ${stage === "augmented" ? "perturbed copies" : "texts"} (${cached} from cache, ${calls} calls${costUsd > 0 ? `, $${costUsd.toFixed(4)}` : ""})`,
             ),
         });
         progress.done();
@@ -135,14 +179,14 @@ export function registerDistillCommand(program: Command): void {
         const lines = [
           `Distilled ${report.teacher} into ${result.paths.model}`,
           `  teacher labels   ${report.labelled} of ${report.texts} texts (${report.unsure} unsure, ${report.belowMinConfidence} below --min-confidence) → ${result.paths.teacherLabels}`,
-          `  student          trained on ${report.trainTexts} texts (${report.softLabels ? "soft labels" : "hard labels"}), validated on ${report.validTexts}`,
+          `  student          trained on ${report.trainTexts} texts${report.augmentedTexts > 0 ? ` (${report.augmentedTexts} perturbed copies)` : ""}, ${report.softLabels ? `soft labels at temperature ${report.distillationTemperature}` : "hard labels"}, validated on ${report.validTexts}`,
           `  agreement        ${percent(report.agreement)} with the teacher on ${report.heldOut} held-out texts`,
           ...(report.studentAccuracy === undefined
             ? []
             : [
                 `  test accuracy    student ${percent(report.studentAccuracy)}, teacher ${percent(report.teacherAccuracy ?? 0)} (${report.testSize} texts)`,
               ]),
-          `  teacher calls    ${report.teacherCalls} (${report.teacherCachedAnswers} answers from cache), $${report.teacherCostUsd.toFixed(4)}`,
+          `  teacher calls    ${report.teacherCalls}${report.augmentTeacherCalls > 0 ? `, ${report.augmentTeacherCalls} of them for perturbed copies` : ""} (${report.teacherCachedAnswers} answers from cache), $${report.teacherCostUsd.toFixed(4)}`,
           ...report.notes.map((note) => `  note: ${note}`),
           `wrote ${result.paths.report}`,
         ];

@@ -6,13 +6,19 @@ import { join } from "node:path";
 import { writeJsonl } from "../data/io.js";
 import { SlmkitError } from "../errors.js";
 import { writeFileAtomic } from "../internal/fs.js";
-import { createRandom } from "../internal/random.js";
+import { createRandom, type Random } from "../internal/random.js";
 import { NativeClassifier } from "../models/native/classifier.js";
 import { saveNativeModel } from "../models/native/model-directory.js";
 import type { OpenAiLabeler } from "../models/openai/openai-labeler.js";
 import type { TaskModel } from "../models/task-model.js";
-import type { LabeledExample } from "../types.js";
+import type { ClassPrediction, LabeledExample } from "../types.js";
 import { type HyperparameterOverrides, trainClassifier, validateNumber } from "./train-classifier.js";
+import {
+  defaultDistillationTemperature,
+  defaultHardLabelWeight,
+  type SoftExample,
+  trainSoftClassifier,
+} from "./train-soft-classifier.js";
 
 /** One answer of a teacher about one text. */
 export interface TeacherAnswer {
@@ -37,9 +43,18 @@ export interface Teacher {
   label(text: string, signal?: AbortSignal): Promise<TeacherAnswer>;
 }
 
+/** A model that gives every label's probability through `classify` (a GGUF model does). */
+interface DistributionModel {
+  classify(texts: readonly string[]): Promise<Array<ClassPrediction & { probabilities?: readonly number[] }>>;
+}
+
+function givesDistributions(model: TaskModel): model is TaskModel & DistributionModel {
+  return model.task === "classify" && typeof (model as Partial<DistributionModel>).classify === "function";
+}
+
 /**
- * A teacher over a loaded TaskModel. A native model gives its full calibrated distribution (used as soft
- * labels); other models give their top label and confidence. Local models cost nothing.
+ * A teacher over a loaded TaskModel. A native or GGUF model gives its full calibrated distribution (used as
+ * soft labels); other models give their top label and confidence. Local models cost nothing.
  */
 export function teacherFromModel(model: TaskModel): Teacher {
   if (model instanceof NativeClassifier) {
@@ -57,6 +72,35 @@ export function teacherFromModel(model: TaskModel): Teacher {
           label: detailed.label,
           confidence: detailed.confidence,
           probabilities,
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+        };
+      },
+    };
+  }
+  if (givesDistributions(model)) {
+    return {
+      reference: model.reference,
+      labels: model.labels,
+      // Scoring every label's likelihood samples nothing, but a model of unknown kind is not trusted to repeat.
+      deterministic: false,
+      async label(text) {
+        const [prediction] = await model.classify([text]);
+        if (prediction === undefined || !model.labels.includes(prediction.label)) {
+          return { label: null, confidence: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+        }
+        const distribution = prediction.probabilities;
+        const probabilities: Record<string, number> = {};
+        if (distribution !== undefined && distribution.length === model.labels.length) {
+          model.labels.forEach((name, index) => {
+            probabilities[name] = distribution[index] as number;
+          });
+        }
+        return {
+          label: prediction.label,
+          confidence: prediction.confidence,
+          ...(Object.keys(probabilities).length === 0 ? {} : { probabilities }),
           inputTokens: 0,
           outputTokens: 0,
           costUsd: 0,
@@ -109,9 +153,11 @@ export function teacherFromLabeler(labeler: OpenAiLabeler): Teacher {
   };
 }
 
-/** Progress of the labelling pass, reported after every answer. */
+/** Progress of a labelling pass, reported after every answer. */
 export interface DistillProgress {
-  /** Texts answered so far, from the cache or the teacher. */
+  /** "texts": the given texts (and test texts); "augmented": the perturbed copies of `augment`, a second pass. */
+  stage: "texts" | "augmented";
+  /** Texts answered so far in this stage, from the cache or the teacher. */
   done: number;
   total: number;
   /** Of `done`, answered from the cache of an earlier run. */
@@ -139,13 +185,27 @@ export interface DistillOptions {
   /** Teacher calls in flight at once. Default 4. */
   concurrency?: number;
   /**
-   * Train on the teacher's distribution where it gives one: each text is repeated with each label in
-   * proportion to its probability (`softLabelResolution` copies at certainty, rounded; the top label always
-   * kept), so SGD on the copies approximates cross-entropy against the soft target. Default true.
+   * Train on the teacher's distribution where it gives one (native and GGUF teachers do), by cross-entropy
+   * against it (`trainSoftClassifier`); texts without one count as certain of their label. Default true.
    */
   softLabels?: boolean;
-  /** Copies a text gets at probability 1 when training on soft labels; a label needs half a copy's worth of probability. Default 4. */
-  softLabelResolution?: number;
+  /**
+   * With soft labels: the teacher's distribution p is softened to p^(1/T), renormalised, before the student
+   * learns it (classic knowledge distillation: the teacher's ranking of the labels it did not pick is what a
+   * hard label lacks). 1 keeps the distribution as the teacher gave it. Default 3.
+   */
+  distillationTemperature?: number;
+  /**
+   * With soft labels: share of each target put on the teacher's top label, the rest on its softened
+   * distribution (classic knowledge distillation's mix of hard and soft loss). Default 0.1.
+   */
+  hardLabelWeight?: number;
+  /**
+   * Perturbed copies of each training text (word dropout, an adjacent-word swap; seeded) that the teacher also
+   * labels, so the student sees more of the teacher's function. Costs up to this many extra teacher calls per
+   * training text (cached like the others). Default 0 (none).
+   */
+  augment?: number;
   /** Share of teacher-labelled texts held out from training to measure student-teacher agreement. Default 0.1. */
   heldOutFraction?: number;
   /** Share of the remaining (confident) texts the student validates on: early stopping, calibration, threshold. Default 0.1. */
@@ -154,9 +214,12 @@ export interface DistillOptions {
   seed?: number;
   /** Accepted accuracy (against the teacher's labels) the student's threshold is chosen for. Default 0.97. */
   targetAccuracy?: number;
-  /** Student hyperparameter overrides (see `trainClassifier`). */
+  /**
+   * Student hyperparameter overrides. Soft labels start from `defaultSoftHyperparameters` (30 epochs, step 2),
+   * hard labels from `trainClassifier`'s defaults (15 epochs, step 0.5).
+   */
   hyperparameters?: HyperparameterOverrides;
-  /** Student SGD threads. Default 1 (deterministic). */
+  /** Student SGD threads with hard labels. Default 1 (deterministic). Soft-label training runs on one thread. */
   threads?: number;
   onProgress?: (progress: DistillProgress) => void;
   /** Stops labelling (answers received so far stay cached) and throws the signal's reason. */
@@ -171,6 +234,8 @@ export interface TeacherLabel {
   teacher: string;
   /** With self-consistency: how many of the k answers named `label`, and k. */
   votes?: { agree: number; of: number };
+  /** With `augment`: the given text this one is a perturbed copy of. */
+  augmentedFrom?: string;
 }
 
 /** report.json of a distillation run. */
@@ -188,7 +253,17 @@ export interface DistillReport {
   belowMinConfidence: number;
   selfConsistency: number;
   softLabels: boolean;
-  /** Distinct texts the student trained on (and validated on), before soft-label copies. */
+  /** The distillation temperature the soft labels were softened with; absent with hard labels. */
+  distillationTemperature?: number;
+  /** The weight of the teacher's top label in each soft target; absent with hard labels. */
+  hardLabelWeight?: number;
+  /** Perturbed copies asked per training text (0: none). */
+  augment: number;
+  /** Perturbed copies the student trained on (teacher-labelled, past the confidence filter), in `trainTexts`. */
+  augmentedTexts: number;
+  /** Of `teacherCalls`, the calls that labelled perturbed copies. */
+  augmentTeacherCalls: number;
+  /** Distinct texts the student trained on, perturbed copies included. */
   trainTexts: number;
   validTexts: number;
   /** Held-out teacher-labelled texts `agreement` is measured on (never trained on, whatever their confidence). */
@@ -253,11 +328,26 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
   const requestedK = options.selfConsistency ?? 1;
   const concurrency = options.concurrency ?? 4;
   const heldOutFraction = options.heldOutFraction ?? 0.1;
+  const validFraction = options.validFraction ?? 0.1;
+  const augment = options.augment ?? 0;
   const seed = options.seed ?? 42;
   validateNumber("minConfidence", minConfidence, { minimum: 0, maximum: 1 });
   validateNumber("selfConsistency", requestedK, { integer: true, minimum: 1, maximum: 100 });
   validateNumber("concurrency", concurrency, { integer: true, minimum: 1, maximum: 1024 });
   validateNumber("heldOutFraction", heldOutFraction, { minimum: 0, exclusiveMinimum: true, maximum: 0.5 });
+  validateNumber("validFraction", validFraction, { minimum: 0, maximum: 0.5 });
+  validateNumber("augment", augment, { integer: true, minimum: 0, maximum: 20 });
+  validateNumber("seed", seed, { integer: true, minimum: 0 });
+  if (options.hardLabelWeight !== undefined) {
+    validateNumber("hardLabelWeight", options.hardLabelWeight, { minimum: 0, maximum: 1 });
+  }
+  if (options.distillationTemperature !== undefined) {
+    validateNumber("distillationTemperature", options.distillationTemperature, {
+      minimum: 0,
+      exclusiveMinimum: true,
+      maximum: 100,
+    });
+  }
   const notes: string[] = [];
   const k = teacher.deterministic ? 1 : requestedK;
   if (requestedK > 1 && teacher.deterministic) {
@@ -274,72 +364,129 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
 
   await mkdir(options.out, { recursive: true });
   const cachePath = join(options.out, teacherCacheFileName);
-  const labelling = await labelAll(teacher, toLabel, {
+  const labelOptions = (stage: DistillProgress["stage"]): Omit<LabelAllOptions, "totalForProgress"> => ({
     cachePath,
     k,
     concurrency,
+    stage,
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const labelling = await labelAll(teacher, toLabel, {
+    ...labelOptions("texts"),
     totalForProgress: toLabel.length,
   });
+  const answers = labelling.answers;
   const answerOf = (text: string): CacheEntry =>
-    labelling.answers.get(teacherCacheKey(teacher.reference, text)) as CacheEntry;
+    answers.get(teacherCacheKey(teacher.reference, text)) as CacheEntry;
 
   const teacherLabels: TeacherLabel[] = [];
   let unsure = 0;
   for (const text of texts) {
-    const entry = answerOf(text);
-    if (entry.label === null) {
-      unsure++;
-      continue;
-    }
-    teacherLabels.push({
-      text,
-      label: entry.label,
-      confidence: entry.confidence,
-      teacher: teacher.reference,
-      ...(entry.votes === undefined ? {} : { votes: entry.votes }),
-    });
+    const label = teacherLabelOf(teacher.reference, text, answerOf(text));
+    if (label === undefined) unsure++;
+    else teacherLabels.push(label);
   }
-  const teacherLabelsPath = join(options.out, "teacher-labels.jsonl");
-  await writeJsonl(teacherLabelsPath, teacherLabels);
 
   // Held out first, from every teacher label, so agreement speaks for the whole distribution, not the filtered part.
   const random = createRandom(seed ^ 0xd157);
   const [heldOut, rest] = stratifiedSplit(teacherLabels, heldOutFraction, random);
   const confident = rest.filter((label) => label.confidence >= minConfidence);
   const belowMinConfidence = rest.length - confident.length;
-  const [valid, train] = stratifiedSplit(confident, options.validFraction ?? 0.1, random);
-  if (train.length === 0 || new Set(train.map((label) => label.label)).size < 2) {
+  const [valid, originalTrain] = stratifiedSplit(confident, validFraction, random);
+  if (originalTrain.length === 0 || new Set(originalTrain.map((label) => label.label)).size < 2) {
     throw new SlmkitError(
       "EMPTY_DATA",
-      `after the confidence filter (${minConfidence}) the teacher's labels leave ${train.length} training texts with ${new Set(train.map((label) => label.label)).size} label(s); a student needs two labels or more. Lower --min-confidence or give more texts.`,
+      `after the confidence filter (${minConfidence}) the teacher's labels leave ${originalTrain.length} training texts with ${new Set(originalTrain.map((label) => label.label)).size} label(s); a student needs two labels or more. Lower --min-confidence or give more texts.`,
     );
   }
+
+  // Perturbed copies of the training texts only: held-out and validation texts stay untouched by training.
+  const augmentedLabels: TeacherLabel[] = [];
+  let augmentation: LabelAllResult | undefined;
+  if (augment > 0) {
+    const known = new Set(toLabel);
+    const copies: Array<{ text: string; from: string }> = [];
+    for (const label of originalTrain) {
+      for (const text of perturbedCopies(label.text, augment, seed)) {
+        if (known.has(text)) continue;
+        known.add(text);
+        copies.push({ text, from: label.text });
+      }
+    }
+    augmentation = await labelAll(
+      teacher,
+      copies.map((copy) => copy.text),
+      { ...labelOptions("augmented"), totalForProgress: copies.length },
+    );
+    for (const [key, entry] of augmentation.answers) answers.set(key, entry);
+    for (const copy of copies) {
+      const label = teacherLabelOf(teacher.reference, copy.text, answerOf(copy.text));
+      if (label !== undefined && label.confidence >= minConfidence) {
+        augmentedLabels.push({ ...label, augmentedFrom: copy.from });
+      }
+    }
+  }
+  const train = [...originalTrain, ...augmentedLabels];
+  const teacherLabelsPath = join(options.out, "teacher-labels.jsonl");
+  await writeJsonl(teacherLabelsPath, [...teacherLabels, ...augmentedLabels]);
+
   const softLabels =
     (options.softLabels ?? true) && train.some((label) => hasDistribution(answerOf(label.text)));
-  const trainExamples = softLabels
-    ? train.flatMap((label) => softCopies(label, answerOf(label.text), options.softLabelResolution ?? 4))
-    : train.map((label) => ({ text: label.text, label: label.label }));
-  const validExamples = valid.map((label) => ({ text: label.text, label: label.label }));
-
-  const trained = await trainClassifier(trainExamples, {
-    ...(validExamples.length === 0 ? {} : { valid: validExamples }),
+  // How soft targets are made; absent with hard labels.
+  const softTargets = softLabels
+    ? {
+        distillationTemperature: options.distillationTemperature ?? defaultDistillationTemperature,
+        hardLabelWeight: options.hardLabelWeight ?? defaultHardLabelWeight,
+      }
+    : undefined;
+  const common = {
     seed,
     ...(options.targetAccuracy === undefined ? {} : { targetAccuracy: options.targetAccuracy }),
     ...(options.hyperparameters === undefined ? {} : { hyperparameters: options.hyperparameters }),
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  };
+  let trained: Awaited<ReturnType<typeof trainClassifier>>;
+  if (softTargets !== undefined) {
+    const softExample = (label: TeacherLabel): SoftExample => ({
+      text: label.text,
+      probabilities: distributionOf(teacher.labels, label.label, answerOf(label.text)),
+    });
+    trained = await trainSoftClassifier(train.map(softExample), {
+      ...common,
+      labels: teacher.labels,
+      ...(valid.length === 0 ? {} : { valid: valid.map(softExample) }),
+      ...softTargets,
+    });
+    if ((options.threads ?? 1) > 1) notes.push("threads ignored: soft-label training runs on one thread.");
+  } else {
+    const validExamples = valid.map((label) => ({ text: label.text, label: label.label }));
+    trained = await trainClassifier(
+      train.map((label) => ({ text: label.text, label: label.label })),
+      {
+        ...common,
+        ...(validExamples.length === 0 ? {} : { valid: validExamples }),
+        ...(options.threads === undefined ? {} : { threads: options.threads }),
+      },
+    );
+  }
   const student = trained.model;
   const modelPath = join(options.out, "model");
   trained.record.extra = {
     ...trained.record.extra,
-    distillation: { teacher: teacher.reference, minConfidence, selfConsistency: k, softLabels },
+    distillation: {
+      teacher: teacher.reference,
+      minConfidence,
+      selfConsistency: k,
+      softLabels,
+      ...softTargets,
+      augment,
+    },
   };
   await saveNativeModel(student, modelPath, trained.record);
 
   const agreement = heldOut.length === 0 ? 1 : agreementOf(student, heldOut);
+  const augmentCalls = augmentation?.calls ?? 0;
   const report: DistillReport = {
     teacher: teacher.reference,
     createdAt: new Date().toISOString(),
@@ -350,16 +497,20 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
     belowMinConfidence,
     selfConsistency: k,
     softLabels,
+    ...softTargets,
+    augment,
+    augmentedTexts: augmentedLabels.length,
+    augmentTeacherCalls: augmentCalls,
     trainTexts: train.length,
     validTexts: valid.length,
     heldOut: heldOut.length,
     agreement: round(agreement),
-    teacherCalls: labelling.calls,
-    teacherCachedAnswers: labelling.cached,
-    teacherCostUsd: round(labelling.costUsd, 8),
-    teacherInputTokens: labelling.inputTokens,
-    teacherOutputTokens: labelling.outputTokens,
-    labellingSeconds: round(labelling.seconds, 3),
+    teacherCalls: labelling.calls + augmentCalls,
+    teacherCachedAnswers: labelling.cached + (augmentation?.cached ?? 0),
+    teacherCostUsd: round(labelling.costUsd + (augmentation?.costUsd ?? 0), 8),
+    teacherInputTokens: labelling.inputTokens + (augmentation?.inputTokens ?? 0),
+    teacherOutputTokens: labelling.outputTokens + (augmentation?.outputTokens ?? 0),
+    labellingSeconds: round(labelling.seconds + (augmentation?.seconds ?? 0), 3),
     trainSeconds: round(trained.record.trainSeconds ?? 0, 3),
     notes,
   };
@@ -385,16 +536,61 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
   await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   return {
     report,
-    labels: teacherLabels,
+    labels: [...teacherLabels, ...augmentedLabels],
     student,
     paths: { teacherLabels: teacherLabelsPath, model: modelPath, report: reportPath, cache: cachePath },
   };
+}
+
+/** The teacher label of a text, or undefined when the teacher named no label of its set. */
+function teacherLabelOf(teacher: string, text: string, entry: CacheEntry): TeacherLabel | undefined {
+  if (entry.label === null) return undefined;
+  return {
+    text,
+    label: entry.label,
+    confidence: entry.confidence,
+    teacher,
+    ...(entry.votes === undefined ? {} : { votes: entry.votes }),
+  };
+}
+
+/**
+ * Up to `count` distinct perturbed copies of `text`, none equal to it: each drops every word with probability
+ * 0.1 (keeping two or more) and, half the time, swaps two adjacent words. Seeded by `seed` and the text itself,
+ * so a text gets the same copies whatever else is distilled with it. Texts under three words get none.
+ */
+export function perturbedCopies(text: string, count: number, seed: number): string[] {
+  const words = text.split(/\s+/).filter((word) => word !== "");
+  if (words.length < 3 || count <= 0) return [];
+  const random = createRandom(
+    (seed ^ Number.parseInt(createHash("sha256").update(text).digest("hex").slice(0, 8), 16)) >>> 0,
+  );
+  const copies = new Set<string>();
+  // A few tries per copy: a draw that drops nothing and swaps nothing gives the text back.
+  for (let attempt = 0; attempt < count * 4 && copies.size < count; attempt++) {
+    const copy = perturbWords(words, random).join(" ");
+    if (copy !== words.join(" ") && copy !== text) copies.add(copy);
+  }
+  return [...copies];
+}
+
+function perturbWords(words: readonly string[], random: Random): string[] {
+  const kept = words.filter(() => random.next() >= 0.1);
+  const out = kept.length >= 2 ? kept : [...words];
+  if (random.next() < 0.5) {
+    const index = random.int(out.length - 1);
+    const held = out[index] as string;
+    out[index] = out[index + 1] as string;
+    out[index + 1] = held;
+  }
+  return out;
 }
 
 interface LabelAllOptions {
   cachePath: string;
   k: number;
   concurrency: number;
+  stage: DistillProgress["stage"];
   totalForProgress: number;
   onProgress?: (progress: DistillProgress) => void;
   signal?: AbortSignal;
@@ -434,6 +630,7 @@ async function labelAll(
   let done = result.cached;
   const report = () =>
     options.onProgress?.({
+      stage: options.stage,
       done,
       total: options.totalForProgress,
       cached: result.cached,
@@ -497,6 +694,17 @@ function combineVotes(teacher: string, key: string, votes: readonly TeacherAnswe
       ...costs,
     };
   }
+  // Several distributions: their mean is the soft label (the vote share stays the confidence).
+  const distributions = votes.map((vote) => vote.probabilities);
+  let probabilities: Record<string, number> | undefined;
+  if (distributions.every((distribution) => distribution !== undefined)) {
+    probabilities = {};
+    for (const distribution of distributions as Array<Record<string, number>>) {
+      for (const [name, probability] of Object.entries(distribution)) {
+        probabilities[name] = (probabilities[name] ?? 0) + probability / votes.length;
+      }
+    }
+  }
   const counts = new Map<string | null, number>();
   for (const vote of votes) counts.set(vote.label, (counts.get(vote.label) ?? 0) + 1);
   // Ties go to the label answered first, so the outcome does not depend on Map iteration quirks.
@@ -508,6 +716,7 @@ function combineVotes(teacher: string, key: string, votes: readonly TeacherAnswe
     teacher,
     label: best,
     confidence: best === null ? 0 : agree / votes.length,
+    ...(probabilities === undefined ? {} : { probabilities }),
     votes: { agree, of: votes.length },
     ...costs,
   };
@@ -568,16 +777,23 @@ function hasDistribution(entry: CacheEntry): boolean {
   return entry.probabilities !== undefined && Object.keys(entry.probabilities).length > 1;
 }
 
-function softCopies(label: TeacherLabel, entry: CacheEntry, softLabelResolution: number): LabeledExample[] {
+/**
+ * The teacher's distribution over `labels`, in that order: its probabilities when it gave them (a label it
+ * did not mention counts 0), else certainty on its label.
+ */
+function distributionOf(labels: readonly string[], label: string, entry: CacheEntry): number[] {
   const probabilities = entry.probabilities;
-  if (probabilities === undefined) return [{ text: label.text, label: label.label }];
-  const copies: LabeledExample[] = [];
-  for (const [name, probability] of Object.entries(probabilities)) {
-    let count = Math.round(probability * softLabelResolution);
-    if (name === label.label) count = Math.max(1, count);
-    for (let copy = 0; copy < count; copy++) copies.push({ text: label.text, label: name });
-  }
-  return copies;
+  if (probabilities === undefined || !hasDistribution(entry))
+    return labels.map((name) => (name === label ? 1 : 0));
+  const distribution = labels.map((name) => {
+    const probability = probabilities[name];
+    return typeof probability === "number" && Number.isFinite(probability) && probability > 0
+      ? probability
+      : 0;
+  });
+  return distribution.some((probability) => probability > 0)
+    ? distribution
+    : labels.map((name) => (name === label ? 1 : 0));
 }
 
 /** Splits off about `fraction` of each label's items (labels with one item stay whole). */

@@ -6,10 +6,13 @@ import { after, before, describe, test } from "node:test";
 import { loadModel } from "../../src/models/load.js";
 import type { NativeClassifier } from "../../src/models/native/classifier.js";
 import { createOpenAiLabeler } from "../../src/models/openai/openai-labeler.js";
+import type { TaskModel } from "../../src/models/task-model.js";
 import { LlmError } from "../../src/route/llm-error.js";
 import { generateSupportData } from "../../src/spec/catalog/support.js";
 import {
+  type DistillProgress,
   distill,
+  perturbedCopies,
   type Teacher,
   teacherCacheFileName,
   teacherFromLabeler,
@@ -67,6 +70,11 @@ describe("distill with a native teacher", () => {
     assert.equal(report.selfConsistency, 1, "a deterministic teacher is asked once");
     assert.ok(report.notes.some((note) => note.includes("deterministic")));
     assert.ok(report.softLabels);
+    assert.equal(report.distillationTemperature, 3);
+    assert.equal(report.hardLabelWeight, 0.1);
+    assert.equal(report.augment, 0);
+    assert.equal(report.augmentedTexts, 0);
+    assert.equal(report.augmentTeacherCalls, 0);
     assert.ok(report.teacherAccuracy !== undefined && report.studentAccuracy !== undefined);
     assert.ok(
       report.studentAccuracy >= report.teacherAccuracy - 0.05,
@@ -82,6 +90,65 @@ describe("distill with a native teacher", () => {
     assert.equal(written.agreement, report.agreement);
     const student = await loadModel(join(out, "model"));
     assert.deepEqual([...student.labels].sort(), [...teacherModel.labels].sort());
+    const manifest = JSON.parse(await readFile(join(out, "model", "manifest.json"), "utf8"));
+    assert.equal(JSON.stringify(manifest).includes('"soft-cross-entropy"'), true, "trained on soft targets");
+  });
+
+  test("the same seed gives a byte-identical student; another seed a different one", async () => {
+    const texts = unlabelled.slice(0, 600);
+    const weightsOf = async (seed: number, name: string) => {
+      const result = await distill({
+        teacher: teacherFromModel(teacherModel),
+        texts,
+        out: join(dir, name),
+        seed,
+      });
+      return readFile(join(result.paths.model, "weights.bin"));
+    };
+    const first = await weightsOf(5, "seed-a");
+    const second = await weightsOf(5, "seed-b");
+    const other = await weightsOf(6, "seed-c");
+    assert.ok(first.equals(second), "same seed, same bytes");
+    assert.ok(!first.equals(other), "another seed, other bytes");
+  });
+
+  test("--augment has the teacher label perturbed copies of the training texts, cached and counted apart", async () => {
+    const out = join(dir, "augment");
+    const texts = unlabelled.slice(0, 400);
+    const stages = new Set<DistillProgress["stage"]>();
+    const teacher = counting(teacherFromModel(teacherModel));
+    const result = await distill({
+      teacher,
+      texts,
+      out,
+      augment: 2,
+      onProgress: (progress) => stages.add(progress.stage),
+    });
+    const report = result.report;
+    assert.deepEqual([...stages].sort(), ["augmented", "texts"]);
+    assert.equal(report.augment, 2);
+    assert.equal(report.teacherCalls, teacher.calls());
+    assert.equal(report.augmentTeacherCalls, teacher.calls() - texts.length);
+    assert.ok(report.augmentedTexts > report.trainTexts / 2, `${report.augmentedTexts} copies`);
+    assert.ok(report.augmentTeacherCalls <= 2 * (report.trainTexts - report.augmentedTexts));
+    assert.equal(
+      report.trainTexts + report.validTexts + report.heldOut,
+      report.labelled + report.augmentedTexts,
+    );
+
+    const lines = await readJsonl(result.paths.teacherLabels);
+    const copies = lines.filter((line) => line.augmentedFrom !== undefined);
+    assert.equal(copies.length, report.augmentedTexts);
+    const originals = new Set(texts);
+    for (const copy of copies) {
+      assert.ok(originals.has(copy.augmentedFrom as string), "a copy names the text it was made from");
+      assert.ok(!originals.has(copy.text as string), "a copy is a new text");
+    }
+
+    const again = counting(teacherFromModel(teacherModel));
+    const rerun = await distill({ teacher: again, texts, out, augment: 2 });
+    assert.equal(again.calls(), 0, "perturbed copies are answered from the cache too");
+    assert.equal(rerun.report.augmentedTexts, report.augmentedTexts);
   });
 
   test("an interrupted run resumes without asking the teacher again for cached texts", async () => {
@@ -132,6 +199,95 @@ describe("distill with a native teacher", () => {
     assert.ok(
       result.report.trainTexts + result.report.validTexts + result.report.heldOut < result.report.labelled,
     );
+  });
+});
+
+describe("perturbedCopies", () => {
+  test("gives up to n distinct copies made of the text's own words, the same for the same seed", () => {
+    const text = "my card payment was declined at the shop this morning";
+    const copies = perturbedCopies(text, 3, 1);
+    assert.equal(copies.length, 3);
+    assert.equal(new Set(copies).size, 3);
+    const words = text.split(" ");
+    for (const copy of copies) {
+      assert.notEqual(copy, text);
+      assert.ok(
+        copy.split(" ").every((word) => words.includes(word)),
+        `"${copy}" uses only the text's words`,
+      );
+      assert.ok(copy.split(" ").length >= words.length - 4, `"${copy}" keeps most words`);
+    }
+    assert.deepEqual(perturbedCopies(text, 3, 1), copies);
+    assert.notDeepEqual(perturbedCopies(text, 3, 2), copies);
+    assert.deepEqual(perturbedCopies("too short", 3, 1), []);
+    assert.deepEqual(perturbedCopies(text, 0, 1), []);
+  });
+});
+
+describe("distill with a teacher that gives distributions through classify (as a GGUF model does)", () => {
+  /** A TaskModel with `classify` returning every label's probability, over the native teacher. */
+  function distributionModel(noisy: boolean): TaskModel & {
+    classify(
+      texts: readonly string[],
+    ): Promise<Array<{ label: string; confidence: number; accepted: boolean; probabilities: number[] }>>;
+  } {
+    let call = 0;
+    return {
+      task: "classify",
+      reference: noisy ? "gguf:noisy.gguf" : "gguf:teacher.gguf",
+      labels: teacherModel.labels,
+      threshold: 0,
+      info: {},
+      predict: (texts) => teacherModel.predict(texts),
+      async classify(texts) {
+        return texts.map((text) => {
+          const detailed = teacherModel.predictDetailed(text);
+          const probabilities = [...detailed.probabilities];
+          // Every other answer of the noisy model puts all its weight on the first label.
+          if (noisy && call++ % 2 === 1) probabilities.fill(0).splice(0, 1, 1);
+          return { label: detailed.label, confidence: detailed.confidence, accepted: true, probabilities };
+        });
+      },
+      dispose: async () => {},
+      [Symbol.asyncDispose]: async () => {},
+    };
+  }
+
+  test("its distributions become the soft labels", async () => {
+    const result = await distill({
+      teacher: teacherFromModel(distributionModel(false)),
+      texts: unlabelled.slice(0, 300),
+      out: join(dir, "distribution"),
+    });
+    assert.equal(result.report.softLabels, true);
+    assert.equal(result.report.distillationTemperature, 3);
+    const cached = await readJsonl(result.paths.cache);
+    const probabilities = cached[0]?.probabilities as Record<string, number>;
+    assert.deepEqual(Object.keys(probabilities).sort(), [...teacherModel.labels].sort());
+  });
+
+  test("with self-consistency, the soft label is the mean of the k distributions", async () => {
+    const texts = unlabelled.slice(0, 200);
+    const result = await distill({
+      teacher: teacherFromModel(distributionModel(true)),
+      texts,
+      out: join(dir, "distribution-votes"),
+      selfConsistency: 2,
+      concurrency: 1,
+    });
+    assert.equal(result.report.teacherCalls, texts.length * 2);
+    const first = (await readJsonl(result.paths.cache))[0] as Record<string, unknown>;
+    const expected = teacherModel.predictDetailed(texts[0] as string).probabilities;
+    const firstLabel = teacherModel.labels[0] as string;
+    const probabilities = first.probabilities as Record<string, number>;
+    teacherModel.labels.forEach((name, index) => {
+      const mean = ((expected[index] as number) + (name === firstLabel ? 1 : 0)) / 2;
+      assert.ok(
+        Math.abs((probabilities[name] ?? -1) - mean) < 1e-9,
+        `${name}: ${probabilities[name]} vs ${mean}`,
+      );
+    });
+    assert.equal(result.report.softLabels, true);
   });
 });
 
