@@ -434,7 +434,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await referenceOf(runtime, dirname(usecasePaths.get(runtime.id) as string));
   const drift = createDriftMonitor({
     store,
-    // A use case without a reference has nothing to be compared with; its checks fail and are logged once each.
+    // A use case without a reference (no data to profile) has nothing to be compared with: each check fails and
+    // is logged (drift_check_failed) until a reload brings one; start-up warned about it already.
     // Extract use cases are left out: drift is profiled on an intent classifier, which an extractor lacks.
     useCases: [...useCases.values()]
       .filter((runtime) => runtime.spec.task !== "extract")
