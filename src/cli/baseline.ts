@@ -2,16 +2,28 @@
 
 import { type Command, InvalidArgumentError } from "commander";
 import { readEnvironment } from "../config.js";
-import { readClassificationData } from "../data/io.js";
+import { readClassificationData, readSpanData } from "../data/io.js";
 import { SlmkitError } from "../errors.js";
 import {
   type BaselineCandidate,
+  type BaselineReport,
+  type ExtractBaselineCandidate,
   formatBaselineTable,
   renderBaselineHtml,
   runBaseline,
+  runExtractBaseline,
 } from "../eval/baseline.js";
+import {
+  ggufValueExtractor,
+  nativeValueExtractor,
+  openAiValueExtractor,
+  type ValueField,
+} from "../eval/evaluate-extract-values.js";
 import { writeFileAtomic } from "../internal/fs.js";
+import { loadGgufModel } from "../models/gguf/index.js";
 import { type LoadModelOptions, loadModel, taskOptionsFromUseCase } from "../models/load.js";
+import { loadNativeExtractor } from "../models/native/extractor-directory.js";
+import type { OpenAiExtractorModel } from "../models/openai/openai-extractor-model.js";
 import type { LabelDefinition } from "../models/openai/openai-labeler.js";
 import { formatOpenAiReference, parseOpenAiReference } from "../models/openai/reference.js";
 import { type LoadedUseCase, loadUseCase } from "../spec/load.js";
@@ -36,13 +48,16 @@ export function registerBaselineCommand(program: Command): void {
   program
     .command("baseline")
     .description(
-      "Measure every configured model (the use case's native model and LLM, plus --models) on one test set: accuracy, coverage, p50/p95 latency and cost per 1K requests.",
+      "Measure every configured model (the use case's native model and LLM, plus --models) on one test set: accuracy (extract: field-value precision/recall/F1 and record accuracy), coverage, p50/p95 latency and cost per 1K requests.",
     )
     .option(
       "--usecase <yaml>",
       "usecase.yaml: its `model`, its `llm` endpoint (with prices), labels and test file",
     )
-    .option("--test <file>", "labelled test data, JSONL or CSV (default: the use case's data.test)")
+    .option(
+      "--test <file>",
+      "labelled test data, JSONL or CSV; span JSONL for extract use cases (default: the use case's data.test)",
+    )
     .option(
       "--models <references>",
       "more models, comma-separated: model directories, gguf:<file>, openai:<model>@<baseUrl>",
@@ -84,11 +99,10 @@ export function registerBaselineCommand(program: Command): void {
           },
         );
       }
-      const readOptions: { textField?: string; labelField?: string } = {};
-      if (flags.textField !== undefined) readOptions.textField = flags.textField;
-      if (flags.labelField !== undefined) readOptions.labelField = flags.labelField;
-      const examples = await readClassificationData(testPath, readOptions);
-      const candidates = baselineCandidates(flags, useCase);
+      const extract = useCase?.spec.task === "extract";
+      const candidates = extract
+        ? extractBaselineCandidates(flags, useCase)
+        : baselineCandidates(flags, useCase);
       if (candidates.length === 0) {
         throw new SlmkitError(
           "INVALID_OPTION",
@@ -99,13 +113,44 @@ export function registerBaselineCommand(program: Command): void {
       const jsonToStdout = flags.json === "-";
       const notes = jsonToStdout ? process.stderr : process.stdout;
       const progress = createProgress();
-      const report = await runBaseline(candidates, examples, {
+      const runOptions = {
         ...(flags.latencySamples === undefined
           ? {}
           : { latencySamples: flags.latencySamples, endpointLatencySamples: flags.latencySamples }),
-        onProgress: ({ reference, index, models, done, total }) =>
-          progress.update(`[${index + 1}/${models}] ${reference}: ${done}/${total} texts`),
-      });
+        onProgress: ({
+          reference,
+          index,
+          models,
+          done,
+          total,
+        }: {
+          reference: string;
+          index: number;
+          models: number;
+          done: number;
+          total: number;
+        }) => progress.update(`[${index + 1}/${models}] ${reference}: ${done}/${total} texts`),
+      };
+      let report: BaselineReport;
+      if (useCase !== undefined && extract) {
+        // Span data: the text field is the only one to rename; the spans are the gold values.
+        const examples = await readSpanData(
+          testPath,
+          flags.textField === undefined ? {} : { textField: flags.textField },
+        );
+        report = await runExtractBaseline(
+          candidates as ExtractBaselineCandidate[],
+          extractFields(useCase),
+          examples,
+          runOptions,
+        );
+      } else {
+        const readOptions: { textField?: string; labelField?: string } = {};
+        if (flags.textField !== undefined) readOptions.textField = flags.textField;
+        if (flags.labelField !== undefined) readOptions.labelField = flags.labelField;
+        const examples = await readClassificationData(testPath, readOptions);
+        report = await runBaseline(candidates as BaselineCandidate[], examples, runOptions);
+      }
       progress.done();
       if (!jsonToStdout) process.stdout.write(formatBaselineTable(report));
       if (flags.json !== undefined) {
@@ -185,6 +230,80 @@ export function baselineCandidates(
   return candidates;
 }
 
+/** The fields of an extract use case (`schema.fields`), as the value scorer reads them. */
+function extractFields(useCase: LoadedUseCase): ValueField[] {
+  return (useCase.spec.schema?.fields ?? []).map((field) => ({
+    name: field.name,
+    type: field.type,
+    required: field.required,
+  }));
+}
+
+/**
+ * The extractors of an extract use case, each once: its native model directory, its prebuilt GGUF file (JSON
+ * extraction), its LLM and every --models reference (a directory, gguf:<file> or openai:<model>@<baseUrl>).
+ */
+export function extractBaselineCandidates(
+  flags: BaselineFlags,
+  useCase: LoadedUseCase,
+): ExtractBaselineCandidate[] {
+  const llm = useCase.spec.llm;
+  const fields = extractFields(useCase);
+  const environment = readEnvironment();
+  const apiKeyEnv = flags.apiKeyEnv ?? llm?.apiKeyEnv ?? "OPENAI_API_KEY";
+  const referenceDate = new Date();
+  const candidates: ExtractBaselineCandidate[] = [];
+  const seen = new Set<string>();
+  const add = (reference: string, source: string) => {
+    if (seen.has(reference)) return;
+    seen.add(reference);
+    if (reference.startsWith("openai:")) {
+      const parsed = parseOpenAiReference(reference);
+      const own = llm !== undefined && parsed.model === llm.model;
+      // As for classify: the use case's prices belong to its own LLM only.
+      const priced = own && llm?.pricePer1kInputUsd !== undefined && llm.pricePer1kOutputUsd !== undefined;
+      const load = async () => {
+        const model = await loadModel(reference, {
+          apiKeyEnv,
+          environment,
+          concurrency: flags.concurrency,
+          ...(priced && llm?.pricePer1kInputUsd !== undefined
+            ? { pricePer1kInputUsd: llm.pricePer1kInputUsd }
+            : {}),
+          ...(priced && llm?.pricePer1kOutputUsd !== undefined
+            ? { pricePer1kOutputUsd: llm.pricePer1kOutputUsd }
+            : {}),
+          ...(own && llm !== undefined ? { timeoutMs: llm.timeoutMs } : {}),
+          ...(await taskOptionsFromUseCase(useCase)),
+        });
+        return openAiValueExtractor(model as OpenAiExtractorModel, fields);
+      };
+      candidates.push({ reference, source, load, priced, local: false });
+      return;
+    }
+    if (reference.startsWith("gguf:")) {
+      const load = async () => {
+        const settings = (await ggufSettings(reference, useCase)).gguf ?? {};
+        // A GGUF model loads with a label set for its classifier, unused here: extraction takes the fields.
+        const model = await loadGgufModel(reference.slice("gguf:".length), {
+          ...settings,
+          labels: [{ name: "record" }, { name: "no record" }],
+        });
+        return ggufValueExtractor(model, fields);
+      };
+      candidates.push({ reference, source, load, priced: true, local: true });
+      return;
+    }
+    const load = async () => nativeValueExtractor(await loadNativeExtractor(reference), referenceDate);
+    candidates.push({ reference, source, load, priced: true, local: true });
+  };
+  if (useCase.paths.model !== undefined) add(useCase.paths.model, "usecase model");
+  if (useCase.paths.prebuilt !== undefined) add(`gguf:${useCase.paths.prebuilt.gguf}`, "usecase prebuilt");
+  if (llm !== undefined) add(formatOpenAiReference(llm.model, llm.baseUrl), "usecase llm");
+  for (const reference of flags.models ?? []) add(reference, "--models");
+  return candidates;
+}
+
 /** The use case's `prebuilt` settings for its own GGUF file: adapters, chat template, threads, few-shot examples. */
 async function ggufSettings(
   reference: string,
@@ -201,7 +320,8 @@ async function ggufSettings(
     return {};
   // Few-shot examples: the first training example of each label in turn, so the prompt covers many labels.
   const examples: { text: string; label: string }[] = [];
-  if (prebuilt.fewShot > 0) {
+  // Few-shot examples are labelled texts: an extract use case's training data has spans instead.
+  if (prebuilt.fewShot > 0 && useCase.spec.task !== "extract") {
     const seenLabels = new Set<string>();
     for (const example of await readClassificationData(useCase.paths.train)) {
       if (examples.length >= prebuilt.fewShot) break;

@@ -1,8 +1,14 @@
 // `slmkit baseline`: several models (native, GGUF, endpoints) on one test set, with eval's metrics plus cost.
 
 import type { TaskModel } from "../models/task-model.js";
-import type { ClassPrediction, LabeledExample } from "../types.js";
+import type { ClassPrediction, LabeledExample, SpanExample } from "../types.js";
 import { type ClassificationEvalReport, evaluateClassifier } from "./evaluate.js";
+import {
+  type ExtractValuesReport,
+  evaluateExtractValues,
+  type ValueExtractor,
+  type ValueField,
+} from "./evaluate-extract-values.js";
 import { formatMilliseconds, formatPercent } from "./number-format.js";
 import { escapeHtml } from "./report-html.js";
 
@@ -23,6 +29,12 @@ export interface BaselineCandidate {
   priced: boolean;
   /** True for models that run in-process or on this machine: they cost 0 per request. */
   local: boolean;
+}
+
+/** One extractor to measure (an extract use case): the same as `BaselineCandidate`, loading a value extractor. */
+export interface ExtractBaselineCandidate extends Omit<BaselineCandidate, "load"> {
+  /** Loads the model (see evaluate-extract-values.ts for the native, GGUF and endpoint adapters). */
+  load(): Promise<ValueExtractor>;
 }
 
 export interface BaselineRow {
@@ -47,11 +59,21 @@ export interface BaselineRow {
   /** Replies that named no label of the set. */
   unsure?: number;
   seconds?: number;
-  /** The full `eval` report of this model. */
+  /** The full `eval` report of this model (classify and answer use cases). */
   report?: ClassificationEvalReport;
+  /** Extract use cases: micro precision, recall and F1 of normalized field values. */
+  fieldPrecision?: number;
+  fieldRecall?: number;
+  fieldF1?: number;
+  /** Extract use cases: share of records with every field right. */
+  recordAccuracy?: number;
+  /** Extract use cases: the full value-level report of this model. */
+  extractReport?: ExtractValuesReport;
 }
 
 export interface BaselineReport {
+  /** Set for extract use cases only, whose rows carry field-value figures instead of label figures. */
+  task?: "extract";
   createdAt: string;
   testSize: number;
   rows: BaselineRow[];
@@ -110,7 +132,6 @@ export async function runBaseline(
         batchSize: candidate.local ? 256 : 16,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
-      const usage = hasUsage(model) ? model.usage() : undefined;
       const row: BaselineRow = {
         reference: candidate.reference,
         source: candidate.source,
@@ -126,15 +147,7 @@ export async function runBaseline(
         seconds: round((performance.now() - started) / 1000, 3),
         report,
       };
-      if (usage !== undefined && usage.calls > 0) {
-        row.calls = usage.calls;
-        row.tokensPerRequest = {
-          input: round(usage.inputTokens / usage.calls, 2),
-          output: round(usage.outputTokens / usage.calls, 2),
-        };
-        if (candidate.priced) row.costPer1kRequestsUsd = round((usage.costUsd / usage.calls) * 1000, 6);
-        if ("unsure" in usage && typeof usage.unsure === "number") row.unsure = usage.unsure;
-      }
+      addUsage(row, model, candidate.priced);
       rows.push(row);
     } catch (error) {
       if (options.signal?.aborted) throw error;
@@ -151,21 +164,104 @@ export async function runBaseline(
   return { createdAt: new Date().toISOString(), testSize: examples.length, rows };
 }
 
+/**
+ * Measures every extractor on span-annotated `examples` by normalized field values (`evaluateExtractValues`),
+ * one after another, with cost per 1,000 requests from the endpoint's reported tokens, as `runBaseline` does.
+ * Gold and predicted values are read against one "today", so relative dates agree.
+ */
+export async function runExtractBaseline(
+  candidates: readonly ExtractBaselineCandidate[],
+  fields: readonly ValueField[],
+  examples: readonly SpanExample[],
+  options: BaselineOptions & { referenceDate?: Date } = {},
+): Promise<BaselineReport> {
+  const referenceDate = options.referenceDate ?? new Date();
+  const rows: BaselineRow[] = [];
+  for (const [index, candidate] of candidates.entries()) {
+    options.signal?.throwIfAborted();
+    const started = performance.now();
+    let model: ValueExtractor | undefined;
+    try {
+      model = await candidate.load();
+      const report = await evaluateExtractValues(model, fields, examples, {
+        latencySamples: candidate.local
+          ? (options.latencySamples ?? 200)
+          : (options.endpointLatencySamples ?? 30),
+        batchSize: candidate.local ? 256 : 16,
+        referenceDate,
+        onProgress: (done) =>
+          options.onProgress?.({
+            reference: candidate.reference,
+            index,
+            models: candidates.length,
+            done,
+            total: examples.length,
+          }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      const row: BaselineRow = {
+        reference: candidate.reference,
+        source: candidate.source,
+        n: report.n,
+        fieldPrecision: report.fieldPrecision,
+        fieldRecall: report.fieldRecall,
+        fieldF1: report.fieldF1,
+        recordAccuracy: report.recordAccuracy,
+        coverage: report.coverage,
+        acceptedAccuracy: report.acceptedAccuracy,
+        unsure: report.unsure,
+        latencyMs: { p50: report.latencyMs.p50, p95: report.latencyMs.p95 },
+        costPer1kRequestsUsd: candidate.local ? 0 : null,
+        seconds: round((performance.now() - started) / 1000, 3),
+        extractReport: report,
+      };
+      addUsage(row, model, candidate.priced);
+      rows.push(row);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      rows.push({
+        reference: candidate.reference,
+        source: candidate.source,
+        error: error instanceof Error ? error.message : String(error),
+        seconds: round((performance.now() - started) / 1000, 3),
+      });
+    } finally {
+      await model?.dispose();
+    }
+  }
+  return { task: "extract", createdAt: new Date().toISOString(), testSize: examples.length, rows };
+}
+
 /** The rows as an aligned plain-text table, ending with a newline. */
 export function formatBaselineTable(report: BaselineReport): string {
-  const header = ["model", "accuracy", "macro-F1", "coverage", "p50", "p95", "$/1K req"];
+  const extract = report.task === "extract";
+  const header = extract
+    ? ["model", "field-P", "field-R", "field-F1", "record acc", "coverage", "p50", "p95", "$/1K req"]
+    : ["model", "accuracy", "macro-F1", "coverage", "p50", "p95", "$/1K req"];
   const body = report.rows.map((row) =>
     row.error !== undefined
       ? [row.reference, `error: ${row.error}`]
-      : [
-          row.reference,
-          formatPercent(row.accuracy ?? null),
-          (row.macroF1 ?? 0).toFixed(3),
-          formatPercent(row.coverage ?? null),
-          formatMilliseconds(row.latencyMs?.p50 ?? 0),
-          formatMilliseconds(row.latencyMs?.p95 ?? 0),
-          formatCost(row.costPer1kRequestsUsd ?? null),
-        ],
+      : extract
+        ? [
+            row.reference,
+            (row.fieldPrecision ?? 0).toFixed(3),
+            (row.fieldRecall ?? 0).toFixed(3),
+            (row.fieldF1 ?? 0).toFixed(3),
+            formatPercent(row.recordAccuracy ?? null),
+            formatPercent(row.coverage ?? null),
+            formatMilliseconds(row.latencyMs?.p50 ?? 0),
+            formatMilliseconds(row.latencyMs?.p95 ?? 0),
+            formatCost(row.costPer1kRequestsUsd ?? null),
+          ]
+        : [
+            row.reference,
+            formatPercent(row.accuracy ?? null),
+            (row.macroF1 ?? 0).toFixed(3),
+            formatPercent(row.coverage ?? null),
+            formatMilliseconds(row.latencyMs?.p50 ?? 0),
+            formatMilliseconds(row.latencyMs?.p95 ?? 0),
+            formatCost(row.costPer1kRequestsUsd ?? null),
+          ],
   );
   const widths = header.map((title, column) =>
     Math.max(
@@ -181,16 +277,19 @@ export function formatBaselineTable(report: BaselineReport): string {
             column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0),
           )
           .join("  ");
-  return `Baseline on ${report.testSize} test texts\n${[header, ...body].map(line).join("\n")}\n`;
+  return `Baseline on ${report.testSize} test ${extract ? "records (field values)" : "texts"}\n${[header, ...body].map(line).join("\n")}\n`;
 }
 
 /** One self-contained HTML page with the baseline table; every value from user data is escaped. */
 export function renderBaselineHtml(report: BaselineReport): string {
+  const extract = report.task === "extract";
   const rows = report.rows
     .map((row) =>
       row.error !== undefined
-        ? `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td colspan="7" class="error">${escapeHtml(row.error)}</td></tr>`
-        : `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td>${formatPercent(row.accuracy ?? null)}</td><td>${(row.macroF1 ?? 0).toFixed(3)}</td><td>${(row.ece ?? 0).toFixed(3)}</td><td>${formatPercent(row.coverage ?? null)}</td><td>${formatMilliseconds(row.latencyMs?.p50 ?? 0)}</td><td>${formatMilliseconds(row.latencyMs?.p95 ?? 0)}</td><td>${escapeHtml(formatCost(row.costPer1kRequestsUsd ?? null))}</td></tr>`,
+        ? `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td colspan="${extract ? 9 : 7}" class="error">${escapeHtml(row.error)}</td></tr>`
+        : extract
+          ? `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td>${(row.fieldPrecision ?? 0).toFixed(3)}</td><td>${(row.fieldRecall ?? 0).toFixed(3)}</td><td>${(row.fieldF1 ?? 0).toFixed(3)}</td><td>${formatPercent(row.recordAccuracy ?? null)}</td><td>${formatPercent(row.coverage ?? null)}</td><td>${formatPercent(row.acceptedAccuracy ?? null)}</td><td>${formatMilliseconds(row.latencyMs?.p50 ?? 0)}</td><td>${formatMilliseconds(row.latencyMs?.p95 ?? 0)}</td><td>${escapeHtml(formatCost(row.costPer1kRequestsUsd ?? null))}</td></tr>`
+          : `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td>${formatPercent(row.accuracy ?? null)}</td><td>${(row.macroF1 ?? 0).toFixed(3)}</td><td>${(row.ece ?? 0).toFixed(3)}</td><td>${formatPercent(row.coverage ?? null)}</td><td>${formatMilliseconds(row.latencyMs?.p50 ?? 0)}</td><td>${formatMilliseconds(row.latencyMs?.p95 ?? 0)}</td><td>${escapeHtml(formatCost(row.costPer1kRequestsUsd ?? null))}</td></tr>`,
     )
     .join("\n");
   return `<!doctype html>
@@ -211,9 +310,15 @@ th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
 </head>
 <body>
 <h1>Baseline</h1>
-<p class="muted">${report.testSize} test texts · created ${escapeHtml(report.createdAt)} · accuracy over in-scope items · coverage at each model's own threshold · latency one text per call · cost from measured tokens and the configured prices (0 for local models, "unknown" when unpriced)</p>
+${
+  extract
+    ? `<p class="muted">${report.testSize} test records · created ${escapeHtml(report.createdAt)} · fields scored by normalized value (micro precision, recall, F1) · record accuracy: every field right · coverage: records the model accepts as they are · latency one record per call · cost from measured tokens and the configured prices (0 for local models, "unknown" when unpriced)</p>
 <table>
-<thead><tr><th>model</th><th>source</th><th>accuracy</th><th>macro-F1</th><th>ECE</th><th>coverage</th><th>p50</th><th>p95</th><th>$/1K requests</th></tr></thead>
+<thead><tr><th>model</th><th>source</th><th>field precision</th><th>field recall</th><th>field F1</th><th>record accuracy</th><th>coverage</th><th>accepted accuracy</th><th>p50</th><th>p95</th><th>$/1K requests</th></tr></thead>`
+    : `<p class="muted">${report.testSize} test texts · created ${escapeHtml(report.createdAt)} · accuracy over in-scope items · coverage at each model's own threshold · latency one text per call · cost from measured tokens and the configured prices (0 for local models, "unknown" when unpriced)</p>
+<table>
+<thead><tr><th>model</th><th>source</th><th>accuracy</th><th>macro-F1</th><th>ECE</th><th>coverage</th><th>p50</th><th>p95</th><th>$/1K requests</th></tr></thead>`
+}
 <tbody>
 ${rows}
 </tbody>
@@ -229,8 +334,23 @@ function formatCost(cost: number | null): string {
   return cost < 0.01 ? `$${cost.toPrecision(2)}` : `$${cost.toFixed(2)}`;
 }
 
-function hasUsage(model: TaskModel): model is TaskModel & UsageReporting {
+function hasUsage(model: object): model is UsageReporting {
   return typeof (model as Partial<UsageReporting>).usage === "function";
+}
+
+/** Calls, tokens per request and (when priced) cost per 1,000 requests from what an endpoint model reported. */
+function addUsage(row: BaselineRow, model: object, priced: boolean): void {
+  const usage = hasUsage(model) ? model.usage() : undefined;
+  if (usage === undefined || usage.calls === 0) return;
+  row.calls = usage.calls;
+  row.tokensPerRequest = {
+    input: round(usage.inputTokens / usage.calls, 2),
+    output: round(usage.outputTokens / usage.calls, 2),
+  };
+  if (priced) row.costPer1kRequestsUsd = round((usage.costUsd / usage.calls) * 1000, 6);
+  // The extract path already counted unsure records over the scored pass alone; the classify path reads the model's.
+  if (row.unsure === undefined && "unsure" in usage && typeof usage.unsure === "number")
+    row.unsure = usage.unsure;
 }
 
 /** The same model, counting the texts its batched `predict` calls get, so a long endpoint pass shows progress. */
