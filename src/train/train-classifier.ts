@@ -1,19 +1,27 @@
 // Trains the native classifier: vocabulary → TF-IDF rows → SGD with early stopping → temperature → threshold.
 
 import { SlmkitError } from "../errors.js";
-import { expectedCalibrationError } from "../eval/calibration.js";
-import { chooseThreshold } from "../eval/selective.js";
-import { goldenSectionMinimum } from "../internal/golden-section.js";
-import { createRandom } from "../internal/random.js";
-import { NativeClassifier } from "../models/native/classifier.js";
-import { computeLogits, createLinearWeights, type LinearWeights } from "../models/native/linear.js";
+import type { NativeClassifier } from "../models/native/classifier.js";
+import { createLinearWeights, type LinearWeights } from "../models/native/linear.js";
 import type { ModelRecord } from "../models/native/model-directory.js";
-import { sha256 } from "../models/native/model-directory.js";
-import { buildVocabulary, type SparseRows, Vectorizer } from "../models/native/vectorizer.js";
+import type { SparseRows } from "../models/native/vectorizer.js";
 import { defaultFeatureConfig, type FeatureConfig } from "../text/features.js";
 import type { LabeledExample } from "../types.js";
+import {
+  calibrateClassifier,
+  createInlineRunner,
+  definedOnly,
+  hashExamples,
+  logSoftmaxParts,
+  rowLogits,
+  runEpochs,
+  type ScoredRows,
+  stratifiedHoldOut,
+  summarizeTraining,
+  vectorizeSplits,
+} from "./internal-steps.js";
 import { type EpochRunner, startParallelSgd } from "./parallel-sgd.js";
-import { sgdEpoch, shuffledOrder } from "./sgd.js";
+import { sgdEpoch } from "./sgd.js";
 
 /** Training hyperparameters. Every field has a default tuned on banking77 (see README, "Benchmarks"). */
 export interface ClassifierHyperparameters {
@@ -116,7 +124,8 @@ export async function trainClassifier(
   let trainSet: readonly LabeledExample[] = train;
   let validSet: readonly LabeledExample[];
   const heldOutFromTrain = options.valid === undefined || options.valid.length === 0;
-  if (heldOutFromTrain) [trainSet, validSet] = holdOut(train, 0.1, seed);
+  if (heldOutFromTrain)
+    [trainSet, validSet] = stratifiedHoldOut(train, (example) => example.label, 0.1, seed);
   else validSet = options.valid as readonly LabeledExample[];
 
   const labels = [...new Set(trainSet.map((example) => example.label))].sort();
@@ -135,21 +144,11 @@ export async function trainClassifier(
     );
   }
 
-  const vocabulary = buildVocabulary(
+  const { vocabulary, trainRows, validRows } = vectorizeSplits(
     trainSet.map((example) => example.text),
-    hyperparameters.features,
-    { minCount: hyperparameters.minCount, maxFeatures: hyperparameters.maxFeatures },
+    inScopeValid.map((example) => example.text),
+    hyperparameters,
   );
-  if (vocabulary.hashes.length === 0) {
-    throw new SlmkitError(
-      "TRAINING_FAILED",
-      `no feature occurs in ${hyperparameters.minCount} or more training texts; lower minCount or add data.`,
-      { field: "minCount" },
-    );
-  }
-  const vectorizer = new Vectorizer(vocabulary);
-  const trainRows = vectorizer.transformAll(trainSet.map((example) => example.text));
-  const validRows = vectorizer.transformAll(inScopeValid.map((example) => example.text));
   const trainTargets = Int32Array.from(trainSet, (example) => labelIndex.get(example.label) as number);
   const validTargets = Int32Array.from(inScopeValid, (example) => labelIndex.get(example.label) as number);
 
@@ -157,100 +156,49 @@ export async function trainClassifier(
   const runner: EpochRunner =
     threads > 1
       ? await startParallelSgd(initial, trainRows, trainTargets, threads)
-      : {
-          weights: initial,
-          runEpoch: async (order, learningRate) =>
-            sgdEpoch(initial, trainRows, trainTargets, order, { learningRate }),
-          close: async () => {},
-        };
-  const weights = runner.weights;
-  let best = {
-    epoch: 0,
-    accuracy: -1,
-    loss: Number.POSITIVE_INFINITY,
-    weights: weights.weights.slice(),
-    bias: weights.bias.slice(),
-  };
-  const history: TrainProgress[] = [];
-  const epochs = hyperparameters.epochs;
-  try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      if (options.signal?.aborted)
-        throw new SlmkitError("TRAINING_FAILED", "training was cancelled.", { cause: options.signal.reason });
-      const learningRate = hyperparameters.learningRate * (1 - (epoch - 1) / epochs);
-      const trainLoss = await runner.runEpoch(shuffledOrder(trainSet.length, seed + epoch), learningRate);
-      if (!Number.isFinite(trainLoss)) {
-        throw new SlmkitError("TRAINING_FAILED", `training diverged at epoch ${epoch}; lower learningRate.`, {
-          field: "learningRate",
-        });
-      }
-      const scored = scoreRows(weights, validRows, validTargets, 1);
-      const progress: TrainProgress = {
-        epoch,
-        epochs,
-        trainLoss,
-        validationAccuracy: scored.accuracy,
-        validationLoss: scored.loss,
-        elapsedSeconds: (performance.now() - started) / 1000,
-      };
-      history.push(progress);
-      options.onProgress?.(progress);
-      if (scored.accuracy > best.accuracy || (scored.accuracy === best.accuracy && scored.loss < best.loss)) {
-        best = {
-          epoch,
-          accuracy: scored.accuracy,
-          loss: scored.loss,
-          weights: weights.weights.slice(),
-          bias: weights.bias.slice(),
-        };
-      } else if (epoch - best.epoch >= hyperparameters.patience) {
-        break;
-      }
-    }
-  } finally {
-    await runner.close();
-  }
+      : createInlineRunner(initial, (order, learningRate) =>
+          sgdEpoch(initial, trainRows, trainTargets, order, { learningRate }),
+        );
+  const { best, history } = await runEpochs({
+    runner,
+    hyperparameters,
+    exampleCount: trainSet.length,
+    seed,
+    started,
+    score: () => scoreRows(runner.weights, validRows, validTargets, 1),
+    isBetter: (scored, kept) =>
+      scored.accuracy > kept.accuracy || (scored.accuracy === kept.accuracy && scored.loss < kept.loss),
+    onProgress: options.onProgress,
+    signal: options.signal,
+  });
   // The best epoch's weights, in ordinary (not shared) memory.
   const finalWeights: LinearWeights = { ...initial, weights: best.weights, bias: best.bias };
 
-  const temperature = fitTemperature(finalWeights, validRows, validTargets);
-  const calibrated = scoreRows(finalWeights, validRows, validTargets, temperature);
-  const choice = chooseThreshold(calibrated.confidences, calibrated.correct, targetAccuracy);
-  const model = new NativeClassifier({
+  const { model, calibrated, choice } = calibrateClassifier({
     labels,
     vocabulary,
     weights: finalWeights,
-    temperature,
-    threshold: choice.threshold,
+    validRows,
+    validLabels: validTargets,
+    targetAccuracy,
+    score: scoreRows,
   });
-  const trainSeconds = (performance.now() - started) / 1000;
-  const validation: ValidationFigures = {
-    n: inScopeValid.length,
-    accuracy: calibrated.accuracy,
-    loss: calibrated.loss,
-    ece: expectedCalibrationError(calibrated.confidences, calibrated.correct, 15),
-    coverage: choice.coverage,
-    acceptedAccuracy: choice.accuracy,
-    bestEpoch: best.epoch,
+  const { validation, record } = summarizeTraining({
+    calibrated,
+    choice,
+    best,
+    history,
+    validationCount: inScopeValid.length,
     outOfScope: validSet.length - inScopeValid.length,
     heldOutFromTrain,
-  };
-  const record: ModelRecord = {
-    hyperparameters: { ...hyperparameters, epochsRun: history.length, bestEpoch: best.epoch, threads },
+    hyperparameters,
+    threads,
     seed,
     dataHash: hashData(train, options.valid),
     targetAccuracy,
-    validation: { ...validation },
-    trainSeconds,
-  };
+    started,
+  });
   return { model, record, validation, validationExamples: inScopeValid, history };
-}
-
-interface ScoredRows {
-  accuracy: number;
-  loss: number;
-  confidences: number[];
-  correct: boolean[];
 }
 
 function scoreRows(
@@ -266,14 +214,7 @@ function scoreRows(
   let right = 0;
   let loss = 0;
   for (let row = 0; row < targets.length; row++) {
-    computeLogits(
-      weights,
-      rows.indices,
-      rows.values,
-      rows.offsets[row] as number,
-      rows.offsets[row + 1] as number,
-      logits,
-    );
+    rowLogits(weights, rows, row, logits);
     const target = targets[row] as number;
     const { best, logSumExp, maximum } = logSoftmaxParts(logits, classCount, temperature);
     loss += logSumExp - ((logits[target] as number) / temperature - maximum);
@@ -286,91 +227,19 @@ function scoreRows(
   return { accuracy: right / n, loss: loss / n, confidences, correct };
 }
 
-function logSoftmaxParts(logits: Float64Array, classCount: number, temperature: number) {
-  let best = 0;
-  let maximum = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < classCount; c++) {
-    const value = (logits[c] as number) / temperature;
-    if (value > maximum) {
-      maximum = value;
-      best = c;
-    }
-  }
-  let sum = 0;
-  for (let c = 0; c < classCount; c++) sum += Math.exp((logits[c] as number) / temperature - maximum);
-  return { best, maximum, logSumExp: Math.log(sum) };
-}
-
-/** Temperature minimizing validation negative log-likelihood: golden-section search over log T in [1/20, 20]. */
-export function fitTemperature(weights: LinearWeights, rows: SparseRows, targets: Int32Array): number {
-  const classCount = weights.classCount;
-  const logits: Float64Array[] = [];
-  const scratch = new Float64Array(classCount);
-  for (let row = 0; row < targets.length; row++) {
-    computeLogits(
-      weights,
-      rows.indices,
-      rows.values,
-      rows.offsets[row] as number,
-      rows.offsets[row + 1] as number,
-      scratch,
-    );
-    logits.push(scratch.slice());
-  }
-  const nll = (logTemperature: number): number => {
-    const temperature = Math.exp(logTemperature);
-    let loss = 0;
-    logits.forEach((row, index) => {
-      const { logSumExp, maximum } = logSoftmaxParts(row, classCount, temperature);
-      loss += logSumExp - ((row[targets[index] as number] as number) / temperature - maximum);
-    });
-    return loss;
-  };
-  return Math.exp(goldenSectionMinimum(nll, Math.log(1 / 20), Math.log(20), 40));
-}
-
-/** Stratified hold-out: about `fraction` of each label with 2+ examples goes to validation. */
-function holdOut(
-  examples: readonly LabeledExample[],
-  fraction: number,
-  seed: number,
-): [LabeledExample[], LabeledExample[]] {
-  const byLabel = new Map<string, LabeledExample[]>();
-  for (const example of examples) {
-    const group = byLabel.get(example.label) ?? [];
-    group.push(example);
-    byLabel.set(example.label, group);
-  }
-  const random = createRandom(seed ^ 0x5eed);
-  const kept: LabeledExample[] = [];
-  const held: LabeledExample[] = [];
-  for (const label of [...byLabel.keys()].sort()) {
-    const group = random.shuffle([...(byLabel.get(label) as LabeledExample[])]);
-    const count = group.length >= 2 ? Math.max(1, Math.round(group.length * fraction)) : 0;
-    held.push(...group.slice(0, count));
-    kept.push(...group.slice(count));
-  }
-  return [kept, held];
-}
+// Lives with the other shared steps; still exported here, where it has always been.
+export { fitTemperature } from "./internal-steps.js";
 
 /** sha256 over the training (and validation) examples, in order: identifies the data a model was trained on. */
 export function hashData(train: readonly LabeledExample[], valid?: readonly LabeledExample[]): string {
-  const lines = train.map((example) => JSON.stringify([example.text, example.label]));
-  lines.push("--valid--");
-  for (const example of valid ?? []) lines.push(JSON.stringify([example.text, example.label]));
-  return sha256(lines.join("\n"));
+  return hashExamples(train, valid, (example) => JSON.stringify([example.text, example.label]));
 }
 
 export function resolveHyperparameters(overrides: HyperparameterOverrides = {}): ClassifierHyperparameters {
   const merged: ClassifierHyperparameters = {
     ...defaultHyperparameters,
-    ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)),
-    features: {
-      ...defaultHyperparameters.features,
-      ...Object.fromEntries(
-        Object.entries(overrides.features ?? {}).filter(([, value]) => value !== undefined),
-      ),
-    },
+    ...definedOnly(overrides),
+    features: { ...defaultHyperparameters.features, ...definedOnly(overrides.features ?? {}) },
   };
   validateNumber("epochs", merged.epochs, { integer: true, minimum: 1, maximum: 1000 });
   validateNumber("learningRate", merged.learningRate, { minimum: 0, exclusiveMinimum: true, maximum: 100 });

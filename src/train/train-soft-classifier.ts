@@ -1,27 +1,31 @@
 // Trains the native classifier on soft targets (a teacher's distributions over labels): the distillation student.
 
 import { SlmkitError } from "../errors.js";
-import { expectedCalibrationError } from "../eval/calibration.js";
-import { chooseThreshold } from "../eval/selective.js";
-import { createRandom } from "../internal/random.js";
-import { NativeClassifier } from "../models/native/classifier.js";
 import {
   computeLogits,
   createLinearWeights,
   type LinearWeights,
   softmaxInPlace,
 } from "../models/native/linear.js";
-import { type ModelRecord, sha256 } from "../models/native/model-directory.js";
-import { buildVocabulary, type SparseRows, Vectorizer } from "../models/native/vectorizer.js";
+import type { SparseRows } from "../models/native/vectorizer.js";
 import type { LabeledExample } from "../types.js";
-import { shuffledOrder } from "./sgd.js";
 import {
-  fitTemperature,
+  calibrateClassifier,
+  createInlineRunner,
+  definedOnly,
+  hashExamples,
+  rowLogits,
+  runEpochs,
+  type ScoredRows,
+  stratifiedHoldOut,
+  summarizeTraining,
+  vectorizeSplits,
+} from "./internal-steps.js";
+import {
   type HyperparameterOverrides,
   resolveHyperparameters,
   type TrainedClassifier,
   type TrainProgress,
-  type ValidationFigures,
   validateNumber,
 } from "./train-classifier.js";
 
@@ -129,109 +133,58 @@ export async function trainSoftClassifier(
     throw new SlmkitError("EMPTY_DATA", "too few texts to both train and validate the student; give more.");
   }
 
-  const vocabulary = buildVocabulary(
+  const { vocabulary, trainRows, validRows } = vectorizeSplits(
     trainSet.map((example) => example.text),
-    hyperparameters.features,
-    { minCount: hyperparameters.minCount, maxFeatures: hyperparameters.maxFeatures },
+    validSet.map((example) => example.text),
+    hyperparameters,
   );
-  if (vocabulary.hashes.length === 0) {
-    throw new SlmkitError(
-      "TRAINING_FAILED",
-      `no feature occurs in ${hyperparameters.minCount} or more training texts; lower minCount or add data.`,
-      { field: "minCount" },
-    );
-  }
-  const vectorizer = new Vectorizer(vocabulary);
-  const trainRows = vectorizer.transformAll(trainSet.map((example) => example.text));
-  const validRows = vectorizer.transformAll(validSet.map((example) => example.text));
   const classCount = labels.length;
   const trainTargets = softenedTargets(trainSet, order, distillationTemperature, hardLabelWeight);
   const validTargets = softenedTargets(validSet, order, distillationTemperature, hardLabelWeight);
   const validTopLabels = topLabels(validTargets, validSet.length, classCount);
 
   const weights = createLinearWeights(vocabulary.hashes.length, classCount);
-  let best = {
-    epoch: 0,
-    loss: Number.POSITIVE_INFINITY,
-    weights: weights.weights.slice(),
-    bias: weights.bias.slice(),
-  };
-  const history: TrainProgress[] = [];
-  const epochs = hyperparameters.epochs;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    if (options.signal?.aborted)
-      throw new SlmkitError("TRAINING_FAILED", "training was cancelled.", { cause: options.signal.reason });
-    const learningRate = hyperparameters.learningRate * (1 - (epoch - 1) / epochs);
-    const trainLoss = softSgdEpoch(
-      weights,
-      trainRows,
-      trainTargets,
-      shuffledOrder(trainSet.length, seed + epoch),
-      learningRate,
-    );
-    if (!Number.isFinite(trainLoss)) {
-      throw new SlmkitError("TRAINING_FAILED", `training diverged at epoch ${epoch}; lower learningRate.`, {
-        field: "learningRate",
-      });
-    }
-    const scored = scoreSoft(weights, validRows, validTargets, validTopLabels);
-    const progress: TrainProgress = {
-      epoch,
-      epochs,
-      trainLoss,
-      validationAccuracy: scored.accuracy,
-      validationLoss: scored.loss,
-      elapsedSeconds: (performance.now() - started) / 1000,
-    };
-    history.push(progress);
-    options.onProgress?.(progress);
+  const { best, history } = await runEpochs({
+    runner: createInlineRunner(weights, (epochOrder, learningRate) =>
+      softSgdEpoch(weights, trainRows, trainTargets, epochOrder, learningRate),
+    ),
+    hyperparameters,
+    exampleCount: trainSet.length,
+    seed,
+    started,
+    score: () => scoreSoft(weights, validRows, validTargets, validTopLabels),
     // Kept by loss, not accuracy: against soft targets it is the quantity trained, and far less noisy.
-    if (scored.loss < best.loss) {
-      best = { epoch, loss: scored.loss, weights: weights.weights.slice(), bias: weights.bias.slice() };
-    } else if (epoch - best.epoch >= hyperparameters.patience) {
-      break;
-    }
-  }
+    isBetter: (scored, kept) => scored.loss < kept.loss,
+    onProgress: options.onProgress,
+    signal: options.signal,
+  });
   const finalWeights: LinearWeights = { ...weights, weights: best.weights, bias: best.bias };
 
-  const temperature = fitTemperature(finalWeights, validRows, validTopLabels);
-  const calibrated = scoreTop(finalWeights, validRows, validTopLabels, temperature);
-  const choice = chooseThreshold(calibrated.confidences, calibrated.correct, targetAccuracy);
-  const model = new NativeClassifier({
+  const { model, calibrated, choice } = calibrateClassifier({
     labels,
     vocabulary,
     weights: finalWeights,
-    temperature,
-    threshold: choice.threshold,
+    validRows,
+    validLabels: validTopLabels,
+    targetAccuracy,
+    score: scoreTop,
   });
-  const validation: ValidationFigures = {
-    n: validSet.length,
-    accuracy: calibrated.accuracy,
-    loss: calibrated.loss,
-    ece: expectedCalibrationError(calibrated.confidences, calibrated.correct, 15),
-    coverage: choice.coverage,
-    acceptedAccuracy: choice.accuracy,
-    bestEpoch: best.epoch,
+  const { validation, record } = summarizeTraining({
+    calibrated,
+    choice,
+    best,
+    history,
+    validationCount: validSet.length,
     outOfScope: 0,
     heldOutFromTrain: options.valid === undefined || options.valid.length === 0,
-  };
-  const trainSeconds = (performance.now() - started) / 1000;
-  const record: ModelRecord = {
-    hyperparameters: {
-      ...hyperparameters,
-      epochsRun: history.length,
-      bestEpoch: best.epoch,
-      threads: 1,
-      loss: "soft-cross-entropy",
-      distillationTemperature,
-      hardLabelWeight,
-    },
+    hyperparameters,
+    threads: 1,
+    extraHyperparameters: { loss: "soft-cross-entropy", distillationTemperature, hardLabelWeight },
     seed,
     dataHash: hashSoftData(train, options.valid),
     targetAccuracy,
-    validation: { ...validation },
-    trainSeconds,
-  };
+    started,
+  });
   const validationExamples: LabeledExample[] = validSet.map((example, index) => ({
     text: example.text,
     label: labels[validTopLabels[index] as number] as string,
@@ -299,14 +252,7 @@ function scoreSoft(
   let loss = 0;
   let right = 0;
   for (let row = 0; row < topLabels.length; row++) {
-    computeLogits(
-      weights,
-      rows.indices,
-      rows.values,
-      rows.offsets[row] as number,
-      rows.offsets[row + 1] as number,
-      probabilities,
-    );
+    rowLogits(weights, rows, row, probabilities);
     const best = softmaxInPlace(probabilities, classCount);
     if (best === topLabels[row]) right++;
     for (let c = 0; c < classCount; c++) {
@@ -318,27 +264,24 @@ function scoreSoft(
   return { loss: loss / n, accuracy: right / n };
 }
 
-/** Calibrated confidences and correctness against the top labels, at `temperature`. */
+/**
+ * Calibrated confidences and correctness against the top labels, at `temperature`. The same figures as
+ * trainClassifier's scoreRows, but by softmax rather than log-softmax: they can round differently in the last
+ * bits, and sharing one would risk moving the threshold of students trained so far.
+ */
 function scoreTop(
   weights: LinearWeights,
   rows: SparseRows,
   topLabels: Int32Array,
   temperature: number,
-): { accuracy: number; loss: number; confidences: number[]; correct: boolean[] } {
+): ScoredRows {
   const classCount = weights.classCount;
   const probabilities = new Float64Array(classCount);
   const confidences: number[] = [];
   const correct: boolean[] = [];
   let loss = 0;
   for (let row = 0; row < topLabels.length; row++) {
-    computeLogits(
-      weights,
-      rows.indices,
-      rows.values,
-      rows.offsets[row] as number,
-      rows.offsets[row + 1] as number,
-      probabilities,
-    );
+    rowLogits(weights, rows, row, probabilities);
     const best = softmaxInPlace(probabilities, classCount, temperature);
     const target = topLabels[row] as number;
     loss -= Math.log(Math.max(probabilities[target] as number, 1e-12));
@@ -416,26 +359,14 @@ function holdOutByTopLabel(
   fraction: number,
   seed: number,
 ): [SoftExample[], SoftExample[]] {
-  const byLabel = new Map<number, SoftExample[]>();
-  for (const example of examples) {
+  const topLabel = (example: SoftExample): number => {
     let best = 0;
     for (let c = 1; c < example.probabilities.length; c++) {
       if (Number(example.probabilities[c]) > Number(example.probabilities[best])) best = c;
     }
-    const group = byLabel.get(best) ?? [];
-    group.push(example);
-    byLabel.set(best, group);
-  }
-  const random = createRandom(seed ^ 0x5eed);
-  const kept: SoftExample[] = [];
-  const held: SoftExample[] = [];
-  for (const label of [...byLabel.keys()].sort((a, b) => a - b)) {
-    const group = random.shuffle([...(byLabel.get(label) as SoftExample[])]);
-    const count = group.length >= 2 ? Math.max(1, Math.round(group.length * fraction)) : 0;
-    held.push(...group.slice(0, count));
-    kept.push(...group.slice(count));
-  }
-  return [kept, held];
+    return best;
+  };
+  return stratifiedHoldOut(examples, topLabel, fraction, seed, (left, right) => left - right);
 }
 
 /** sha256 over the texts and targets (and validation), in order: identifies the data a student learnt. */
@@ -445,12 +376,5 @@ function hashSoftData(train: readonly SoftExample[], valid?: readonly SoftExampl
       example.text,
       Array.from(example.probabilities, (value) => Number(value).toPrecision(9)),
     ]);
-  const lines = train.map(line);
-  lines.push("--valid--");
-  for (const example of valid ?? []) lines.push(line(example));
-  return sha256(lines.join("\n"));
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+  return hashExamples(train, valid, line);
 }
