@@ -138,6 +138,35 @@ describe("drift monitor on a SQLite request log", () => {
     await monitor.close();
   });
 
+  test("reads the window in pages: rows sharing a millisecond across a page edge are each counted once", async () => {
+    // 400 rows, two per millisecond: the 250-row pages end in the middle of a millisecond.
+    const rows = rowsFor(model, sameDistributionTexts().slice(0, 400), { start: clock }).map(
+      (row, index) => ({
+        ...row,
+        createdAt: clock + Math.floor(index / 2),
+      }),
+    );
+    for (const row of rows) store.logRequest(row);
+    await store.flush();
+    const seen: string[] = [];
+    const paging = {
+      ...store,
+      listRequests: async (filter: Parameters<Store["listRequests"]>[0]) => {
+        const page = await store.listRequests(filter);
+        seen.push(...page.map((row) => row.id));
+        return page;
+      },
+    } as Store;
+    const monitor = createDriftMonitor({ store: paging, useCases: [watched()] });
+    const report = await monitor.check("support");
+    await monitor.close();
+    assert.equal(report.window.n, 300, "the window holds exactly monitor.window rows");
+    assert.ok(seen.length > 300, "more than one page was read");
+    // The newest 300 rows by time are the last 300 logged.
+    assert.equal(report.window.from, rows[100]?.createdAt);
+    assert.equal(report.window.to, rows[399]?.createdAt);
+  });
+
   test("leaves out rows, feedback and shadow results of other model versions", async () => {
     await log(sameDistributionTexts(20), "v0");
     const monitor = createDriftMonitor({ store, useCases: [watched({ modelVersion: () => "v1" })] });
