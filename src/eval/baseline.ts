@@ -9,6 +9,7 @@ import {
   type ValueExtractor,
   type ValueField,
 } from "./evaluate-extract-values.js";
+import { round } from "./metrics.js";
 import { formatMilliseconds, formatPercent } from "./number-format.js";
 import { escapeHtml } from "./report-html.js";
 
@@ -375,9 +376,4 @@ function countingModel(model: TaskModel, onCount: (done: number) => void): TaskM
     dispose: async () => {},
     [Symbol.asyncDispose]: async () => {},
   };
-}
-
-function round(value: number, decimals: number): number {
-  const scale = 10 ** decimals;
-  return Math.round(value * scale) / scale;
 }

@@ -9,7 +9,8 @@ import type { OpenAiExtractorModel } from "../models/openai/openai-extractor-mod
 import { type ExtractFieldType, normalizeFieldValue } from "../text/normalizers/index.js";
 import type { SpanExample } from "../types.js";
 import type { LatencyPercentiles } from "./evaluate.js";
-import { millisecondsSince, percentiles, startTimer } from "./latency.js";
+import { evenlySpacedIndices, millisecondsSince, percentiles, startTimer } from "./latency.js";
+import { harmonic, ratio, round } from "./metrics.js";
 
 /** A field as the value scorer needs it: the use case's `schema.fields[]`. */
 export interface ValueField {
@@ -322,22 +323,4 @@ function hasRequired(values: Record<string, unknown>, fields: readonly ValueFiel
   return fields.every(
     (field) => field.required !== true || (values[field.name] !== null && values[field.name] !== undefined),
   );
-}
-
-function ratio(numerator: number, denominator: number): number {
-  return denominator === 0 ? 0 : numerator / denominator;
-}
-
-function harmonic(precision: number, recall: number): number {
-  return precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-}
-
-function evenlySpacedIndices(length: number, count: number): number[] {
-  if (count >= length) return Array.from({ length }, (_, index) => index);
-  return Array.from({ length: count }, (_, step) => Math.floor((step * length) / count));
-}
-
-function round(value: number, decimals = 6): number {
-  const scale = 10 ** decimals;
-  return Math.round(value * scale) / scale;
 }

@@ -7,7 +7,8 @@ import { goldSpans, recordCorrect, spanKey } from "../models/native/extractor-to
 import { normalizeFieldValue } from "../text/normalizers/index.js";
 import type { Span, SpanExample } from "../types.js";
 import type { CoverageAtTargets, LatencyPercentiles } from "./evaluate.js";
-import { millisecondsSince, percentiles, startTimer } from "./latency.js";
+import { evenlySpacedIndices, millisecondsSince, percentiles, startTimer } from "./latency.js";
+import { harmonic, ratio, round } from "./metrics.js";
 import {
   type CoveragePoint,
   coverageAtAccuracy,
@@ -250,22 +251,4 @@ function scoreValues(
 
 function overlaps(a: Span, b: Span): boolean {
   return a.label === b.label && a.start < b.end && b.start < a.end;
-}
-
-function ratio(numerator: number, denominator: number): number {
-  return denominator === 0 ? 0 : numerator / denominator;
-}
-
-function harmonic(precision: number, recall: number): number {
-  return precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-}
-
-function evenlySpacedIndices(length: number, count: number): number[] {
-  if (count >= length) return Array.from({ length }, (_, index) => index);
-  return Array.from({ length: count }, (_, step) => Math.floor((step * length) / count));
-}
-
-function round(value: number, decimals = 6): number {
-  const scale = 10 ** decimals;
-  return Math.round(value * scale) / scale;
 }

@@ -9,8 +9,8 @@ import {
   type ReliabilityBin,
   reliabilityBins,
 } from "./calibration.js";
-import { millisecondsSince, percentiles, startTimer } from "./latency.js";
-import { type ClassMetrics, type ConfusionMatrix, classificationMetrics } from "./metrics.js";
+import { evenlySpacedIndices, millisecondsSince, percentiles, startTimer } from "./latency.js";
+import { type ClassMetrics, type ConfusionMatrix, classificationMetrics, round } from "./metrics.js";
 import {
   type CoveragePoint,
   coverageAtAccuracy,
@@ -284,19 +284,8 @@ function listSome(labels: readonly string[]): string {
   return labels.length > 5 ? `${shown.join(", ")} and ${labels.length - 5} more` : shown.join(", ");
 }
 
-/** `count` indices spread evenly over [0, length), all of them when `count >= length`. */
-function evenlySpacedIndices(length: number, count: number): number[] {
-  if (count >= length) return Array.from({ length }, (_, index) => index);
-  return Array.from({ length: count }, (_, step) => Math.floor((step * length) / count));
-}
-
 function checkPositiveInteger(value: number, field: string): void {
   if (!Number.isInteger(value) || value < 1) {
     throw new SlmkitError("INVALID_OPTION", `${field} must be a positive integer, got ${value}.`, { field });
   }
-}
-
-function round(value: number, decimals = 6): number {
-  const scale = 10 ** decimals;
-  return Math.round(value * scale) / scale;
 }

@@ -42,3 +42,9 @@ export async function timeCall<T>(call: () => Promise<T>): Promise<{ result: T; 
   const result = await call();
   return { result, milliseconds: millisecondsSince(start) };
 }
+
+/** `count` indices spread evenly over [0, length), all of them when `count >= length`: which items to time. */
+export function evenlySpacedIndices(length: number, count: number): number[] {
+  if (count >= length) return Array.from({ length }, (_, index) => index);
+  return Array.from({ length: count }, (_, step) => Math.floor((step * length) / count));
+}

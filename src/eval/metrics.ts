@@ -127,3 +127,19 @@ function sum(values: readonly number[]): number {
   for (const value of values) total += value;
   return total;
 }
+
+/** numerator / denominator, 0 when the denominator is 0 (a figure over no items). */
+export function ratio(numerator: number, denominator: number): number {
+  return denominator === 0 ? 0 : numerator / denominator;
+}
+
+/** F1 from precision and recall; 0 when both are 0. */
+export function harmonic(precision: number, recall: number): number {
+  return precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+}
+
+/** Rounded to `decimals` places (default 6, as reports print ratios). */
+export function round(value: number, decimals = 6): number {
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
+}

@@ -215,19 +215,7 @@ export class NativeAnswerer implements TaskModel {
    */
   fillAnswer(label: string, text: string): string | null {
     const found = this.answers.get(label);
-    if (found === undefined) return null;
-    let missing = false;
-    const answer = found.entry.answer.replace(placeholderPattern, (placeholder, name: string) => {
-      const pattern = found.patterns.get(name);
-      const match = pattern?.exec(text);
-      const value = match?.[1] ?? match?.[0] ?? found.entry.slots?.[name]?.fallback;
-      if (value === undefined) {
-        missing = true;
-        return placeholder;
-      }
-      return value;
-    });
-    return missing ? null : answer;
+    return found === undefined ? null : fillPlaceholders(found.entry, found.patterns, text);
   }
 
   /** Intent predictions with `accepted` meaning the whole answer gate passed, for evaluation and routing. */
@@ -244,7 +232,37 @@ export class NativeAnswerer implements TaskModel {
   }
 }
 
-function compileSlots(entry: FaqAnswer): Map<string, RegExp> {
+/**
+ * An FAQ answer with every `{slot}` filled: `preferred(name)` when it gives a value, else the slot's pattern
+ * matched on `text` (group 1, or the whole match), else the slot's fallback. Null when a placeholder stays empty.
+ * The one definition of slot filling, for the native answerer and for an LLM's picks.
+ */
+export function fillPlaceholders(
+  entry: FaqAnswer,
+  patterns: ReadonlyMap<string, RegExp>,
+  text: string,
+  preferred: (name: string) => string | undefined = () => undefined,
+): string | null {
+  let missing = false;
+  const answer = entry.answer.replace(placeholderPattern, (placeholder, name: string) => {
+    const match = patterns.get(name)?.exec(text);
+    const value = preferred(name) ?? match?.[1] ?? match?.[0] ?? entry.slots?.[name]?.fallback;
+    if (value === undefined) {
+      missing = true;
+      return placeholder;
+    }
+    return value;
+  });
+  return missing ? null : answer;
+}
+
+/** The placeholder names of an FAQ answer, each once, in order of appearance. */
+export function placeholdersOf(entry: FaqAnswer): string[] {
+  return [...new Set([...entry.answer.matchAll(placeholderPattern)].map((match) => match[1] as string))];
+}
+
+/** Each slot's pattern compiled (case-insensitive, Unicode); an invalid one is INVALID_DATA naming the slot. */
+export function compileSlots(entry: FaqAnswer): Map<string, RegExp> {
   const patterns = new Map<string, RegExp>();
   for (const [name, slot] of Object.entries(entry.slots ?? {})) {
     try {

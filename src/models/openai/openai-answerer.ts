@@ -8,7 +8,7 @@ import { z } from "zod";
 import { SlmkitError } from "../../errors.js";
 import { LlmError } from "../../route/llm-error.js";
 import type { UseCase } from "../../spec/schema.js";
-import type { FaqAnswer } from "../native/answerer.js";
+import { compileSlots, type FaqAnswer, fillPlaceholders, placeholdersOf } from "../native/answerer.js";
 import {
   type ChatEndpointOptions,
   createChatEndpoint,
@@ -93,9 +93,6 @@ const answererRefusals: readonly RefusalRule<AnswererParameter>[] = [
   { pattern: /temperature/, parameters: ["temperature"] },
   { pattern: /max_tokens/, parameters: ["max_tokens"] },
 ];
-
-/** Placeholders in an answer: `{name}`, as the native answerer reads them. */
-const placeholderPattern = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 interface PreparedEntry {
   entry: FaqAnswer;
@@ -274,22 +271,7 @@ function prepareFaq(faq: readonly FaqAnswer[]): Map<string, PreparedEntry> {
   const entries = new Map<string, PreparedEntry>();
   for (const entry of faq) {
     if (entries.has(entry.label)) continue;
-    const patterns = new Map<string, RegExp>();
-    for (const [name, slot] of Object.entries(entry.slots ?? {})) {
-      try {
-        patterns.set(name, new RegExp(slot.pattern, "iu"));
-      } catch (error) {
-        throw new SlmkitError(
-          "INVALID_DATA",
-          `the slot {${name}} of FAQ answer "${entry.label}" has an invalid pattern (${(error as Error).message}); fix its regular expression.`,
-          { field: `slots.${name}.pattern`, cause: error },
-        );
-      }
-    }
-    const placeholders = [
-      ...new Set([...entry.answer.matchAll(placeholderPattern)].map((match) => match[1] as string)),
-    ];
-    entries.set(entry.label, { entry, placeholders, patterns });
+    entries.set(entry.label, { entry, placeholders: placeholdersOf(entry), patterns: compileSlots(entry) });
   }
   return entries;
 }
@@ -374,24 +356,12 @@ function fillSlots(
   maxSlotLength: number,
 ): string | null {
   const collapsed = collapse(question);
-  let missing = false;
-  const answer = prepared.entry.answer.replace(placeholderPattern, (placeholder, name: string) => {
+  return fillPlaceholders(prepared.entry, prepared.patterns, question, (name) => {
     const given = collapse(values?.[name] ?? "");
-    const found =
-      given === "" || given.length > maxSlotLength
-        ? null
-        : new RegExp(given.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "iu").exec(collapsed);
+    if (given === "" || given.length > maxSlotLength) return undefined;
     // The question's own characters go into the answer, not the model's spelling of them.
-    if (found !== null) return found[0];
-    const match = prepared.patterns.get(name)?.exec(question);
-    const value = match?.[1] ?? match?.[0] ?? prepared.entry.slots?.[name]?.fallback;
-    if (value === undefined) {
-      missing = true;
-      return placeholder;
-    }
-    return value;
+    return new RegExp(given.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "iu").exec(collapsed)?.[0];
   });
-  return missing ? null : answer;
 }
 
 function collapse(text: string): string {
