@@ -108,60 +108,24 @@ export async function runBaseline(
   examples: readonly LabeledExample[],
   options: BaselineOptions = {},
 ): Promise<BaselineReport> {
-  const rows: BaselineRow[] = [];
-  for (const [index, candidate] of candidates.entries()) {
-    options.signal?.throwIfAborted();
-    const started = performance.now();
-    let model: TaskModel | undefined;
-    try {
-      model = await candidate.load();
-      const counted = countingModel(model, (done) =>
-        options.onProgress?.({
-          reference: candidate.reference,
-          index,
-          models: candidates.length,
-          done,
-          total: examples.length,
-        }),
-      );
-      const latencySamples = candidate.local
-        ? (options.latencySamples ?? 200)
-        : (options.endpointLatencySamples ?? 30);
-      const report = await evaluateClassifier(counted, examples, {
-        latencySamples,
-        // Small batches for endpoints: progress moves, and throughput means little for a remote model anyway.
-        batchSize: candidate.local ? 256 : 16,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      });
-      const row: BaselineRow = {
-        reference: candidate.reference,
-        source: candidate.source,
-        n: report.n,
-        outOfScope: report.outOfScope.n,
-        accuracy: report.accuracy,
-        macroF1: report.macroF1,
-        ece: report.ece,
-        coverage: report.coverage,
-        acceptedAccuracy: report.acceptedAccuracy,
-        latencyMs: { p50: report.latencyMs.p50, p95: report.latencyMs.p95 },
-        costPer1kRequestsUsd: candidate.local ? 0 : null,
-        seconds: round((performance.now() - started) / 1000, 3),
-        report,
-      };
-      addUsage(row, model, candidate.priced);
-      rows.push(row);
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      rows.push({
-        reference: candidate.reference,
-        source: candidate.source,
-        error: error instanceof Error ? error.message : String(error),
-        seconds: round((performance.now() - started) / 1000, 3),
-      });
-    } finally {
-      await model?.dispose();
-    }
-  }
+  const rows = await measureEach(candidates, examples.length, options, async (model, settings) => {
+    const report = await evaluateClassifier(countingModel(model, settings.onProgress), examples, {
+      latencySamples: settings.latencySamples,
+      batchSize: settings.batchSize,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return {
+      n: report.n,
+      outOfScope: report.outOfScope.n,
+      accuracy: report.accuracy,
+      macroF1: report.macroF1,
+      ece: report.ece,
+      coverage: report.coverage,
+      acceptedAccuracy: report.acceptedAccuracy,
+      latencyMs: { p50: report.latencyMs.p50, p95: report.latencyMs.p95 },
+      report,
+    };
+  });
   return { createdAt: new Date().toISOString(), testSize: examples.length, rows };
 }
 
@@ -177,44 +141,84 @@ export async function runExtractBaseline(
   options: BaselineOptions & { referenceDate?: Date } = {},
 ): Promise<BaselineReport> {
   const referenceDate = options.referenceDate ?? new Date();
+  const rows = await measureEach(candidates, examples.length, options, async (model, settings) => {
+    const report = await evaluateExtractValues(model, fields, examples, {
+      latencySamples: settings.latencySamples,
+      batchSize: settings.batchSize,
+      referenceDate,
+      onProgress: settings.onProgress,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return {
+      n: report.n,
+      fieldPrecision: report.fieldPrecision,
+      fieldRecall: report.fieldRecall,
+      fieldF1: report.fieldF1,
+      recordAccuracy: report.recordAccuracy,
+      coverage: report.coverage,
+      acceptedAccuracy: report.acceptedAccuracy,
+      unsure: report.unsure,
+      latencyMs: { p50: report.latencyMs.p50, p95: report.latencyMs.p95 },
+      extractReport: report,
+    };
+  });
+  return { task: "extract", createdAt: new Date().toISOString(), testSize: examples.length, rows };
+}
+
+/** How one candidate is measured: its latency samples and batch size, and where it reports progress. */
+interface MeasureSettings {
+  latencySamples: number;
+  batchSize: number;
+  onProgress: (done: number) => void;
+}
+
+/**
+ * The loop both baselines share: each candidate in turn (so latencies do not disturb each other) is loaded,
+ * measured, given its time and its cost from the tokens the endpoint reported, and disposed of; a model that
+ * fails to load or to answer gets an `error` row and the others still run.
+ */
+async function measureEach<Model extends { dispose(): Promise<void> }>(
+  candidates: readonly (Omit<BaselineCandidate, "load"> & { load(): Promise<Model> })[],
+  total: number,
+  options: BaselineOptions,
+  measure: (
+    model: Model,
+    settings: MeasureSettings,
+  ) => Promise<Omit<BaselineRow, "reference" | "source" | "seconds" | "costPer1kRequestsUsd">>,
+): Promise<BaselineRow[]> {
   const rows: BaselineRow[] = [];
   for (const [index, candidate] of candidates.entries()) {
     options.signal?.throwIfAborted();
     const started = performance.now();
-    let model: ValueExtractor | undefined;
+    const seconds = () => round((performance.now() - started) / 1000, 3);
+    let model: Model | undefined;
     try {
       model = await candidate.load();
-      const report = await evaluateExtractValues(model, fields, examples, {
+      const figures = await measure(model, {
         latencySamples: candidate.local
           ? (options.latencySamples ?? 200)
           : (options.endpointLatencySamples ?? 30),
+        // Small batches for endpoints: progress moves, and throughput means little for a remote model anyway.
         batchSize: candidate.local ? 256 : 16,
-        referenceDate,
         onProgress: (done) =>
           options.onProgress?.({
             reference: candidate.reference,
             index,
             models: candidates.length,
             done,
-            total: examples.length,
+            total,
           }),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
+      // The full report goes last, after the summary figures, as a reader of the JSON expects.
+      const { report, extractReport, ...summary } = figures;
       const row: BaselineRow = {
         reference: candidate.reference,
         source: candidate.source,
-        n: report.n,
-        fieldPrecision: report.fieldPrecision,
-        fieldRecall: report.fieldRecall,
-        fieldF1: report.fieldF1,
-        recordAccuracy: report.recordAccuracy,
-        coverage: report.coverage,
-        acceptedAccuracy: report.acceptedAccuracy,
-        unsure: report.unsure,
-        latencyMs: { p50: report.latencyMs.p50, p95: report.latencyMs.p95 },
+        ...summary,
         costPer1kRequestsUsd: candidate.local ? 0 : null,
-        seconds: round((performance.now() - started) / 1000, 3),
-        extractReport: report,
+        seconds: seconds(),
+        ...(report === undefined ? {} : { report }),
+        ...(extractReport === undefined ? {} : { extractReport }),
       };
       addUsage(row, model, candidate.priced);
       rows.push(row);
@@ -224,13 +228,13 @@ export async function runExtractBaseline(
         reference: candidate.reference,
         source: candidate.source,
         error: error instanceof Error ? error.message : String(error),
-        seconds: round((performance.now() - started) / 1000, 3),
+        seconds: seconds(),
       });
     } finally {
       await model?.dispose();
     }
   }
-  return { task: "extract", createdAt: new Date().toISOString(), testSize: examples.length, rows };
+  return rows;
 }
 
 /** The rows as an aligned plain-text table, ending with a newline. */
