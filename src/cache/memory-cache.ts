@@ -39,7 +39,12 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): ResponseCac
     backendErrors: 0,
   };
 
-  function lookup(scope: string, text: string, vector: Float32Array | undefined): CacheHit | undefined {
+  function lookup(
+    scope: string,
+    text: string,
+    vector: Float32Array | undefined,
+    space: string | undefined,
+  ): CacheHit | undefined {
     const normalized = normalizeText(text);
     const exact = exactByScope.get(scope);
     const entry = exact?.get(normalized);
@@ -54,7 +59,7 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): ResponseCac
       exact.delete(normalized);
     }
     if (vector !== undefined) {
-      const match = semantic.find(scope, text, vector, counters);
+      const match = semantic.find(scope, text, vector, counters, space);
       if (match !== undefined) {
         counters.semanticHits++;
         return { answer: { ...match.entry.answer }, kind: "semantic", similarity: match.similarity };
@@ -64,7 +69,13 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): ResponseCac
     return undefined;
   }
 
-  function store(scope: string, text: string, answer: CachedAnswer, vector: Float32Array | undefined): void {
+  function store(
+    scope: string,
+    text: string,
+    answer: CachedAnswer,
+    vector: Float32Array | undefined,
+    space: string | undefined,
+  ): void {
     const normalized = normalizeText(text);
     let exact = exactByScope.get(scope);
     if (exact === undefined) {
@@ -77,7 +88,7 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): ResponseCac
       const oldest = exact.keys().next();
       if (oldest.done !== true) exact.delete(oldest.value);
     }
-    if (vector !== undefined) semantic.add(scope, text, normalized, answer, vector);
+    if (vector !== undefined) semantic.add(scope, text, normalized, answer, vector, space);
   }
 
   const close = async (): Promise<void> => {
@@ -86,11 +97,11 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): ResponseCac
   };
 
   return {
-    async get(scope, text, vector) {
-      return lookup(scope, text, vector);
+    async get(scope, text, vector, vectorSpace) {
+      return lookup(scope, text, vector, vectorSpace);
     },
-    async set(scope, text, answer, vector) {
-      store(scope, text, answer, vector);
+    async set(scope, text, answer, vector, vectorSpace) {
+      store(scope, text, answer, vector, vectorSpace);
     },
     size(scope) {
       if (scope !== undefined) return exactByScope.get(scope)?.size ?? 0;

@@ -221,7 +221,7 @@ export function createRedisCache(options: RedisCacheOptions): RedisResponseCache
 
   return {
     keyPrefix,
-    async get(scope, text, vector): Promise<CacheHit | undefined> {
+    async get(scope, text, vector, vectorSpace): Promise<CacheHit | undefined> {
       try {
         const normalized = normalizeText(text);
         const exact = await getExact(scope, normalized);
@@ -230,7 +230,7 @@ export function createRedisCache(options: RedisCacheOptions): RedisResponseCache
           return { answer: exact, kind: "exact", similarity: 1 };
         }
         if (vector !== undefined && !closed) {
-          const match = semantic.find(scope, text, vector, counters);
+          const match = semantic.find(scope, text, vector, counters, vectorSpace);
           if (match !== undefined) {
             counters.semanticHits++;
             return { answer: { ...match.entry.answer }, kind: "semantic", similarity: match.similarity };
@@ -243,11 +243,11 @@ export function createRedisCache(options: RedisCacheOptions): RedisResponseCache
       counters.misses++;
       return undefined;
     },
-    async set(scope, text, answer, vector): Promise<void> {
+    async set(scope, text, answer, vector, vectorSpace): Promise<void> {
       if (closed) return;
       try {
         const normalized = normalizeText(text);
-        if (vector !== undefined) semantic.add(scope, text, normalized, answer, vector);
+        if (vector !== undefined) semantic.add(scope, text, normalized, answer, vector, vectorSpace);
         await setExact(scope, normalized, answer);
       } catch (error) {
         noteFailure(error);

@@ -184,6 +184,9 @@ function inverseNormOf(vector: Float32Array): number {
   return sum > 0 && Number.isFinite(sum) ? 1 / Math.sqrt(sum) : 0;
 }
 
+/** The vector space of callers that name none. */
+export const defaultVectorSpace = "";
+
 export interface SemanticLookupOptions {
   /** Vectors kept per scope (oldest overwritten). */
   capacity: number;
@@ -201,22 +204,35 @@ export interface SemanticCounters {
   guardRejections: number;
 }
 
-/** One `SemanticIndex` per scope plus the guard check: the semantic half shared by the memory and Redis caches. */
+/**
+ * One `SemanticIndex` per scope plus the guard check: the semantic half shared by the memory and Redis caches.
+ * Each scope's vectors belong to one vector space (the model version that made them): a lookup with a vector of
+ * another space finds nothing, and the first vector of a new space replaces the scope's old ones, so a
+ * hot-reloaded model is never compared with its predecessor's vectors (their coordinates mean different things).
+ */
 export class ScopedSemanticIndex {
-  private readonly indexes = new Map<string, SemanticIndex>();
+  private readonly indexes = new Map<string, { space: string; index: SemanticIndex }>();
   private readonly options: SemanticLookupOptions;
 
   constructor(options: SemanticLookupOptions) {
     this.options = options;
   }
 
-  add(scope: string, text: string, normalized: string, answer: CachedAnswer, vector: Float32Array): void {
+  add(
+    scope: string,
+    text: string,
+    normalized: string,
+    answer: CachedAnswer,
+    vector: Float32Array,
+    space = defaultVectorSpace,
+  ): void {
     if (text.length > this.options.maxTextLength) return;
-    let index = this.indexes.get(scope);
-    if (index === undefined) {
-      index = new SemanticIndex(this.options.capacity);
-      this.indexes.set(scope, index);
+    let scoped = this.indexes.get(scope);
+    if (scoped === undefined || scoped.space !== space) {
+      scoped = { space, index: new SemanticIndex(this.options.capacity) };
+      this.indexes.set(scope, scoped);
     }
+    const { index } = scoped;
     const expiresAt = this.options.now() + this.options.ttlMs;
     index.add(vector, {
       normalized,
@@ -231,9 +247,12 @@ export class ScopedSemanticIndex {
     text: string,
     vector: Float32Array,
     counters: SemanticCounters,
+    space = defaultVectorSpace,
   ): SemanticMatch | undefined {
-    const index = this.indexes.get(scope);
-    if (index === undefined || text.length > this.options.maxTextLength) return undefined;
+    const scoped = this.indexes.get(scope);
+    if (scoped === undefined || scoped.space !== space || text.length > this.options.maxTextLength)
+      return undefined;
+    const { index } = scoped;
     // The query's signature is extracted only once a vector is similar enough to need it.
     let signature: GuardSignature | undefined;
     return index.search(vector, {
@@ -249,9 +268,9 @@ export class ScopedSemanticIndex {
   }
 
   size(scope?: string): number {
-    if (scope !== undefined) return this.indexes.get(scope)?.size ?? 0;
+    if (scope !== undefined) return this.indexes.get(scope)?.index.size ?? 0;
     let total = 0;
-    for (const index of this.indexes.values()) total += index.size;
+    for (const { index } of this.indexes.values()) total += index.size;
     return total;
   }
 

@@ -23,9 +23,25 @@ export interface CacheHit {
  * Memory by default; Redis shares exact entries between replicas (semantic vectors stay per replica).
  */
 export interface ResponseCache extends AsyncDisposable {
-  /** Exact hit on normalized text, then a semantic hit on `vector` that also passes the false-hit guards. */
-  get(scope: string, text: string, vector?: Float32Array): Promise<CacheHit | undefined>;
-  set(scope: string, text: string, answer: CachedAnswer, vector?: Float32Array): Promise<void>;
+  /**
+   * Exact hit on normalized text, then a semantic hit on `vector` that also passes the false-hit guards.
+   * `vectorSpace` names the model that made the vector (its version): vectors are only compared within one
+   * space, so a hot-reloaded model never matches its predecessor's vectors. Default: one shared space.
+   */
+  get(
+    scope: string,
+    text: string,
+    vector?: Float32Array,
+    vectorSpace?: string,
+  ): Promise<CacheHit | undefined>;
+  /** Caches an answer; with `vector`, also for semantic lookups in `vectorSpace` (which replaces older spaces). */
+  set(
+    scope: string,
+    text: string,
+    answer: CachedAnswer,
+    vector?: Float32Array,
+    vectorSpace?: string,
+  ): Promise<void>;
   /** Entries held in this process (memory) for the scope, for metrics and tests. */
   size(scope?: string): number;
   /** Added: "degraded" while a shared backend (Redis) is unreachable; lookups then miss fast. Memory is always "ready". */

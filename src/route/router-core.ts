@@ -91,12 +91,16 @@ export interface RouterCore {
   describeFailure(error: unknown): string;
   /** `<useCaseId>:<apiKeyId or "local">`: cached answers never cross use cases or tenants. */
   cacheScope(apiKeyId: string | null): string;
-  /** A cache lookup; a failing cache is a miss, logged. Undefined without a cache. */
+  /**
+   * A cache lookup; a failing cache is a miss, logged. Undefined without a cache. `vectorSpace` is the version
+   * of the model that made `vector` (see `ResponseCache.get`).
+   */
   lookUp(
     scope: string,
     text: string,
     requestId: string,
     vector?: Float32Array,
+    vectorSpace?: string,
   ): Promise<CacheHit | undefined>;
   /** Caches an answer once the reply is on its way; a failing write is logged. No-op without a cache. */
   cacheLater(
@@ -105,6 +109,7 @@ export interface RouterCore {
     answer: CachedAnswer,
     requestId: string,
     vector?: Float32Array,
+    vectorSpace?: string,
   ): void;
   /** Queues a request for review; a failing queue is logged and named in the returned reason. */
   queueReview(item: ReviewRequest): Promise<{ reviewId: string | null; reason: string }>;
@@ -236,23 +241,23 @@ export function createRouterCore(options: RouterCoreOptions): RouterCore {
       return `${useCase.id}:${apiKeyId ?? "local"}`;
     },
 
-    async lookUp(scope, text, requestId, vector) {
+    async lookUp(scope, text, requestId, vector, vectorSpace) {
       if (cache === undefined) return undefined;
       try {
-        return await cache.get(scope, text, vector);
+        return await cache.get(scope, text, vector, vectorSpace);
       } catch (error) {
         logger?.warn({ err: error, requestId, scope }, "router: cache lookup failed; treated as a miss");
         return undefined;
       }
     },
 
-    cacheLater(scope, text, answer, requestId, vector) {
+    cacheLater(scope, text, answer, requestId, vector, vectorSpace) {
       if (cache === undefined) return;
       // In the next turn of the event loop, after the reply is on its way: the memory cache writes
       // synchronously (the semantic index checks the text's guards), which the answer need not wait for.
       track(
         nextTurn()
-          .then(() => cache.set(scope, text, answer, vector))
+          .then(() => cache.set(scope, text, answer, vector, vectorSpace))
           .catch((error: unknown) => {
             logger?.warn({ err: error, requestId, scope }, "router: cache write failed");
           }),

@@ -337,7 +337,9 @@ export function createRouter(options: RouterOptions): Router {
       const text = requestText(useCase.id, request, "classify");
       const requestId = request.requestId ?? randomUUID();
       const scope = core.cacheScope(request.apiKeyId);
-      const { model } = active;
+      // The model that makes this request's sentence vector, and its version: the vector's space in the cache.
+      const { model, version: vectorModelVersion } = active;
+      const vectorSpace = vectorModelVersion ?? undefined;
 
       // The prediction runs while the cache is asked: the log wants the small model's view even on a hit.
       const predicted = predict(text);
@@ -346,7 +348,7 @@ export function createRouter(options: RouterOptions): Router {
       // Exact lookup first: it is cheap. The semantic lookup (a sentence vector and a scan) is only worth its
       // cost for a request the small model would escalate, since only escalated answers are cached.
       const lookUp = (vector?: Float32Array): Promise<CacheHit | undefined> =>
-        core.lookUp(scope, text, requestId, vector);
+        core.lookUp(scope, text, requestId, vector, vectorSpace);
       let hit = await lookUp();
       const slm = await predicted;
       const { prediction, threshold, answerFor } = slm;
@@ -419,7 +421,7 @@ export function createRouter(options: RouterOptions): Router {
             confidence: reply.confidence ?? 1,
             answeredBy: "llm" as const,
           };
-          core.cacheLater(scope, text, cached, requestId, vector);
+          core.cacheLater(scope, text, cached, requestId, vector, vectorSpace);
           return finish(request, requestId, started, text, slm, {
             ...spent,
             reviewId: null,

@@ -124,11 +124,13 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest("apiKey", null);
 
   // Bodies are read as bytes so that invalid UTF-8 is a clear 400 instead of silently replaced characters.
+  // One decoder serves every request: a whole-buffer decode keeps no state between calls, even after an error.
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {
     let text: string;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(body as Buffer);
+      text = utf8.decode(body as Buffer);
     } catch {
       done(badRequest("invalid_encoding", "the request body is not valid UTF-8."), undefined);
       return;
@@ -209,48 +211,63 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     return record;
   };
 
-  app.addHook("onRequest", async (request) => {
-    const path = request.url.split("?")[0] ?? "";
-    if (publicPaths.has(path) || isDashboardPublicPath(path)) return;
+  const rateLimited = (wait: number) =>
+    new HttpError(
+      429,
+      "rate_limit_error",
+      "rate_limit_exceeded",
+      `too many requests; retry in ${wait} s.`,
+      null,
+      {
+        "retry-after": String(wait),
+      },
+    );
+  const invalidKey = () =>
+    new HttpError(401, "authentication_error", "invalid_api_key", "the API key is not valid or was revoked.");
+  // A callback hook, not an async one: a request with a key verified moments ago (nearly all of them) passes
+  // without a promise or a microtask turn; only a key the store must check waits for it.
+  app.addHook("onRequest", (request, _reply, done) => {
+    const query = request.url.indexOf("?");
+    const path = query === -1 ? request.url : request.url.slice(0, query);
+    if (publicPaths.has(path) || isDashboardPublicPath(path)) {
+      done();
+      return;
+    }
     const header = request.headers.authorization;
     const key = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
     // Requests without a known-good key are limited by address before the store is asked, so guessing keys
     // is throttled like any other traffic.
-    const known = key === undefined ? undefined : verifiedKeys.get(key);
-    const limitKey =
-      known !== undefined && known.until > Date.now() ? `key:${known.record.id}` : `ip:${request.ip}`;
-    const wait = options.rateLimiter.take(limitKey);
+    const cached = key === undefined ? undefined : verifiedKeys.get(key);
+    const known = cached !== undefined && cached.until > Date.now() ? cached.record : undefined;
+    const wait = options.rateLimiter.take(known === undefined ? `ip:${request.ip}` : `key:${known.id}`);
     if (wait > 0) {
-      throw new HttpError(
-        429,
-        "rate_limit_error",
-        "rate_limit_exceeded",
-        `too many requests; retry in ${wait} s.`,
-        null,
-        {
-          "retry-after": String(wait),
-        },
-      );
+      done(rateLimited(wait));
+      return;
     }
-    if (key) {
-      const record = await verifyKey(key);
-      if (record === undefined) {
-        throw new HttpError(
+    if (known !== undefined) {
+      request.apiKey = known;
+      done();
+    } else if (key) {
+      verifyKey(key).then(
+        (record) => {
+          if (record === undefined) done(invalidKey());
+          else {
+            request.apiKey = record;
+            done();
+          }
+        },
+        (error: Error) => done(error),
+      );
+    } else if (requireAuth) {
+      done(
+        new HttpError(
           401,
           "authentication_error",
-          "invalid_api_key",
-          "the API key is not valid or was revoked.",
-        );
-      }
-      request.apiKey = record;
-    } else if (requireAuth) {
-      throw new HttpError(
-        401,
-        "authentication_error",
-        "missing_api_key",
-        "send an API key as `Authorization: Bearer <key>` (create one with `slmkit keys create`).",
+          "missing_api_key",
+          "send an API key as `Authorization: Bearer <key>` (create one with `slmkit keys create`).",
+        ),
       );
-    }
+    } else done();
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));

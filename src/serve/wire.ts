@@ -54,7 +54,10 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 
 /** The input of a chat request: the text of the last user message. */
 export function lastUserText(request: ChatCompletionRequest): string {
-  const last = [...request.messages].reverse().find((entry) => entry.role === "user");
+  let last: ChatCompletionRequest["messages"][number] | undefined;
+  for (let index = request.messages.length - 1; index >= 0 && last === undefined; index--) {
+    if (request.messages[index]?.role === "user") last = request.messages[index];
+  }
   if (last === undefined)
     throw badRequest("missing_user_message", "messages must contain a user message.", "messages");
   const content = last.content;

@@ -204,6 +204,19 @@ describe("memory cache: semantic", () => {
     assert.equal((await cache.get(scope, "reset the pin", vectorAt(1, 16)))?.kind, "semantic");
     assert.equal(await cache.get(scope, "reset the password", vectorAt(1, 8)), undefined);
   });
+
+  test("vectors of another space (a hot-reloaded model of the same shape) are never compared", async () => {
+    const cache = createMemoryCache();
+    await cache.set(scope, "reset my password", answer("account"), vectorAt(1), "model-v1");
+    // Same length, same coordinates: only the space says the numbers mean something else now.
+    assert.equal(await cache.get(scope, "reset the password", vectorAt(1), "model-v2"), undefined);
+    assert.equal((await cache.get(scope, "reset the password", vectorAt(1), "model-v1"))?.kind, "semantic");
+    // The first vector of the new space replaces the old space's vectors; exact entries survive.
+    await cache.set(scope, "reset my pin", answer("account"), vectorAt(1), "model-v2");
+    assert.equal(await cache.get(scope, "reset the password", vectorAt(1), "model-v1"), undefined);
+    assert.equal((await cache.get(scope, "reset the pin", vectorAt(1), "model-v2"))?.kind, "semantic");
+    assert.equal((await cache.get(scope, "reset my password"))?.kind, "exact");
+  });
 });
 
 describe("semantic index", () => {

@@ -381,6 +381,35 @@ describe("router", () => {
     assert.equal(result.answeredBy, "llm");
   });
 
+  test("a hot-reloaded model's sentence vectors are never matched with the old model's cached ones", async () => {
+    const spaces: (string | undefined)[] = [];
+    // A low threshold so that a short rephrasing is a semantic hit for the same model.
+    const lenient = createMemoryCache({ semanticThreshold: 0.6 });
+    const recording: ResponseCache = {
+      ...lenient,
+      get: (scope, text, vector, vectorSpace) => {
+        if (vector !== undefined) spaces.push(vectorSpace);
+        return lenient.get(scope, text, vector, vectorSpace);
+      },
+    };
+    const { route, router } = routerWith({ cache: recording });
+    assert.equal((await route(unsureText)).answeredBy, "llm");
+    await router.idle();
+    // A rephrasing that only the semantic layer can match (punctuation survives normalization).
+    const rephrased = `${unsureText} !`;
+    const before = await route(rephrased);
+    assert.equal(before.answeredBy, "cache");
+    assert.match(before.reason, /semantic/);
+    // The same weights under a new version: the same text gives the same vector, but in another space.
+    router.setModel(model, "v2");
+    const after = await route(rephrased);
+    assert.equal(after.answeredBy, "llm");
+    assert.deepEqual(spaces, ["v1", "v1", "v2"]);
+    // Exact entries are the LLM's answers to the very text: they stay valid across model versions.
+    assert.equal((await route(unsureText)).answeredBy, "cache");
+    await assertOneRowPerCall();
+  });
+
   test("requests for another use case or with empty text are refused and not logged", async () => {
     const { router } = routerWith();
     await assert.rejects(
