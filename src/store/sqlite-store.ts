@@ -45,7 +45,7 @@ import {
   utcDay,
   whereClause,
 } from "./rows.js";
-import { type Checkpointer, startCheckpointer } from "./sqlite-checkpointer.js";
+import { type SqliteWorker, startSqliteWorker } from "./sqlite-worker.js";
 import { requireSpendInput, requireTime } from "./store-input.js";
 import type {
   ApiKeyRecord,
@@ -74,9 +74,41 @@ export interface SqliteStoreOptions extends BatchedWriteOptions {
   busyTimeoutMs?: number;
   /**
    * How often, in ms, a worker thread checkpoints the WAL into the database file, keeping that fsync off the
-   * event loop. 0 leaves checkpoints to SQLite, on the thread that commits. Default 1,000. Files only.
+   * event loop. 0 leaves checkpoints to SQLite, on the thread that commits, and starts no worker (log
+   * writes then stay on the main thread too). Default 1,000. Files in WAL mode only.
    */
   checkpointIntervalMs?: number;
+  /**
+   * Whether the worker thread that checkpoints also writes the `logRequest` batches, keeping their
+   * transactions off the event loop. False writes them on the main thread. Reads, and every other write,
+   * stay on the main thread either way. Applies only where the worker runs (see `checkpointIntervalMs`);
+   * should the worker die, writes move back to the main thread. Default true.
+   */
+  logWritesOnWorker?: boolean;
+}
+
+/**
+ * What a SQLite store shows tests about itself, beyond `Store`: not part of the public API.
+ * @internal
+ */
+export interface SqliteStoreInternals {
+  /** Rows the worker thread committed, and rows the main thread committed, through the log queue. */
+  rowsWrittenByWorker(): number;
+  rowsWrittenOnMainThread(): number;
+  /** Whether a worker thread is running. */
+  workerRunning(): boolean;
+  /** Kills the worker as a crash would; resolves once it is gone. */
+  terminateWorker(): Promise<void>;
+}
+
+const internalsKey = Symbol("slmkit.sqliteStoreInternals");
+
+/**
+ * The internals of a store made by `createSqliteStore`, undefined for any other store.
+ * @internal
+ */
+export function sqliteStoreInternals(store: Store): SqliteStoreInternals | undefined {
+  return (store as Store & { [internalsKey]?: SqliteStoreInternals })[internalsKey];
 }
 
 /** Default wait of `flush()`, in ms. */
@@ -91,6 +123,8 @@ function isSchemaBehind(error: unknown): boolean {
 }
 
 function isTransient(error: unknown): boolean {
+  // The worker thread died with the batch: the main thread writes it on the retry.
+  if (SlmkitError.isInstance(error) && error.code === "STORE_UNAVAILABLE") return true;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && transientCodes.test(code)) return true;
   // Rows logged before `migrate()` wait for their table (or, on a database of an older version, their
@@ -136,14 +170,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = database;
   let closed = false;
 
-  let checkpointer: Checkpointer | undefined;
+  // A row logged twice under one id keeps the first, as on Postgres. Not "OR IGNORE": that would also
+  // swallow NOT NULL violations silently instead of reporting the refused row.
+  const insertRequestSql =
+    `INSERT INTO requests (${requestColumns.join(", ")}) ` +
+    `VALUES (${requestColumns.map(() => "?").join(", ")}) ON CONFLICT (id) DO NOTHING`;
+
+  // The worker opens a connection of its own to the file, so it needs one (":memory:" is private to this
+  // connection) and WAL, where its commits do not block this connection's readers.
+  let worker: SqliteWorker | undefined;
   if (journalMode === "wal" && checkpointIntervalMs > 0) {
     // SQLite still checkpoints by itself past 64 MB of WAL, should the worker ever fall behind.
     db.pragma("wal_autocheckpoint = 16384");
-    checkpointer = startCheckpointer({
+    worker = startSqliteWorker({
       path: options.path,
-      intervalMs: checkpointIntervalMs,
+      checkpointIntervalMs,
       busyTimeoutMs,
+      insertSql: insertRequestSql,
       logger: writeOptions.logger,
       onFailure: () => {
         if (!closed) db.pragma("wal_autocheckpoint = 1000");
@@ -167,21 +210,25 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return found;
   };
 
-  // A row logged twice under one id keeps the first, as on Postgres. Not "OR IGNORE": that would also
-  // swallow NOT NULL violations silently instead of reporting the refused row.
-  const insertRequestSql =
-    `INSERT INTO requests (${requestColumns.join(", ")}) ` +
-    `VALUES (${requestColumns.map(() => "?").join(", ")}) ON CONFLICT (id) DO NOTHING`;
   const insertRequests = db.transaction((rows: readonly RequestValues[]) => {
     const insert = statement(insertRequestSql);
     for (const row of rows) insert.run(row);
   });
 
+  const writer = options.logWritesOnWorker === false ? undefined : worker;
+  let rowsWrittenByWorker = 0;
+  let rowsWrittenOnMainThread = 0;
   const queue = new WriteQueue<RequestValues>({
     ...writeOptions,
     backend: "sqlite",
     write: async (rows) => {
+      if (writer?.isRunning()) {
+        await writer.writeRequests(rows);
+        rowsWrittenByWorker += rows.length;
+        return;
+      }
       insertRequests(rows);
+      rowsWrittenOnMainThread += rows.length;
     },
     isTransient,
     describe: (row) => String(row[0]),
@@ -363,12 +410,22 @@ FROM (
       await queue.close(writeOptions.closeTimeoutMs);
     } finally {
       closed = true;
-      await checkpointer?.stop();
+      // Only now: the queue's last batches went through the worker, which finishes them before it stops.
+      await worker?.stop();
       db.close();
     }
   };
 
-  return {
+  const internals: SqliteStoreInternals = {
+    rowsWrittenByWorker: () => rowsWrittenByWorker,
+    rowsWrittenOnMainThread: () => rowsWrittenOnMainThread,
+    workerRunning: () => worker?.isRunning() ?? false,
+    terminateWorker: async () => worker?.terminate(),
+  };
+
+  const store: Store & { [internalsKey]: SqliteStoreInternals } = {
+    [internalsKey]: internals,
+
     async migrate() {
       run(() => migrate.immediate());
     },
@@ -654,4 +711,5 @@ FROM (
     close,
     [Symbol.asyncDispose]: close,
   };
+  return store;
 }

@@ -1,8 +1,9 @@
 // One Store contract, run against the real SQLite and the real Postgres, plus what only SQLite promises.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, type TestContext, test } from "node:test";
@@ -11,8 +12,12 @@ import pg from "pg";
 import { SlmkitError } from "../../src/errors.js";
 import { createStore } from "../../src/store/index.js";
 import { sqliteMigrations } from "../../src/store/migrations.js";
-import { createSqliteStore } from "../../src/store/sqlite-store.js";
-import type { RequestLogEntry, Store } from "../../src/store/types.js";
+import {
+  createSqliteStore,
+  type SqliteStoreInternals,
+  sqliteStoreInternals,
+} from "../../src/store/sqlite-store.js";
+import type { RequestLogEntry, Store, StoreLogger } from "../../src/store/types.js";
 import {
   dropPostgresSchemas,
   postgresUrl,
@@ -368,6 +373,22 @@ function sqliteBackend(): BackendUnderTest {
 
 storeContract("sqlite", async () => sqliteBackend());
 
+/** Counts the log rows through a connection of the test's own, not the store's. */
+function countRows(path: string): number {
+  const database = new Database(path, { readonly: true });
+  try {
+    return (database.prepare("SELECT COUNT(*) AS count FROM requests").get() as { count: number }).count;
+  } finally {
+    database.close();
+  }
+}
+
+function internalsOf(store: Store): SqliteStoreInternals {
+  const internals = sqliteStoreInternals(store);
+  assert.ok(internals, "a store made by createSqliteStore has internals");
+  return internals;
+}
+
 // Postgres: a fresh schema per test, all dropped at the end.
 const postgres = await requireService("postgres", () => probePostgres());
 const schemas: string[] = [];
@@ -465,6 +486,207 @@ describe("SQLite store only", () => {
       }
     }
     assert.equal(checkpointed, entries.length);
+  });
+
+  test("log batches go through the worker thread by default, and stay on the main thread when told to", async (t) => {
+    for (const logWritesOnWorker of [true, false]) {
+      const path = join(temporaryRoot, `writer-${logWritesOnWorker}`, "store.db");
+      const store = createSqliteStore({ path, logWritesOnWorker, batchSize: 100 });
+      t.after(() => store.close());
+      await store.migrate();
+      const entries = Array.from({ length: 1_000 }, (_, index) =>
+        entry({ createdAt: 1_700_000_000_000 + index }),
+      );
+      for (const item of entries) store.logRequest(item);
+      await store.flush();
+      // Once flush resolves the rows are committed: a connection of its own sees them, and so does the store's.
+      assert.equal(countRows(path), 1_000, `logWritesOnWorker: ${logWritesOnWorker}`);
+      assert.equal(await store.countRequests(), 1_000);
+      const last = entries[999] as RequestLogEntry;
+      assert.deepEqual(await store.getRequest(last.id), last);
+      const internals = internalsOf(store);
+      assert.equal(internals.workerRunning(), true, "the worker still checkpoints");
+      assert.equal(internals.rowsWrittenByWorker(), logWritesOnWorker ? 1_000 : 0);
+      assert.equal(internals.rowsWrittenOnMainThread(), logWritesOnWorker ? 0 : 1_000);
+      assert.equal(store.droppedWrites(), 0);
+    }
+  });
+
+  test("in memory, or with checkpointIntervalMs 0, no worker runs and log batches are written on the main thread", async (t) => {
+    const inMemory = createSqliteStore({ path: ":memory:" });
+    const withoutWorker = createSqliteStore({
+      path: join(temporaryRoot, "no-worker", "store.db"),
+      checkpointIntervalMs: 0,
+    });
+    for (const store of [inMemory, withoutWorker]) {
+      t.after(() => store.close());
+      await store.migrate();
+      for (let index = 0; index < 300; index += 1) store.logRequest(entry());
+      await store.flush();
+      assert.equal(await store.countRequests(), 300);
+      const internals = internalsOf(store);
+      assert.equal(internals.workerRunning(), false);
+      assert.equal(internals.rowsWrittenByWorker(), 0);
+      assert.equal(internals.rowsWrittenOnMainThread(), 300);
+    }
+  });
+
+  test("rows the worker's database refuses are dropped one by one; their batch-mates are written by the worker", async (t) => {
+    const path = join(temporaryRoot, "refused-on-worker", "store.db");
+    const store = createSqliteStore({ path });
+    t.after(() => store.close());
+    await store.migrate();
+    const good = Array.from({ length: 20 }, () => entry());
+    const refused = [
+      // NULL in a NOT NULL column: SQLite's constraint error, with its code, rebuilt on the main thread.
+      entry({ reason: undefined as unknown as string }),
+      // A value the driver cannot bind: a TypeError without a code.
+      entry({ latencyMs: true as unknown as number }),
+      // A value that cannot even be sent to the worker: postMessage's DataCloneError.
+      entry({ inputText: (() => "text") as unknown as string }),
+    ];
+    const mixed = [
+      ...good.slice(0, 7),
+      refused[0],
+      ...good.slice(7, 14),
+      refused[1],
+      refused[2],
+      ...good.slice(14),
+    ];
+    for (const item of mixed) store.logRequest(item as RequestLogEntry);
+    await store.flush();
+    assert.equal(countRows(path), 20);
+    for (const item of refused) assert.equal(await store.getRequest((item as RequestLogEntry).id), undefined);
+    assert.equal(store.droppedWrites(), 3);
+    assert.equal(store.pendingWrites(), 0);
+    assert.equal(internalsOf(store).rowsWrittenByWorker(), 20);
+    assert.equal(internalsOf(store).rowsWrittenOnMainThread(), 0);
+  });
+
+  test("rows logged to a file store before migrate() wait, then the worker writes them", async (t) => {
+    const path = join(temporaryRoot, "before-migrate-worker", "store.db");
+    const store = createSqliteStore({ path, retryInitialDelayMs: 5, retryMaxDelayMs: 20 });
+    t.after(() => store.close());
+    const item = entry();
+    store.logRequest(item);
+    // Several retries on the worker fail with "no such table" while nothing is migrated.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(store.pendingWrites(), 1);
+    await store.migrate();
+    await store.flush();
+    assert.deepEqual(await store.getRequest(item.id), item);
+    assert.equal(store.droppedWrites(), 0);
+    assert.equal(internalsOf(store).rowsWrittenByWorker(), 1);
+  });
+
+  test("close writes the queued rows through the worker, then stops it", async () => {
+    const path = join(temporaryRoot, "close-through-worker", "store.db");
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    for (let index = 0; index < 2_000; index += 1) store.logRequest(entry());
+    await store.close();
+    const internals = internalsOf(store);
+    assert.equal(internals.workerRunning(), false);
+    assert.equal(internals.rowsWrittenByWorker(), 2_000);
+    assert.equal(countRows(path), 2_000);
+    assert.equal(store.droppedWrites(), 0);
+  });
+
+  test("a worker that dies loses no rows: the batch it held and every later row are written on the main thread", async (t) => {
+    const path = join(temporaryRoot, "worker-dies", "store.db");
+    const warnings: string[] = [];
+    const logger: StoreLogger = {
+      warn: (_context, message) => warnings.push(message),
+      error: (_context, message) => warnings.push(message),
+    };
+    const store = createSqliteStore({
+      path,
+      batchSize: 100,
+      retryInitialDelayMs: 5,
+      retryMaxDelayMs: 20,
+      logger,
+    });
+    t.after(() => store.close());
+    await store.migrate();
+    const internals = internalsOf(store);
+    const before = Array.from({ length: 250 }, () => entry());
+    for (const item of before) store.logRequest(item);
+    await store.flush();
+    assert.equal(internals.rowsWrittenByWorker(), 250);
+
+    const during = Array.from({ length: 500 }, () => entry());
+    for (const item of during) store.logRequest(item);
+    const flushing = store.flush();
+    // The queue's timer was set before this one: when this fires, a batch has been handed to the worker.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await internals.terminateWorker();
+    assert.equal(internals.workerRunning(), false);
+    const afterwards = Array.from({ length: 250 }, () => entry());
+    for (const item of afterwards) store.logRequest(item);
+    await flushing;
+    await store.flush();
+
+    assert.equal(countRows(path), 1_000);
+    assert.equal(store.droppedWrites(), 0);
+    assert.equal(store.pendingWrites(), 0);
+    assert.ok(internals.rowsWrittenOnMainThread() >= afterwards.length);
+    for (const item of [before[0], during[0], during[499], afterwards[249]] as RequestLogEntry[]) {
+      assert.deepEqual(await store.getRequest(item.id), item);
+    }
+    const stopped = warnings.filter((message) => message.includes("worker thread stopped"));
+    assert.equal(stopped.length, 1, warnings.join("; "));
+    assert.ok(!warnings.some((message) => message.includes("dropped") || message.includes("lost")));
+  });
+
+  test("the worker lets an idle process exit, but not before the batch in flight is committed", async () => {
+    const folder = join(temporaryRoot, "exit-in-flight");
+    mkdirSync(folder, { recursive: true });
+    const path = join(folder, "store.db");
+    const setup = createSqliteStore({ path });
+    await setup.migrate();
+    await setup.close();
+    // The child's worker must wait for this lock, so its batch is surely in flight when the child's own
+    // code is done: only the worker's ref can then keep the child up until the batch is committed.
+    const blocker = new Database(path);
+    blocker.exec("BEGIN IMMEDIATE");
+    const child = join(folder, "child.mjs");
+    writeFileSync(
+      child,
+      `import { createSqliteStore } from ${JSON.stringify(new URL("../../src/store/sqlite-store.ts", import.meta.url).href)};
+const store = createSqliteStore({ path: process.argv[2], batchSize: 500, busyTimeoutMs: 30000 });
+const template = ${JSON.stringify(entry())};
+for (let index = 0; index < 500; index += 1) store.logRequest({ ...template, id: "row-" + index });
+// The queue's timer, set first, hands the full batch to the worker before this one fires.
+await new Promise((resolve) => setTimeout(resolve, 5));
+process.stdout.write("posted");
+`,
+    );
+    const childProcess = spawn(process.execPath, ["--import", "tsx", child, path], {
+      stdio: ["ignore", "pipe", "inherit"],
+      timeout: 60_000,
+    });
+    let output = "";
+    const posted = new Promise<void>((resolve) => {
+      childProcess.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("posted")) resolve();
+      });
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      childProcess.once("exit", (code, signal) => resolve({ code, signal }));
+    });
+    try {
+      await Promise.race([posted, exited]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      blocker.exec("COMMIT");
+      blocker.close();
+    }
+    const { code, signal } = await exited;
+    assert.equal(signal, null, "the child was killed: an idle worker kept it alive");
+    assert.equal(code, 0);
+    assert.ok(output.includes("posted"));
+    assert.equal(countRows(path), 500);
   });
 
   test("works in memory", async (t) => {
