@@ -2,7 +2,7 @@
 
 import type { ClassPrediction } from "../../types.js";
 import type { ModelInfo, TaskModel } from "../task-model.js";
-import { computeLogits, type LinearWeights, softmaxInPlace } from "./linear.js";
+import { computeLogits, type LinearWeights, softmaxInPlace, softmaxTop, type TopClass } from "./linear.js";
 import { type UnknownFeatures, Vectorizer, type Vocabulary } from "./vectorizer.js";
 
 /** Dimensions of the content half of `embed`'s sentence vectors. */
@@ -46,11 +46,10 @@ export class NativeClassifier implements TaskModel {
   readonly threshold: number;
   readonly info: ModelInfo;
   private readonly vectorizer: Vectorizer;
-  private readonly indices: number[] = [];
-  private readonly values: number[] = [];
-  private readonly indexBuffer: Int32Array;
-  private readonly valueBuffer: Float32Array;
   private readonly unknown: UnknownFeatures = { count: 0, total: 0 };
+  /** Scratch of `predictSync`, which reads it before returning: the class is not re-entered meanwhile. */
+  private readonly logits: Float64Array;
+  private readonly top: TopClass = { index: 0, probability: 0 };
 
   constructor(parts: NativeClassifierParts) {
     this.labels = parts.labels;
@@ -61,24 +60,14 @@ export class NativeClassifier implements TaskModel {
     this.reference = parts.reference ?? "native:in-memory";
     this.info = parts.info ?? {};
     this.vectorizer = new Vectorizer(parts.vocabulary);
-    this.indexBuffer = new Int32Array(1024);
-    this.valueBuffer = new Float32Array(1024);
+    this.logits = new Float64Array(parts.labels.length);
   }
 
   /** Raw (uncalibrated) logits of one text into `out`; returns the unknown-n-gram share. */
   logitsInto(text: string, out: Float64Array): number {
-    const size = this.vectorizer.transformInto(text, this.indices, this.values, this.unknown);
-    let indexBuffer = this.indexBuffer;
-    let valueBuffer = this.valueBuffer;
-    if (size > indexBuffer.length) {
-      indexBuffer = new Int32Array(size);
-      valueBuffer = new Float32Array(size);
-    }
-    for (let k = 0; k < size; k++) {
-      indexBuffer[k] = this.indices[k] as number;
-      valueBuffer[k] = this.values[k] as number;
-    }
-    computeLogits(this.weights, indexBuffer, valueBuffer, 0, size, out);
+    const vectorizer = this.vectorizer;
+    const size = vectorizer.transformInto(text, this.unknown);
+    computeLogits(this.weights, vectorizer.indices, vectorizer.values, 0, size, out);
     return this.unknown.total === 0 ? 1 : this.unknown.count / this.unknown.total;
   }
 
@@ -100,18 +89,19 @@ export class NativeClassifier implements TaskModel {
 
   /** Synchronous batch prediction: the in-process fast path. */
   predictSync(texts: readonly string[]): ClassPrediction[] {
-    const scratch = new Float64Array(this.labels.length);
-    return texts.map((text) => {
-      const unknownShare = this.logitsInto(text, scratch);
-      const best = softmaxInPlace(scratch, this.labels.length, this.temperature);
-      const confidence = scratch[best] as number;
-      return {
-        label: this.labels[best] as string,
-        confidence,
-        accepted: confidence >= this.threshold,
+    const { logits, top } = this;
+    const predictions: ClassPrediction[] = [];
+    for (const text of texts) {
+      const unknownShare = this.logitsInto(text, logits);
+      softmaxTop(logits, this.labels.length, this.temperature, top);
+      predictions.push({
+        label: this.labels[top.index] as string,
+        confidence: top.probability,
+        accepted: top.probability >= this.threshold,
         unknownShare,
-      };
-    });
+      });
+    }
+    return predictions;
   }
 
   async predict(texts: readonly string[]): Promise<ClassPrediction[]> {
@@ -134,12 +124,11 @@ export class NativeClassifier implements TaskModel {
     const projected = new Float64Array(projectionDimensions);
     const zeroBias: LinearWeights = { ...this.weights, bias: new Float32Array(classCount) };
     return texts.map((text) => {
-      const size = this.vectorizer.transformInto(text, this.indices, this.values);
-      const indices = Int32Array.from(this.indices.slice(0, size));
-      const values = Float32Array.from(this.values.slice(0, size));
-      computeLogits(zeroBias, indices, values, 0, size, pooled);
+      const vectorizer = this.vectorizer;
+      const size = vectorizer.transformInto(text);
+      computeLogits(zeroBias, vectorizer.indices, vectorizer.values, 0, size, pooled);
       projected.fill(0);
-      this.vectorizer.projectInto(text, projected);
+      vectorizer.projectLastInto(projected);
       const vector = new Float32Array(classCount + projectionDimensions);
       const pooledScale = halfScale(pooled);
       const projectedScale = halfScale(projected);
