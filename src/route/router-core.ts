@@ -1,6 +1,6 @@
 // What every task's router shares: budget, breaker and deadline of LLM calls, redaction, cache scopes, the review queue and the log.
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { CachedAnswer, CacheHit, ResponseCache } from "../cache/types.js";
 import { redactPii } from "../data/pii.js";
 import { SlmkitError } from "../errors.js";
@@ -339,9 +339,9 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** sha256 of the normalized text, hex: the log's input hash. */
+/** sha256 of the normalized text, hex: the log's input hash. One-shot `hash`: no Hash object per request. */
 export function hashInput(text: string): string {
-  return createHash("sha256").update(normalizeText(text)).digest("hex");
+  return hash("sha256", normalizeText(text), "hex");
 }
 
 /**
