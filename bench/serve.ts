@@ -972,11 +972,11 @@ async function escalationParts(
   await store.flush(60_000);
   const flushMs = performance.now() - flushStarted;
   parts.push({
-    name: "SQLite batch write per row (flush)",
+    name: "SQLite batch write per row (flush, wall)",
     meanMicroseconds: (flushMs / logged) * 1000,
     p50Microseconds: null,
     calls: logged,
-    note: "off the response path but on the gateway's event loop (better-sqlite3 is synchronous), in batches of 500",
+    note: "off the response path and off the event loop: the store's worker thread commits batches of 500",
   });
   await store.close();
 
