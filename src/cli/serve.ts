@@ -15,6 +15,7 @@ interface ServeFlags {
   cache: string;
   auth: boolean;
   rateLimit: number;
+  rateLimitStore?: string;
 }
 
 const defaultStore = "sqlite:.slmkit/gateway.db";
@@ -37,6 +38,10 @@ export function registerServeCommands(program: Command): void {
       parseIntegerOption("--rate-limit", 1),
       1000,
     )
+    .option(
+      "--rate-limit-store <setting>",
+      "memory (per replica) or a redis:// URL shared by replicas (default: the --cache Redis, else memory)",
+    )
     .action(async (flags: ServeFlags) => {
       const gateway = await startGateway({
         usecases: flags.usecase,
@@ -46,6 +51,7 @@ export function registerServeCommands(program: Command): void {
         cache: flags.cache,
         requireAuth: flags.auth,
         rateLimitPerSecond: flags.rateLimit,
+        ...(flags.rateLimitStore === undefined ? {} : { rateLimitStore: flags.rateLimitStore }),
       });
       process.stdout.write(
         `slmkit gateway listening on ${gateway.url} serving ${[...gateway.useCases.keys()].join(", ")}\n`,

@@ -31,7 +31,8 @@ import { createStore } from "../store/index.js";
 import type { Store } from "../store/types.js";
 import { createApp, type RouterHandle, type ServedModel, type UseCaseRuntime } from "./app.js";
 import { createGatewayMetrics } from "./metrics.js";
-import { createRateLimiter } from "./rate-limit.js";
+import { createRateLimiter, type RateLimiter } from "./rate-limit.js";
+import { createSharedRateLimiter, type SharedRateLimiter } from "./shared-rate-limit.js";
 
 export interface GatewayOptions {
   /** usecase.yaml files to serve; each needs a trained model at its `model` path. */
@@ -48,6 +49,12 @@ export interface GatewayOptions {
   requireAuth?: boolean;
   /** Per-key (or, without a known key, per-address) requests per second. Default 1,000. */
   rateLimitPerSecond?: number;
+  /**
+   * Where rate limits are counted: `memory` (each replica limits its own traffic) or a `redis://` URL (the
+   * limit holds across every replica sharing it; decided in memory and synced every 100 ms, see
+   * `createSharedRateLimiter`). Default: the cache's Redis when `cache` is one, else `memory`.
+   */
+  rateLimitStore?: string;
   /**
    * Override of the LLM labeler of every classify and answer use case (tests, stand-ins); default: each use
    * case's `llm` section through `createOpenAiLabeler`.
@@ -110,12 +117,13 @@ export function parseStoreSetting(setting: string) {
   });
 }
 
-export function parseCacheSetting(setting: string) {
+/** `memory` or a Redis URL, for `--cache` (default) or another flag of the same form such as `--rate-limit-store`. */
+export function parseCacheSetting(setting: string, flag = "cache") {
   if (setting === "memory") return { kind: "memory" as const };
   if (setting.startsWith("redis://") || setting.startsWith("rediss://"))
     return { kind: "redis" as const, url: setting };
-  throw new SlmkitError("INVALID_OPTION", `--cache ${setting}: use memory or a redis:// URL.`, {
-    field: "cache",
+  throw new SlmkitError("INVALID_OPTION", `--${flag} ${setting}: use memory or a redis:// URL.`, {
+    field: flag,
   });
 }
 
@@ -257,6 +265,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           return redis;
         })()
       : createCache(cacheSetting);
+  const rateLimitSetting = parseCacheSetting(
+    options.rateLimitStore ?? (cacheSetting.kind === "redis" ? cacheSetting.url : "memory"),
+    "rate-limit-store",
+  );
+  const rateLimitPerSecond = options.rateLimitPerSecond ?? 1000;
+  let sharedLimiter: SharedRateLimiter | undefined;
+  let rateLimiter: RateLimiter;
+  if (rateLimitSetting.kind === "redis") {
+    sharedLimiter = createSharedRateLimiter({
+      url: rateLimitSetting.url,
+      perSecond: rateLimitPerSecond,
+      ...(logger ? { logger } : {}),
+    });
+    rateLimiter = sharedLimiter;
+    if (!(await sharedLimiter.waitUntilReady()))
+      warnings.push(
+        `redis at ${rateLimitSetting.url} is not answering: each replica limits its own traffic until it is`,
+      );
+  } else rateLimiter = createRateLimiter({ perSecond: rateLimitPerSecond });
   const metrics = createGatewayMetrics();
   const useCases = new Map<string, UseCaseRuntime>();
   const usecasePaths = new Map<string, string>();
@@ -486,7 +513,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     useCases,
     store,
     metrics,
-    rateLimiter: createRateLimiter({ perSecond: options.rateLimitPerSecond ?? 1000 }),
+    rateLimiter,
     requireAuth: options.requireAuth ?? true,
     reload,
     ready: () => ready,
@@ -515,6 +542,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       for (const useCase of useCases.values()) await useCase.router.close();
       await store.close();
       await cache.close();
+      await sharedLimiter?.close();
     })();
     return closing;
   };

@@ -135,6 +135,55 @@ llm:
     assert.equal(resolved.status, 200);
   });
 
+  test("an API key's rate limit holds across replicas that count it in Redis", async () => {
+    const options = {
+      usecases: [join(dir, "usecase.yaml")],
+      port: 0,
+      store: storeSetting,
+      rateLimitStore: redisUrl(),
+      rateLimitPerSecond: 5,
+    };
+    const [one, two] = [await startGateway(options), await startGateway(options)];
+    try {
+      const limited = (await one.store.createApiKey("limited")).key;
+      const status = async (gateway: Gateway) => {
+        const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${limited}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "support",
+            messages: [{ role: "user", content: "where is my order" }],
+          }),
+        });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      // Both replicas verify the key once (the store is shared), outside the window under test.
+      await status(one);
+      await status(two);
+      // Counts are per second of the clock: start just after a second begins, and try again should a slow
+      // machine let the scenario run into the next second.
+      let observed: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 10));
+        const window = Math.floor(Date.now() / 1000);
+        observed = [];
+        for (let index = 0; index < 5; index++) observed.push(await status(one));
+        // Each replica sends its count and reads the others' every 100 ms.
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        // The first request of a key new to this replica in the window is admitted before it has read the count.
+        await status(two);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        observed.push(await status(two));
+        if (Math.floor(Date.now() / 1000) === window) break;
+      }
+      assert.deepEqual(observed, [200, 200, 200, 200, 200, 429]);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
   test("every request either replica answered is in the shared log after both close", async () => {
     const ids: string[] = [];
     for (let index = 0; index < 40; index++)

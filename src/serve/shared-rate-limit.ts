@@ -1,0 +1,229 @@
+// Per-key rate limits shared by every replica through Redis, decided in memory: no Redis round trip per request.
+
+import { Redis } from "ioredis";
+import { SlmkitError } from "../errors.js";
+import { createRateLimiter, type RateLimiter } from "./rate-limit.js";
+
+/** Where the limiter reports Redis trouble it handles itself; pino's logger fits. */
+export interface RateLimitLogger {
+  warn(context: object, message: string): void;
+  info(context: object, message: string): void;
+}
+
+export interface SharedRateLimitOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+  url: string;
+  /** Requests per second per key, across all replicas. Default 1,000. */
+  perSecond?: number;
+  /**
+   * How often, in ms, this replica sends the requests it admitted and reads the others' counts. A key can
+   * exceed its limit by what other replicas admit within one interval. Default 100.
+   */
+  syncIntervalMs?: number;
+  /** Prefix of every key the limiter writes. Default "slmkit:ratelimit:". */
+  keyPrefix?: string;
+  /** Milliseconds a sync may take before it counts as failed. Default 500. */
+  commandTimeoutMs?: number;
+  /** Clock in milliseconds since the epoch; windows are whole seconds of it. Default `Date.now`. */
+  now?: () => number;
+  logger?: RateLimitLogger;
+}
+
+export interface SharedRateLimiter extends RateLimiter, AsyncDisposable {
+  /** Sends this replica's admitted requests and reads every replica's counts now (the timer does it too). */
+  sync(): Promise<void>;
+  /** "degraded" while Redis does not answer: each replica then limits alone, at the full rate. */
+  status(): "ready" | "degraded";
+  /** Resolves true once connected to Redis, false after `timeoutMs` (default 2,000) without a connection. */
+  waitUntilReady(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** One key's count in the current one-second window. */
+interface WindowCount {
+  window: number;
+  /** Every replica's admitted requests in the window, as Redis last answered (ours included). */
+  shared: number;
+  /** Admitted here since the last sync began. */
+  unsent: number;
+  /** Admitted here, sent, not yet answered. */
+  sending: number;
+}
+
+/** Keys with a window count at most; past it the idle ones are dropped, then all (a stream of new addresses). */
+const maxTrackedKeys = 10_000;
+
+/**
+ * Fixed one-second windows counted in Redis (`INCRBY` on `<prefix><key>:<window>`, expiring after two
+ * windows). Each replica decides from the shared count it last read plus what it admitted since, and sends
+ * its admissions every `syncIntervalMs` in one pipeline: a request never waits for Redis. While Redis is down
+ * each replica falls back to its own token bucket at the full rate (the limit then holds per replica, not
+ * across them) and logs it once; the shared limit resumes when Redis answers.
+ */
+export function createSharedRateLimiter(options: SharedRateLimitOptions): SharedRateLimiter {
+  const perSecond = options.perSecond ?? 1_000;
+  const syncIntervalMs = options.syncIntervalMs ?? 100;
+  const keyPrefix = options.keyPrefix ?? "slmkit:ratelimit:";
+  const commandTimeoutMs = options.commandTimeoutMs ?? 500;
+  const now = options.now ?? Date.now;
+  const logger = options.logger;
+  for (const [field, value, minimum] of [
+    ["perSecond", perSecond, 1],
+    ["syncIntervalMs", syncIntervalMs, 1],
+    ["commandTimeoutMs", commandTimeoutMs, 1],
+  ] as const) {
+    if (!Number.isInteger(value) || value < minimum) {
+      throw new SlmkitError("INVALID_OPTION", `${field} must be an integer >= ${minimum}; got ${value}.`, {
+        field,
+      });
+    }
+  }
+
+  const redis = new Redis(options.url, {
+    // No queue while disconnected: a sync fails at once and the local fallback decides meanwhile.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: Math.max(1_000, commandTimeoutMs),
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), 2_000),
+    autoResendUnfulfilledCommands: false,
+  });
+  const local = createRateLimiter({ perSecond });
+  const counts = new Map<string, WindowCount>();
+  let degraded = false;
+  let lastError = "";
+  let closed = false;
+  let syncing: Promise<void> | undefined;
+
+  const markDegraded = (reason: string) => {
+    lastError = reason;
+    if (degraded || closed) return;
+    degraded = true;
+    logger?.warn(
+      { reason },
+      "shared rate limits degraded: each replica limits its own traffic until Redis answers again",
+    );
+  };
+  const markRecovered = () => {
+    if (!degraded) return;
+    degraded = false;
+    logger?.info({}, "shared rate limits recovered");
+  };
+  // Listening to "error" is also what keeps ioredis from printing unhandled errors itself.
+  redis.on("error", (error: Error) => markDegraded(error.message));
+  redis.on("close", () => markDegraded(lastError || "connection closed"));
+  redis.on("ready", markRecovered);
+
+  const windowOf = (time: number) => Math.floor(time / 1000);
+  const countOf = (key: string, window: number): WindowCount => {
+    let count = counts.get(key);
+    if (count === undefined || count.window !== window) {
+      if (count === undefined && counts.size >= maxTrackedKeys) {
+        for (const [tracked, entry] of counts) if (entry.window !== window) counts.delete(tracked);
+        if (counts.size >= maxTrackedKeys) counts.clear();
+      }
+      count = { window, shared: 0, unsent: 0, sending: 0 };
+      counts.set(key, count);
+    }
+    return count;
+  };
+
+  const syncNow = async (): Promise<void> => {
+    if (closed || redis.status !== "ready") return;
+    const window = windowOf(now());
+    const batch: { key: string; count: WindowCount; sent: number }[] = [];
+    const pipeline = redis.pipeline();
+    for (const [key, count] of counts) {
+      if (count.window !== window) continue;
+      // INCRBY 0 reads: a key busy here learns what the others admitted even when this replica sent none.
+      const sent = count.unsent;
+      count.sending += sent;
+      count.unsent = 0;
+      const redisKey = `${keyPrefix}${key}:${window}`;
+      pipeline.incrby(redisKey, sent);
+      pipeline.pexpire(redisKey, 2_000);
+      batch.push({ key, count, sent });
+    }
+    if (batch.length === 0) {
+      // Nothing counted while degraded (the local buckets decide): a ping is how an outage ends.
+      if (degraded) await redis.ping().then(markRecovered, () => undefined);
+      return;
+    }
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await pipeline.exec();
+    } catch (error) {
+      replies = null;
+      markDegraded(error instanceof Error ? error.message : String(error));
+    }
+    let failed = replies === null;
+    batch.forEach(({ count, sent }, index) => {
+      count.sending -= sent;
+      const [error, total] = replies?.[index * 2] ?? [null, undefined];
+      if (error !== null || typeof total !== "number") {
+        failed = true;
+        // Not counted in Redis: sent again with the next sync, unless the window has passed.
+        count.unsent += sent;
+        return;
+      }
+      count.shared = Math.max(count.shared, total);
+    });
+    if (failed) markDegraded(lastError || "a rate-limit sync failed");
+    else markRecovered();
+  };
+
+  const sync = (): Promise<void> => {
+    // One sync at a time; a caller during one waits for it and then runs its own.
+    const previous = syncing ?? Promise.resolve();
+    const next = previous.then(syncNow, syncNow);
+    syncing = next;
+    void next.finally(() => {
+      if (syncing === next) syncing = undefined;
+    });
+    return next;
+  };
+  const timer = setInterval(() => void sync(), syncIntervalMs);
+  timer.unref();
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    clearInterval(timer);
+    await syncing?.catch(() => undefined);
+    closed = true;
+    redis.disconnect();
+  };
+
+  return {
+    take(key) {
+      // While Redis is away the shared counts go stale: each replica enforces the whole limit by itself.
+      if (degraded || redis.status !== "ready") return local.take(key);
+      const time = now();
+      const count = countOf(key, windowOf(time));
+      if (count.shared + count.sending + count.unsent >= perSecond) {
+        // The window ends within a second: "retry in 1 s" is the honest whole-second answer.
+        return 1;
+      }
+      count.unsent += 1;
+      return 0;
+    },
+    sync,
+    status: () => (degraded || redis.status !== "ready" ? "degraded" : "ready"),
+    async waitUntilReady(timeoutMs = 2_000) {
+      if (redis.status === "ready") return true;
+      return new Promise<boolean>((resolve) => {
+        const timeout = setTimeout(() => {
+          redis.off("ready", onReady);
+          resolve(false);
+        }, timeoutMs);
+        const onReady = () => {
+          clearTimeout(timeout);
+          markRecovered();
+          resolve(true);
+        };
+        redis.once("ready", onReady);
+      });
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
