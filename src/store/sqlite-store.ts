@@ -45,7 +45,7 @@ import {
   utcDay,
   whereClause,
 } from "./rows.js";
-import { type SqliteWorker, startSqliteWorker } from "./sqlite-worker.js";
+import { chunkedInserts, type SqliteWorker, startSqliteWorker } from "./sqlite-worker.js";
 import { requireSpendInput, requireTime } from "./store-input.js";
 import type {
   ApiKeyRecord,
@@ -132,6 +132,11 @@ function isTransient(error: unknown): boolean {
   return isSchemaBehind(error);
 }
 
+// A row logged twice under one id keeps the first, as on Postgres: SQLite inserts a multi-row INSERT's rows
+// in order. Not "OR IGNORE": that would also swallow NOT NULL violations silently instead of reporting the
+// refused row.
+const requestInserts = chunkedInserts("requests", requestColumns, "ON CONFLICT (id) DO NOTHING");
+
 /** Creates a SQLite store. Call `migrate()` before use; rows logged earlier wait in the queue. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const writeOptions = resolveBatchedWriteOptions(options);
@@ -170,12 +175,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = database;
   let closed = false;
 
-  // A row logged twice under one id keeps the first, as on Postgres. Not "OR IGNORE": that would also
-  // swallow NOT NULL violations silently instead of reporting the refused row.
-  const insertRequestSql =
-    `INSERT INTO requests (${requestColumns.join(", ")}) ` +
-    `VALUES (${requestColumns.map(() => "?").join(", ")}) ON CONFLICT (id) DO NOTHING`;
-
   // The worker opens a connection of its own to the file, so it needs one (":memory:" is private to this
   // connection) and WAL, where its commits do not block this connection's readers.
   let worker: SqliteWorker | undefined;
@@ -186,7 +185,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       path: options.path,
       checkpointIntervalMs,
       busyTimeoutMs,
-      insertSql: insertRequestSql,
+      inserts: requestInserts,
       logger: writeOptions.logger,
       onFailure: () => {
         if (!closed) db.pragma("wal_autocheckpoint = 1000");
@@ -210,9 +209,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return found;
   };
 
+  // As the worker inserts a batch (see sqlite-worker.ts), for when it does not run.
   const insertRequests = db.transaction((rows: readonly RequestValues[]) => {
-    const insert = statement(insertRequestSql);
-    for (const row of rows) insert.run(row);
+    let offset = 0;
+    for (const insert of requestInserts) {
+      while (rows.length - offset >= insert.rows) {
+        statement(insert.sql).run(...rows.slice(offset, offset + insert.rows));
+        offset += insert.rows;
+      }
+    }
   });
 
   const writer = options.logWritesOnWorker === false ? undefined : worker;

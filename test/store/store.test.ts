@@ -12,11 +12,13 @@ import pg from "pg";
 import { SlmkitError } from "../../src/errors.js";
 import { createStore } from "../../src/store/index.js";
 import { sqliteMigrations } from "../../src/store/migrations.js";
+import { requestColumns, requestValues } from "../../src/store/rows.js";
 import {
   createSqliteStore,
   type SqliteStoreInternals,
   sqliteStoreInternals,
 } from "../../src/store/sqlite-store.js";
+import { chunkedInserts, startSqliteWorker } from "../../src/store/sqlite-worker.js";
 import type { RequestLogEntry, Store, StoreLogger } from "../../src/store/types.js";
 import {
   dropPostgresSchemas,
@@ -561,6 +563,118 @@ describe("SQLite store only", () => {
     assert.equal(store.pendingWrites(), 0);
     assert.equal(internalsOf(store).rowsWrittenByWorker(), 20);
     assert.equal(internalsOf(store).rowsWrittenOnMainThread(), 0);
+  });
+
+  test("batches of every size are written whole and exact through multi-row INSERTs, on the worker and on the main thread", async (t) => {
+    // INSERTs of 16 rows down to one: these sizes take each of them, alone and together.
+    const sizes = [1, 2, 3, 15, 16, 17, 31, 32, 33, 100];
+    for (const writer of ["worker", "main thread", "memory"] as const) {
+      const store =
+        writer === "memory"
+          ? createSqliteStore({ path: ":memory:" })
+          : createSqliteStore({
+              path: join(temporaryRoot, `chunks-${writer.replace(" ", "-")}`, "store.db"),
+              logWritesOnWorker: writer === "worker",
+            });
+      t.after(() => store.close());
+      await store.migrate();
+      const written: RequestLogEntry[] = [];
+      for (const size of sizes) {
+        // Every row differs in several columns, so a value bound to the wrong row or column would show.
+        const batch = Array.from({ length: size }, (_, index) => {
+          const position = written.length + index;
+          return entry({
+            createdAt: 1_700_000_000_000 + position,
+            label: `label-${position}`,
+            confidence: position / 1_000,
+            inputChars: position,
+            llmLabel: position % 2 === 0 ? null : `llm-${position}`,
+          });
+        });
+        for (const item of batch) store.logRequest(item);
+        // One flush, one batch: each size is one transaction.
+        await store.flush();
+        written.push(...batch);
+      }
+      assert.deepEqual(
+        await store.listRequests({ order: "oldest", limit: written.length + 1 }),
+        written,
+        writer,
+      );
+      const internals = internalsOf(store);
+      assert.equal(
+        writer === "worker" ? internals.rowsWrittenByWorker() : internals.rowsWrittenOnMainThread(),
+        written.length,
+        writer,
+      );
+      assert.equal(store.droppedWrites(), 0);
+    }
+  });
+
+  test("an id repeated in one batch keeps its first row, within one multi-row INSERT and across them, on the worker and on the main thread", async (t) => {
+    for (const writer of ["worker", "main thread"] as const) {
+      const store = createSqliteStore({
+        path: join(temporaryRoot, `repeated-${writer.replace(" ", "-")}`, "store.db"),
+        logWritesOnWorker: writer === "worker",
+      });
+      t.after(() => store.close());
+      await store.migrate();
+      // 40 rows: INSERTs of 16, 16 and 8 rows.
+      const batch = Array.from({ length: 40 }, () => entry());
+      const firsts: RequestLogEntry[] = [];
+      const repeat = (id: string, positions: number[]) => {
+        positions.forEach((position, index) => {
+          const item = entry({ id, label: index === 0 ? "first" : `repeat ${index}`, inputChars: position });
+          if (index === 0) firsts.push(item);
+          batch[position] = item;
+        });
+      };
+      repeat("same-statement", [2, 9]);
+      repeat("next-statement", [5, 20]);
+      repeat("last-statement", [33, 39]);
+      repeat("thrice", [0, 17, 35]);
+      for (const item of batch) store.logRequest(item);
+      await store.flush();
+      assert.equal(await store.countRequests(), 35, writer);
+      for (const first of firsts) assert.deepEqual(await store.getRequest(first.id), first, writer);
+      const internals = internalsOf(store);
+      assert.equal(
+        writer === "worker" ? internals.rowsWrittenByWorker() : internals.rowsWrittenOnMainThread(),
+        40,
+      );
+      assert.equal(store.droppedWrites(), 0);
+    }
+  });
+
+  test("the worker commits none of a batch with a refused row, wherever the row falls, and reports SQLite's code", async (t) => {
+    const path = join(temporaryRoot, "worker-refuses-batch", "store.db");
+    const setup = createSqliteStore({ path, checkpointIntervalMs: 0 });
+    await setup.migrate();
+    await setup.close();
+    const worker = startSqliteWorker({
+      path,
+      checkpointIntervalMs: 0,
+      busyTimeoutMs: 5_000,
+      inserts: chunkedInserts("requests", requestColumns, "ON CONFLICT (id) DO NOTHING"),
+      logger: undefined,
+      onFailure: () => undefined,
+    });
+    t.after(() => worker.stop());
+    // 37 rows: INSERTs of 16, 16, 4 and 1 rows. Refused first in its INSERT, last in it, after a whole
+    // INSERT of the batch ran, and alone in the last one.
+    for (const refusedAt of [0, 15, 20, 36]) {
+      const rows = Array.from({ length: 37 }, (_, index) =>
+        requestValues(entry(index === refusedAt ? { reason: null as unknown as string } : {})),
+      );
+      await assert.rejects(
+        worker.writeRequests(rows),
+        (error: unknown) =>
+          error instanceof Database.SqliteError && error.code === "SQLITE_CONSTRAINT_NOTNULL",
+      );
+      assert.equal(countRows(path), 0, `refused at ${refusedAt}`);
+    }
+    await worker.writeRequests(Array.from({ length: 37 }, () => requestValues(entry())));
+    assert.equal(countRows(path), 37);
   });
 
   test("rows logged to a file store before migrate() wait, then the worker writes them", async (t) => {
