@@ -1,11 +1,11 @@
 // The hybrid router of extract use cases: cache → extractor → accept, or the LLM's validated fields → else human review.
 
-import { randomUUID } from "node:crypto";
 import type { CacheHit } from "../cache/types.js";
 import { SlmkitError } from "../errors.js";
 import type { ExtractedField, ExtractPrediction } from "../models/native/extractor.js";
 import type { RequestLogEntry } from "../store/types.js";
 import { createMicroBatcher, type MicroBatcher } from "./micro-batcher.js";
+import { createRequestId } from "./request-id.js";
 import type { Router, RouterOptions } from "./router.js";
 import {
   createRouterCore,
@@ -182,7 +182,7 @@ export function createExtractRouter(options: ExtractRouterOptions): Router<Extra
     async route(request) {
       const started = performance.now();
       const text = requestText(useCase.id, request, "extract from");
-      const requestId = request.requestId ?? randomUUID();
+      const requestId = request.requestId ?? createRequestId();
       const scope = core.cacheScope(request.apiKeyId);
 
       // The extraction runs while the cache is asked: the log wants the small model's view even on a hit.

@@ -1,6 +1,5 @@
 // The hybrid router: cache → small model → accept, or escalate to the LLM → else human review; one logged decision per request.
 
-import { randomUUID } from "node:crypto";
 import type { CacheHit, ResponseCache } from "../cache/types.js";
 import { SlmkitError } from "../errors.js";
 import type { UseCase } from "../spec/schema.js";
@@ -14,6 +13,7 @@ import {
   type MicroBatcherOptions,
   type MicroBatcherStats,
 } from "./micro-batcher.js";
+import { createRequestId } from "./request-id.js";
 import {
   createRouterCore,
   defaultHoldingAnswer,
@@ -346,7 +346,7 @@ export function createRouter(options: RouterOptions): Router {
     async route(request) {
       const started = performance.now();
       const text = requestText(useCase.id, request, "classify");
-      const requestId = request.requestId ?? randomUUID();
+      const requestId = request.requestId ?? createRequestId();
       const scope = core.cacheScope(request.apiKeyId);
       // The model that makes this request's sentence vector, and its version: the vector's space in the cache.
       const { model, version: vectorModelVersion } = active;

@@ -1,8 +1,8 @@
 // The HTTP app: OpenAI-compatible routes, the task API, review queue, metrics and health, on Fastify.
 
-import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { checkFieldValues } from "../route/extract-router.js";
+import { createRequestId } from "../route/request-id.js";
 import type { RouterStats } from "../route/router.js";
 import type { RouteRequest, RouteResult } from "../route/types.js";
 import type { UseCase } from "../spec/schema.js";
@@ -118,7 +118,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? 262_144,
-    genReqId: () => randomUUID(),
+    genReqId: () => createRequestId(),
     return503OnClosing: true,
   });
   app.decorateRequest("apiKey", null);
@@ -376,7 +376,9 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       if (text.trim() === "") throw badRequest("empty_text", `texts[${index}] is empty.`, `texts.${index}`);
       checkInput(text, `texts.${index}`);
     });
-    const results = await Promise.all(body.texts.map((text) => route(useCase, text, request, randomUUID())));
+    const results = await Promise.all(
+      body.texts.map((text) => route(useCase, text, request, createRequestId())),
+    );
     return {
       usecase: useCase.id,
       predictions: results.map((result) => ({ answer: result.answer, ...decisionFields(result) })),
