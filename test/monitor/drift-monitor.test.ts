@@ -253,7 +253,13 @@ describe("drift monitor on a SQLite request log", () => {
     });
     monitor.start();
     monitor.start();
-    await three;
+    // The monitor's timer is unref'd (it never keeps a process alive): hold the loop open while waiting for it.
+    const keepAlive = setInterval(() => undefined, 1_000);
+    try {
+      await three;
+    } finally {
+      clearInterval(keepAlive);
+    }
     await monitor.close();
     const afterClose = reports;
     await new Promise((resolve) => setTimeout(resolve, 30));
