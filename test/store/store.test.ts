@@ -850,6 +850,36 @@ process.stdout.write("posted");
     assert.equal(store.droppedWrites(), 0);
   });
 
+  test("a direct write that finds the database locked waits off the event loop, then succeeds or says why", async (t) => {
+    const path = join(temporaryRoot, "busy-direct.db");
+    const store = createSqliteStore({ path, busyTimeoutMs: 400 });
+    t.after(() => store.close());
+    await store.migrate();
+    const blocker = new Database(path);
+    t.after(() => blocker.close());
+    blocker.exec("BEGIN IMMEDIATE");
+    // A timer that keeps ticking proves the event loop is free while the write waits for the lock.
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    const started = performance.now();
+    const written = store.addSpend("usecase:busy", 0.5);
+    const synchronousMs = performance.now() - started;
+    setTimeout(() => blocker.exec("COMMIT"), 100);
+    await written;
+    clearInterval(ticker);
+    assert.ok(synchronousMs < 50, `the call returned at once (${synchronousMs.toFixed(1)} ms)`);
+    assert.ok(ticks >= 5, `the loop ran ${ticks} timer ticks while the write waited`);
+    assert.equal(await store.getSpend("usecase:busy", 0), 0.5);
+
+    blocker.exec("BEGIN IMMEDIATE");
+    await assert.rejects(
+      store.addSpend("usecase:busy", 0.25),
+      (error: unknown) => SlmkitError.isInstance(error) && error.code === "STORE_UNAVAILABLE",
+    );
+    blocker.exec("ROLLBACK");
+    assert.equal(await store.getSpend("usecase:busy", 0), 0.5, "the refused write left nothing behind");
+  });
+
   test("rejects bad options with an error that names the option", () => {
     assert.throws(
       () => createSqliteStore({ path: ":memory:", batchSize: 0 }),
