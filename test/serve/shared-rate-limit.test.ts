@@ -1,21 +1,11 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { after, describe, test } from "node:test";
 import { createSharedRateLimiter, type SharedRateLimiter } from "../../src/serve/shared-rate-limit.js";
+import { FaultyRedisProxy, freePort } from "../helpers/redis-proxy.js";
 import { probeRedis, redisUrl, requireService } from "../helpers/services.js";
 
 const redis = await requireService("redis", () => probeRedis());
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** Takes `count` tokens for `key`; returns how many were allowed. */
 function takeMany(limiter: SharedRateLimiter, key: string, count: number): number {
@@ -81,6 +71,45 @@ describe("shared rate limits through Redis", { skip: redis.skipReason }, () => {
     // The local fallback is a token bucket with a burst of twice the rate.
     assert.equal(takeMany(limiter, "key:offline", 20), 10);
     await limiter.sync();
+  });
+
+  test("Redis going away mid-run: degrades to each replica's own limit, then shares counts again", async () => {
+    const proxy = new FaultyRedisProxy();
+    await proxy.start();
+    const events: string[] = [];
+    const limiter = createSharedRateLimiter({
+      url: proxy.url,
+      perSecond: 5,
+      keyPrefix,
+      syncIntervalMs: 3_600_000,
+      now: () => time,
+      logger: {
+        warn: (_context, message) => events.push(message),
+        info: (_context, message) => events.push(message),
+      },
+    });
+    opened.push(limiter);
+    try {
+      assert.equal(await limiter.waitUntilReady(), true);
+      time += 1_000;
+      assert.equal(takeMany(limiter, "key:outage", 3), 3);
+      await proxy.stop();
+      await limiter.sync();
+      assert.equal(limiter.status(), "degraded");
+      // The local bucket decides meanwhile: a burst of twice the rate, not a refusal of everything.
+      assert.equal(takeMany(limiter, "key:outage", 20), 10);
+      await proxy.start(proxy.port);
+      assert.equal(await limiter.waitUntilReady(5_000), true);
+      await limiter.sync();
+      assert.equal(limiter.status(), "ready");
+      time += 1_000;
+      assert.equal(takeMany(limiter, "key:outage", 8), 5, "shared windows count again");
+      assert.match(events.join("\n"), /degraded/);
+      assert.match(events.join("\n"), /recovered/);
+    } finally {
+      await limiter.close();
+      await proxy.stop();
+    }
   });
 
   test("refuses settings it cannot work with, naming the option", () => {
