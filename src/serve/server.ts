@@ -206,6 +206,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       field: "usecase",
     });
   }
+  // Settings are checked before anything is opened, so a wrong one leaves no connection behind.
+  const cacheSetting = parseCacheSetting(options.cache ?? "memory");
+  const rateLimitSetting = parseCacheSetting(
+    options.rateLimitStore ?? (cacheSetting.kind === "redis" ? cacheSetting.url : "memory"),
+    "rate-limit-store",
+  );
   const environment = readEnvironment();
   const warnings: string[] = [];
   const logger = options.logger;
@@ -252,7 +258,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(logger ? { logger } : {}),
   });
   await store.migrate();
-  const cacheSetting = parseCacheSetting(options.cache ?? "memory");
   const cache: ResponseCache =
     cacheSetting.kind === "redis"
       ? await (async () => {
@@ -265,10 +270,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           return redis;
         })()
       : createCache(cacheSetting);
-  const rateLimitSetting = parseCacheSetting(
-    options.rateLimitStore ?? (cacheSetting.kind === "redis" ? cacheSetting.url : "memory"),
-    "rate-limit-store",
-  );
   const rateLimitPerSecond = options.rateLimitPerSecond ?? 1000;
   let sharedLimiter: SharedRateLimiter | undefined;
   let rateLimiter: RateLimiter;

@@ -59,6 +59,30 @@ describe("gateway start-up", () => {
     }
   });
 
+  test("refuses a cache or rate-limit setting it cannot use, naming the flag, and opens nothing", async () => {
+    for (const [settings, flag] of [
+      [{ cache: "memcached://localhost" }, "cache"],
+      [{ rateLimitStore: "postgres://localhost/limits" }, "rate-limit-store"],
+    ] as const) {
+      await assert.rejects(
+        startGateway({
+          usecases: [join(dir, "usecase.yaml")],
+          port: 0,
+          store: `sqlite:${join(dir, "never.db")}`,
+          ...settings,
+        }),
+        (error: unknown) => {
+          assert.ok(SlmkitError.isInstance(error));
+          assert.equal(error.code, "INVALID_OPTION");
+          assert.equal(error.field, flag);
+          assert.match(error.message, new RegExp(`--${flag} .*use memory or a redis:// URL`));
+          return true;
+        },
+      );
+      await assert.rejects(readFile(join(dir, "never.db")), "no store was opened");
+    }
+  });
+
   test("serves with fallback review and answers a request", async () => {
     const gateway = await startGateway({
       usecases: [join(dir, "usecase.yaml")],
