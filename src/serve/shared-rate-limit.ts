@@ -56,7 +56,8 @@ const maxTrackedKeys = 10_000;
 /**
  * Fixed one-second windows counted in Redis (`INCRBY` on `<prefix><key>:<window>`, expiring after two
  * windows). Each replica decides from the shared count it last read plus what it admitted since, and sends
- * its admissions every `syncIntervalMs` in one pipeline: a request never waits for Redis. While Redis is down
+ * its admissions every `syncIntervalMs` in one pipeline (with the counts of its keys, read back; a key with no
+new requests here is read only once half its limit is used): a request never waits for Redis. While Redis is down
  * each replica falls back to its own token bucket at the full rate (the limit then holds per replica, not
  * across them) and logs it once; the shared limit resumes when Redis answers.
  */
@@ -135,8 +136,10 @@ export function createSharedRateLimiter(options: SharedRateLimitOptions): Shared
     const pipeline = redis.pipeline();
     for (const [key, count] of counts) {
       if (count.window !== window) continue;
-      // INCRBY 0 reads: a key busy here learns what the others admitted even when this replica sent none.
       const sent = count.unsent;
+      // A key with nothing new here is read again only once it is half used: its count matters only near the
+      // limit, and this keeps a sync's pipeline as small as this replica's traffic. INCRBY 0 is that read.
+      if (sent === 0 && count.shared + count.sending < perSecond / 2) continue;
       count.sending += sent;
       count.unsent = 0;
       const redisKey = `${keyPrefix}${key}:${window}`;
@@ -177,12 +180,15 @@ export function createSharedRateLimiter(options: SharedRateLimitOptions): Shared
     const previous = syncing ?? Promise.resolve();
     const next = previous.then(syncNow, syncNow);
     syncing = next;
-    void next.finally(() => {
-      if (syncing === next) syncing = undefined;
-    });
+    next
+      .finally(() => {
+        if (syncing === next) syncing = undefined;
+      })
+      .catch(() => undefined);
     return next;
   };
-  const timer = setInterval(() => void sync(), syncIntervalMs);
+  // A sync never throws by design (failures mark the limiter degraded); the catch keeps it that way.
+  const timer = setInterval(() => void sync().catch(() => undefined), syncIntervalMs);
   timer.unref();
 
   const close = async (): Promise<void> => {
