@@ -21,6 +21,8 @@ export interface GatewayMetrics {
 export interface RuntimeStats {
   cache: CacheStats;
   cacheStatus: "ready" | "degraded";
+  /** Absent when rate limits are counted in memory (each replica alone). */
+  rateLimitStatus?: "ready" | "degraded";
   routers: { id: string; stats: RouterStats }[];
 }
 
@@ -105,6 +107,15 @@ export function createGatewayMetrics(): GatewayMetrics {
     registers: [registry],
     collect() {
       const status = read?.().cacheStatus;
+      if (status !== undefined) this.set(status === "degraded" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "slmkit_rate_limit_degraded",
+    help: "1 while the Redis that shares rate limits between replicas is not answering (each replica then limits alone).",
+    registers: [registry],
+    collect() {
+      const status = read?.().rateLimitStatus;
       if (status !== undefined) this.set(status === "degraded" ? 1 : 0);
     },
   });

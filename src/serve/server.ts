@@ -508,6 +508,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   metrics.watch(() => ({
     cache: cache.stats(),
     cacheStatus: cache.status(),
+    ...(sharedLimiter === undefined ? {} : { rateLimitStatus: sharedLimiter.status() }),
     routers: [...useCases.values()].map((useCase) => ({ id: useCase.id, stats: useCase.router.stats() })),
   }));
   const app = await createApp({

@@ -178,6 +178,8 @@ llm:
         if (Math.floor(Date.now() / 1000) === window) break;
       }
       assert.deepEqual(observed, [200, 200, 200, 200, 200, 429]);
+      const metrics = await (await fetch(`${one.url}/metrics`)).text();
+      assert.match(metrics, /^slmkit_rate_limit_degraded 0$/m, "Prometheus shows the shared limits answering");
     } finally {
       await one.close();
       await two.close();
