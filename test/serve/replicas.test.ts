@@ -179,7 +179,11 @@ llm:
       }
       assert.deepEqual(observed, [200, 200, 200, 200, 200, 429]);
       const metrics = await (await fetch(`${one.url}/metrics`)).text();
-      assert.match(metrics, /^slmkit_rate_limit_degraded 0$/m, "Prometheus shows the shared limits answering");
+      assert.match(
+        metrics,
+        /^slmkit_rate_limit_degraded 0$/m,
+        "Prometheus shows the shared limits answering",
+      );
     } finally {
       await one.close();
       await two.close();
