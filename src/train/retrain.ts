@@ -405,8 +405,18 @@ function assemble(
   const goldTexts = new Set<string>();
   for (const example of gold) goldTexts.add(normalizeText(example.text));
   for (const example of goldValid) goldTexts.add(normalizeText(example.text));
-  for (const example of [...fresh].sort((a, b) => sourceRank[a.source] - sourceRank[b.source])) {
-    const key = normalizeText(example.text);
+  // A canonical order (source, then text, then label), not the store's: rows logged in the same millisecond
+  // come back in id order, which is random, and the order of the training examples changes the model.
+  // Sorted, the same rows give the same dataset and so, with the same seed, the same model.
+  const keyed = fresh.map((example) => ({ example, key: normalizeText(example.text) }));
+  keyed.sort(
+    (a, b) =>
+      sourceRank[a.example.source] - sourceRank[b.example.source] ||
+      compareStrings(a.key, b.key) ||
+      compareStrings(a.example.label, b.example.label) ||
+      compareStrings(a.example.text, b.example.text),
+  );
+  for (const { example, key } of keyed) {
     if (goldTexts.has(key) || byText.has(key)) continue;
     byText.set(key, example);
   }
@@ -426,6 +436,11 @@ function assemble(
     else train.push(example);
   }
   return { train, valid };
+}
+
+/** Code-unit order, the same in every locale. */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A stable number in [0, 1) per text and seed: the same item always lands on the same side. */

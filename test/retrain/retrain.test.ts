@@ -26,6 +26,7 @@ const labels = [...new Set(train.map((example) => example.label))].sort();
 async function storeWith(
   feedback: readonly { example: LabeledExample; served: string; source: "review" | "user" }[],
   llmAnswered: readonly LabeledExample[] = [],
+  { sameMillisecond = false } = {},
 ): Promise<Store> {
   const store = createSqliteStore({ path: ":memory:", flushIntervalMs: 1 });
   await store.migrate();
@@ -36,7 +37,7 @@ async function storeWith(
       id,
       useCaseId: "support",
       apiKeyId: null,
-      createdAt: time++,
+      createdAt: sameMillisecond ? time : time++,
       inputHash: hashInput(example.text),
       inputText: example.text,
       answeredBy,
@@ -181,6 +182,45 @@ describe("retrain", () => {
       assert.ok(sources.has("gold") && sources.has("teacher"), "every example says where it came from");
     } finally {
       await store.close();
+    }
+  });
+
+  test("the dataset and the challenger do not depend on the order the store returns rows in", async () => {
+    // Rows of one millisecond come back in id order, and ids are random: the two stores order them differently.
+    const answered = generateSupportData({ seed: 9, perLabel: 3 });
+    const reviewed = generateSupportData({ seed: 10, perLabel: 2 }).map((example) => ({
+      example,
+      served: example.label,
+      source: "review" as const,
+    }));
+    const stores = [
+      await storeWith(reviewed, answered, { sameMillisecond: true }),
+      await storeWith([...reviewed].reverse(), [...answered].reverse(), { sameMillisecond: true }),
+    ];
+    try {
+      const [first, second] = [
+        await retrainUseCase(usecasePath, { store: stores[0] as Store, seed: 5, dryRun: true }),
+        await retrainUseCase(usecasePath, { store: stores[1] as Store, seed: 5, dryRun: true }),
+      ];
+      // The same examples in the same order; only their provenance (request ids) differs between the stores.
+      const examplesOf = async (path: string) =>
+        (await readFile(join(path, "train.jsonl"), "utf8"))
+          .trim()
+          .split("\n")
+          .map((line) => {
+            const { text, label, source } = JSON.parse(line) as {
+              text: string;
+              label: string;
+              source: string;
+            };
+            return { text, label, source };
+          });
+      assert.deepEqual(await examplesOf(first.dataset.path), await examplesOf(second.dataset.path));
+      const registry = await ModelRegistry.open(modelDir);
+      const weightsOf = (version: string) => readFile(join(registry.pathOf(version), "weights.bin"));
+      assert.deepEqual(await weightsOf(first.version), await weightsOf(second.version));
+    } finally {
+      for (const store of stores) await store.close();
     }
   });
 

@@ -310,6 +310,9 @@ test("after a shift, drift is flagged, review fills, and a gated retrain brings 
     `reviewed examples used: ${report.dataset.bySource.review}`,
   );
   assert.ok(report.dataset.bySource.teacher > 0, "LLM answers are used as teacher labels");
+  context.diagnostic(
+    `gate: ${report.gate.checks.join("; ")}; dataset ${JSON.stringify(report.dataset.bySource)}`,
+  );
   assert.equal(report.gate.passed, true, report.gate.checks.join("; "));
   assert.equal(report.promoted, true);
 
