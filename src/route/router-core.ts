@@ -10,7 +10,7 @@ import { normalizeText } from "../text/normalize.js";
 import { type Budget, createBudget } from "./budget.js";
 import { type CircuitBreaker, type CircuitBreakerStats, createCircuitBreaker } from "./circuit-breaker.js";
 import { LlmError } from "./llm-error.js";
-import type { RouteRequest } from "./types.js";
+import type { RouteRequest, RouteResult } from "./types.js";
 
 /** The part of the Store a router writes to. */
 export type RouterStore = Pick<Store, "logRequest" | "enqueueReview" | "addSpend" | "getSpend"> &
@@ -56,6 +56,14 @@ export interface RouterCounters {
   answeredBy: Record<AnsweredBy, number>;
   flagged: number;
   llm: LlmCounters;
+}
+
+/** The labels a log row stores, and the small model's share of unknown n-grams (null when it has none). */
+export interface LoggedLabels {
+  label: string | null;
+  slmLabel: string | null;
+  llmLabel: string | null;
+  unknownShare: number | null;
 }
 
 /** A review item as a router queues it: the store adds id, status and times. */
@@ -113,8 +121,12 @@ export interface RouterCore {
   ): void;
   /** Queues a request for review; a failing queue is logged and named in the returned reason. */
   queueReview(item: ReviewRequest): Promise<{ reviewId: string | null; reason: string }>;
-  /** Counts the decision and writes its log row; a store that throws fails nothing (logged). */
-  log(entry: RequestLogEntry, flagged: boolean): void;
+  /**
+   * Counts the decision and writes its one log row, built from the result: the text only when
+   * `privacy.storeText`, its hash and length always. `logged` is what the row stores as labels (a classify
+   * router's labels, an extract router's fields as JSON). A store that throws fails nothing (logged).
+   */
+  log(result: RouteResult, apiKeyId: string | null, text: string, logged: LoggedLabels): void;
   /**
    * Readies the escalation path: warms PII redaction, runs `warmModel`, reads the spend figures and calls the
    * LLM's `warmUp` when it has one. Never throws. Does nothing unless the fallback is "llm" and an LLM is given.
@@ -129,6 +141,7 @@ export function createRouterCore(options: RouterCoreOptions): RouterCore {
   const { useCase, store, cache } = options;
   const fallback: FallbackKind = useCase.routing.fallback;
   const redact = useCase.privacy.redactPii;
+  const storeText = useCase.privacy.storeText;
   const llmTimeoutMs = options.llmTimeoutMs ?? useCase.llm?.timeoutMs ?? 10_000;
   const now = options.now ?? Date.now;
   const logger = options.logger;
@@ -280,10 +293,33 @@ export function createRouterCore(options: RouterCoreOptions): RouterCore {
       }
     },
 
-    log(entry, flagged) {
+    log(result, apiKeyId, text, logged) {
       counters.requests += 1;
-      counters.answeredBy[entry.answeredBy] += 1;
-      if (flagged) counters.flagged += 1;
+      counters.answeredBy[result.answeredBy] += 1;
+      if (result.flagged) counters.flagged += 1;
+      const entry: RequestLogEntry = {
+        id: result.requestId,
+        useCaseId: useCase.id,
+        apiKeyId,
+        createdAt: now(),
+        inputHash: hashInput(text),
+        inputText: storeText ? text : null,
+        answeredBy: result.answeredBy,
+        reason: result.reason,
+        label: logged.label,
+        confidence: result.confidence,
+        threshold: result.threshold,
+        slmLabel: logged.slmLabel,
+        slmConfidence: result.slm.confidence,
+        llmLabel: logged.llmLabel,
+        latencyMs: result.latencyMs,
+        inputTokens: result.inputTokens,
+        outputTokens: result.outputTokens,
+        costUsd: result.costUsd,
+        modelVersion: result.modelVersion,
+        unknownShare: logged.unknownShare,
+        inputChars: text.length,
+      };
       try {
         store.logRequest(entry);
       } catch (error) {

@@ -3,7 +3,7 @@
 import type { CacheHit, ResponseCache } from "../cache/types.js";
 import { SlmkitError } from "../errors.js";
 import type { UseCase } from "../spec/schema.js";
-import type { AnsweredBy, RequestLogEntry, ShadowOutcome } from "../store/types.js";
+import type { AnsweredBy, ShadowOutcome } from "../store/types.js";
 import type { ClassPrediction } from "../types.js";
 import type { Budget } from "./budget.js";
 import type { CircuitBreaker, CircuitBreakerStats } from "./circuit-breaker.js";
@@ -195,7 +195,6 @@ export function createRouter(options: RouterOptions): Router {
   const core = createRouterCore(options);
   const { fallback, breaker, budget, counters, now, logger, track } = core;
   const shadowRate = useCase.routing.shadowRate;
-  const storeText = useCase.privacy.storeText;
   const holdingAnswer = options.holdingAnswer ?? defaultHoldingAnswer;
   const random = options.random ?? Math.random;
 
@@ -315,30 +314,12 @@ export function createRouter(options: RouterOptions): Router {
       latencyMs: performance.now() - started,
       modelVersion: slm.version,
     };
-    const entry: RequestLogEntry = {
-      id: requestId,
-      useCaseId: useCase.id,
-      apiKeyId: request.apiKeyId,
-      createdAt: now(),
-      inputHash: hashInput(text),
-      inputText: storeText ? text : null,
-      answeredBy: result.answeredBy,
-      reason: result.reason,
+    core.log(result, request.apiKeyId, text, {
       label: result.label,
-      confidence: result.confidence,
-      threshold: result.threshold,
       slmLabel: result.slm.label,
-      slmConfidence: result.slm.confidence,
       llmLabel: result.llm?.label ?? null,
-      latencyMs: result.latencyMs,
-      inputTokens: result.inputTokens,
-      outputTokens: result.outputTokens,
-      costUsd: result.costUsd,
-      modelVersion: result.modelVersion,
       unknownShare: slm.prediction.unknownShare ?? null,
-      inputChars: text.length,
-    };
-    core.log(entry, result.flagged);
+    });
     return result;
   };
 
