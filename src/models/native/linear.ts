@@ -102,8 +102,8 @@ export function computeLogits(
   }
 }
 
-/** In-place softmax of `logits / temperature`; returns the index of the largest probability. */
-export function softmaxInPlace(logits: Float64Array, classCount: number, temperature = 1): number {
+/** The index of the largest of the first `classCount` logits (the first one on a tie). */
+function indexOfMaximum(logits: Float64Array, classCount: number): number {
   let best = 0;
   let maximum = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < classCount; c++) {
@@ -113,6 +113,13 @@ export function softmaxInPlace(logits: Float64Array, classCount: number, tempera
       best = c;
     }
   }
+  return best;
+}
+
+/** In-place softmax of `logits / temperature`; returns the index of the largest probability. */
+export function softmaxInPlace(logits: Float64Array, classCount: number, temperature = 1): number {
+  const best = indexOfMaximum(logits, classCount);
+  const maximum = logits[best] as number;
   let sum = 0;
   for (let c = 0; c < classCount; c++) {
     const e = Math.exp(((logits[c] as number) - maximum) / temperature);
@@ -140,15 +147,8 @@ export function softmaxTop(
   temperature: number,
   top: TopClass,
 ): void {
-  let best = 0;
-  let maximum = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < classCount; c++) {
-    const value = logits[c] as number;
-    if (value > maximum) {
-      maximum = value;
-      best = c;
-    }
-  }
+  const best = indexOfMaximum(logits, classCount);
+  const maximum = logits[best] as number;
   let sum = 0;
   let bestExponential = 0;
   for (let c = 0; c < classCount; c++) {
