@@ -11,6 +11,7 @@ import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/ch
 import { SlmkitError } from "../../errors.js";
 import { LlmError } from "../../route/llm-error.js";
 import { parseRetryAfterMs, withRetries } from "../../route/retry.js";
+import type { UseCase } from "../../spec/schema.js";
 import { createHttpFetch } from "./http-transport.js";
 import { formatOpenAiReference, isAzureHost } from "./reference.js";
 
@@ -47,6 +48,21 @@ export interface ChatEndpointOptions {
   fetch?: typeof globalThis.fetch;
   /** Uniform in [0, 1) for retry jitter; injectable for tests. Default `Math.random`. */
   random?: () => number;
+}
+
+/** The endpoint settings of a use case's `llm` section (URL, model, prices, timeout) with the given key. */
+export function endpointOptionsFromLlm(
+  llm: NonNullable<UseCase["llm"]>,
+  apiKey: string | undefined,
+): ChatEndpointOptions {
+  return {
+    baseUrl: llm.baseUrl,
+    model: llm.model,
+    apiKey,
+    pricePer1kInputUsd: llm.pricePer1kInputUsd,
+    pricePer1kOutputUsd: llm.pricePer1kOutputUsd,
+    timeoutMs: llm.timeoutMs,
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type ChatEndpointOptions,
   createChatEndpoint,
   defaultWarmUpTimeoutMs,
+  endpointOptionsFromLlm,
   type ParsedCompletion,
   parseCompletion,
   parseJsonReply,
@@ -246,15 +247,7 @@ export function answererOptionsFromUseCase(
 ): OpenAiAnswererOptions | undefined {
   const llm = useCase.llm;
   if (llm === undefined) return undefined;
-  return {
-    baseUrl: llm.baseUrl,
-    model: llm.model,
-    apiKey,
-    faq,
-    pricePer1kInputUsd: llm.pricePer1kInputUsd,
-    pricePer1kOutputUsd: llm.pricePer1kOutputUsd,
-    timeoutMs: llm.timeoutMs,
-  };
+  return { ...endpointOptionsFromLlm(llm, apiKey), faq };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

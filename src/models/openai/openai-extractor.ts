@@ -13,6 +13,7 @@ import {
   type ChatEndpointOptions,
   createChatEndpoint,
   defaultWarmUpTimeoutMs,
+  endpointOptionsFromLlm,
   type ParsedCompletion,
   parseCompletion,
   parseJsonReply,
@@ -215,15 +216,7 @@ export function extractorOptionsFromUseCase(
 ): OpenAiExtractorOptions | undefined {
   const llm = useCase.llm;
   if (llm === undefined || useCase.schema === undefined) return undefined;
-  return {
-    baseUrl: llm.baseUrl,
-    model: llm.model,
-    apiKey,
-    fields: useCase.schema.fields,
-    pricePer1kInputUsd: llm.pricePer1kInputUsd,
-    pricePer1kOutputUsd: llm.pricePer1kOutputUsd,
-    timeoutMs: llm.timeoutMs,
-  };
+  return { ...endpointOptionsFromLlm(llm, apiKey), fields: useCase.schema.fields };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import {
   type ChatEndpointOptions,
   createChatEndpoint,
   defaultWarmUpTimeoutMs,
+  endpointOptionsFromLlm,
   isRecord,
   parseCompletion,
   type RefusalRule,
@@ -139,15 +140,7 @@ export function labelerOptionsFromUseCase(
 ): OpenAiLabelerOptions | undefined {
   const llm = useCase.llm;
   if (llm === undefined || useCase.labels === undefined) return undefined;
-  return {
-    baseUrl: llm.baseUrl,
-    model: llm.model,
-    apiKey,
-    labels: useCase.labels,
-    pricePer1kInputUsd: llm.pricePer1kInputUsd,
-    pricePer1kOutputUsd: llm.pricePer1kOutputUsd,
-    timeoutMs: llm.timeoutMs,
-  };
+  return { ...endpointOptionsFromLlm(llm, apiKey), labels: useCase.labels };
 }
 
 /** The parts of every request that depend only on the label set. Shared by every call; never mutated. */
