@@ -11,7 +11,6 @@ import { writeFileAtomic } from "../internal/fs.js";
 import { parseStoreSetting } from "../serve/server.js";
 import { loadUseCase } from "../spec/load.js";
 import { createStore } from "../store/index.js";
-import type { RequestSummary, Store } from "../store/types.js";
 import { parseIntegerOption, parseNumberOption } from "./options.js";
 import { writeJsonOutput } from "./output.js";
 
@@ -112,9 +111,9 @@ export async function runTcoCommand(
   const setting = parseStoreSetting(flags.store);
   // Opening SQLite would create an empty database: a report must not leave files behind it did not ask for.
   const missingLog = setting.kind === "sqlite" && !existsSync(setting.path);
-  const store: Pick<Store, "summarizeRequests" | "listRequests" | "close" | "migrate"> = missingLog
-    ? emptyLog
-    : createStore(setting);
+  // With no log yet, an in-memory store answers as an empty log would: no rows, so traffic figures fall back to
+  // the model's.
+  const store = createStore(missingLog ? { kind: "sqlite", path: ":memory:" } : setting);
   let report: TcoReport;
   try {
     await store.migrate();
@@ -177,32 +176,3 @@ function parseDateFlag(flag: string, value: string | undefined): number | undefi
   }
   return time;
 }
-
-/** Stands in for a store when there is no log yet: no rows, so traffic figures fall back to the model's. */
-const emptyLog: Pick<Store, "summarizeRequests" | "listRequests" | "close" | "migrate"> = {
-  async migrate() {},
-  async close() {},
-  async listRequests() {
-    return [];
-  },
-  async summarizeRequests(): Promise<RequestSummary> {
-    return {
-      totals: {
-        requests: 0,
-        answeredBy: { slm: 0, cache: 0, llm: 0, review: 0 },
-        llmCalls: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
-        latencyMs: null,
-        feedback: { n: 0, correct: 0, slm: { n: 0, correct: 0 } },
-        shadow: { agreed: 0, disagreed: 0, unsure: 0, failed: 0 },
-        reviewOpen: 0,
-        firstAt: null,
-        lastAt: null,
-      },
-      buckets: [],
-      bucketMs: 3_600_000,
-    };
-  },
-};
