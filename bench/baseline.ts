@@ -21,6 +21,7 @@ import type { LabeledExample } from "../src/types.js";
 import type { StandInSummary } from "./baseline-stand-in.js";
 import {
   BenchChild,
+  cleanUpOnSignal,
   cpuSeconds,
   endAllChildren,
   machineCpu,
@@ -32,6 +33,7 @@ import {
 } from "./serve-processes.js";
 import {
   benchDir,
+  benchUseCaseYaml,
   defaultDataDir,
   fixed,
   llmKeyEnv,
@@ -98,29 +100,21 @@ function useCaseYaml(
   dataDir: string,
   baseUrl: string,
 ): string {
-  const dataPath = (name: string) => JSON.stringify(relative(scratchDir, join(dataDir, `${name}.jsonl`)));
-  return `version: 1
-id: ${basename(dataDir)}
-title: ${basename(dataDir)} (baseline bench)
-task: classify
-labels:
-${labels.map((label) => `  - name: ${JSON.stringify(label)}\n    description: ${JSON.stringify(label.replaceAll("_", " "))}`).join("\n")}
-data:
-  train: ${dataPath("train")}
-  valid: ${dataPath("valid")}
-  test: ${dataPath("test")}
-model: model
-routing:
-  targetAccuracy: ${targetAccuracy}
-  fallback: llm
-llm:
-  baseUrl: ${baseUrl}
-  model: ${llmModel}
-  apiKeyEnv: ${llmKeyEnv}
-  pricePer1kInputUsd: ${pricePer1k.input}
-  pricePer1kOutputUsd: ${pricePer1k.output}
-  timeoutMs: 10000
-`;
+  return benchUseCaseYaml({
+    id: basename(dataDir),
+    title: `${basename(dataDir)} (baseline bench)`,
+    labels,
+    scratchDir,
+    dataDir,
+    targetAccuracy,
+    llm: {
+      baseUrl,
+      model: llmModel,
+      apiKeyEnv: llmKeyEnv,
+      pricePer1kInputUsd: pricePer1k.input,
+      pricePer1kOutputUsd: pricePer1k.output,
+    },
+  });
 }
 
 interface CliRun {
@@ -244,15 +238,8 @@ async function main(): Promise<void> {
     await endAllChildren();
     rmSync(scratchDir, { recursive: true, force: true });
   };
-  // Ctrl-C: end the children (they also get the SIGINT), remove the temp dir, exit.
-  const onSignal = (signal: NodeJS.Signals) => {
-    progress(`\n${signal}: stopping the children and removing ${scratchDir}…`);
-    const timer = setTimeout(() => process.exit(signal === "SIGINT" ? 130 : 143), 10_000);
-    timer.unref();
-    cleanUp().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // Ctrl-C: the children get the SIGINT too; end them all and remove the temp dir.
+  cleanUpOnSignal(cleanUp, `stopping the children and removing ${scratchDir}`);
 
   try {
     const [train, valid, fullTest] = await Promise.all(

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import OpenAI from "openai";
@@ -30,8 +30,16 @@ import { createSqliteStore } from "../src/store/sqlite-store.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { LabeledExample } from "../src/types.js";
 import { answer, startFakeOpenAi } from "../test/helpers/fake-openai.js";
-import { BenchChild, cpuSeconds, endAllChildren, machineCpu, progress, track } from "./serve-processes.js";
-import { defaultDataDir, repositoryRoot } from "./serve-report.js";
+import {
+  BenchChild,
+  cleanUpOnSignal,
+  cpuSeconds,
+  endAllChildren,
+  machineCpu,
+  progress,
+  track,
+} from "./serve-processes.js";
+import { benchUseCaseYaml, defaultDataDir, repositoryRoot } from "./serve-report.js";
 
 const useCaseId = "banking77";
 const llmModel = "gpt-4o-mini";
@@ -155,35 +163,25 @@ async function prepareWorkload(
     .map((example) => example.text)
     .filter((text) => model.predictDetailed(text).confidence >= model.threshold);
   const useCasePath = join(scratchDir, "usecase.yaml");
-  const dataPath = (name: string) => JSON.stringify(relative(scratchDir, join(dataDir, `${name}.jsonl`)));
   // A budget with caps, so that the spend check reads the store as a deployment with caps does.
   await writeFile(
     useCasePath,
-    `version: 1
-id: ${useCaseId}
-title: Banking77 (escalation bench)
-task: classify
-labels:
-${labels.map((label) => `  - name: ${JSON.stringify(label)}\n    description: ${JSON.stringify(label.replaceAll("_", " "))}`).join("\n")}
-data:
-  train: ${dataPath("train")}
-  valid: ${dataPath("valid")}
-  test: ${dataPath("test")}
-model: model
-routing:
-  targetAccuracy: ${targetAccuracy}
-  fallback: llm
-budget:
-  dailyUsd: 1000
-  monthlyUsd: 10000
-llm:
-  baseUrl: ${llmBaseUrl}
-  model: ${llmModel}
-  apiKeyEnv: ${llmKeyEnv}
-  pricePer1kInputUsd: 0.00015
-  pricePer1kOutputUsd: 0.0006
-  timeoutMs: 10000
-`,
+    benchUseCaseYaml({
+      id: useCaseId,
+      title: "Banking77 (escalation bench)",
+      labels,
+      scratchDir,
+      dataDir,
+      targetAccuracy,
+      budget: { dailyUsd: 1000, monthlyUsd: 10000 },
+      llm: {
+        baseUrl: llmBaseUrl,
+        model: llmModel,
+        apiKeyEnv: llmKeyEnv,
+        pricePer1kInputUsd: 0.00015,
+        pricePer1kOutputUsd: 0.0006,
+      },
+    }),
   );
   return { labels, model, rejected, accepted, useCasePath };
 }
@@ -368,7 +366,7 @@ async function main(): Promise<void> {
     await endAllChildren();
     rmSync(scratchDir, { recursive: true, force: true });
   };
-  process.once("SIGINT", () => void cleanUp().finally(() => process.exit(130)));
+  cleanUpOnSignal(cleanUp, `stopping the children and removing ${scratchDir}`);
   try {
     // The stand-in answers the first label (sorted); which one does not matter for timing.
     const firstLabel =

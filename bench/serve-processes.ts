@@ -13,6 +13,22 @@ export function progress(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
+/**
+ * On Ctrl-C or SIGTERM: says so, runs `cleanUp` (end the children, remove the scratch folder) and exits 130 or
+ * 143; a clean-up that hangs is given 10 s.
+ */
+export function cleanUpOnSignal(cleanUp: () => Promise<void>, what: string): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress(`\n${signal}: ${what}…`);
+    const code = signal === "SIGINT" ? 130 : 143;
+    const timer = setTimeout(() => process.exit(code), 10_000);
+    timer.unref();
+    cleanUp().finally(() => process.exit(code));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Child processes: every one is tracked and ended at exit, also on Ctrl-C
 

@@ -643,3 +643,63 @@ export async function writeResults(figures: BenchFigures): Promise<string> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+/** What a bench's classify use case says: everything else is the same for every bench. */
+export interface BenchUseCase {
+  id: string;
+  title: string;
+  labels: readonly string[];
+  /** The folder usecase.yaml is written to: data paths are relative to it. */
+  scratchDir: string;
+  /** Where train.jsonl, valid.jsonl and test.jsonl lie; they are referenced there, never copied. */
+  dataDir: string;
+  targetAccuracy: number;
+  llm: {
+    baseUrl: string;
+    model: string;
+    apiKeyEnv: string;
+    pricePer1kInputUsd: number;
+    pricePer1kOutputUsd: number;
+  };
+  /** Spend caps, for benches that want the budget check to read the store as a capped deployment does. */
+  budget?: { dailyUsd: number; monthlyUsd: number };
+}
+
+/** The usecase.yaml of a bench: the data where it lies, model in `model/`, fallback to the given LLM. */
+export function benchUseCaseYaml(useCase: BenchUseCase): string {
+  const dataPath = (name: string) =>
+    JSON.stringify(relative(useCase.scratchDir, join(useCase.dataDir, `${name}.jsonl`)));
+  const labels = useCase.labels
+    .map(
+      (label) =>
+        `  - name: ${JSON.stringify(label)}\n    description: ${JSON.stringify(label.replaceAll("_", " "))}`,
+    )
+    .join("\n");
+  const budget =
+    useCase.budget === undefined
+      ? ""
+      : `budget:\n  dailyUsd: ${useCase.budget.dailyUsd}\n  monthlyUsd: ${useCase.budget.monthlyUsd}\n`;
+  const { llm } = useCase;
+  return `version: 1
+id: ${useCase.id}
+title: ${useCase.title}
+task: classify
+labels:
+${labels}
+data:
+  train: ${dataPath("train")}
+  valid: ${dataPath("valid")}
+  test: ${dataPath("test")}
+model: model
+routing:
+  targetAccuracy: ${useCase.targetAccuracy}
+  fallback: llm
+${budget}llm:
+  baseUrl: ${llm.baseUrl}
+  model: ${llm.model}
+  apiKeyEnv: ${llm.apiKeyEnv}
+  pricePer1kInputUsd: ${llm.pricePer1kInputUsd}
+  pricePer1kOutputUsd: ${llm.pricePer1kOutputUsd}
+  timeoutMs: 10000
+`;
+}

@@ -30,6 +30,7 @@ import type { LabeledExample } from "../src/types.js";
 import { answer, type FakeOpenAiServer, startFakeOpenAi } from "../test/helpers/fake-openai.js";
 import {
   BenchChild,
+  cleanUpOnSignal,
   cpuSeconds,
   endAllChildren,
   endChild,
@@ -49,6 +50,7 @@ import type { LoadConfig, LoadResult } from "./serve-protocol.js";
 import {
   type BenchFigures,
   type BenchOptions,
+  benchUseCaseYaml,
   countBy,
   defaultDataDir,
   divide,
@@ -176,33 +178,23 @@ async function prepareWorkload(
     `  trained in ${fixed(trainSeconds, 1)} s; threshold ${fixed(model.threshold, 4)}; test: ${acceptedTest.length} accepted, ${rejectedTest.length} below the threshold`,
   );
   const useCasePath = join(scratchDir, "usecase.yaml");
-  // The data is referenced where it lies, never copied.
-  const dataPath = (name: string) =>
-    JSON.stringify(relative(scratchDir, join(options.dataDir, `${name}.jsonl`)));
   await writeFile(
     useCasePath,
-    `version: 1
-id: ${useCaseId}
-title: Banking77 customer questions (bench)
-task: classify
-labels:
-${labels.map((label) => `  - name: ${JSON.stringify(label)}\n    description: ${JSON.stringify(label.replaceAll("_", " "))}`).join("\n")}
-data:
-  train: ${dataPath("train")}
-  valid: ${dataPath("valid")}
-  test: ${dataPath("test")}
-model: model
-routing:
-  targetAccuracy: ${targetAccuracy}
-  fallback: llm
-llm:
-  baseUrl: ${llmBaseUrl}
-  model: ${price.model}
-  apiKeyEnv: ${llmKeyEnv}
-  pricePer1kInputUsd: ${price.inputPerMillionUsd / 1000}
-  pricePer1kOutputUsd: ${price.outputPerMillionUsd / 1000}
-  timeoutMs: 10000
-`,
+    benchUseCaseYaml({
+      id: useCaseId,
+      title: "Banking77 customer questions (bench)",
+      labels,
+      scratchDir,
+      dataDir: options.dataDir,
+      targetAccuracy,
+      llm: {
+        baseUrl: llmBaseUrl,
+        model: price.model,
+        apiKeyEnv: llmKeyEnv,
+        pricePer1kInputUsd: price.inputPerMillionUsd / 1000,
+        pricePer1kOutputUsd: price.outputPerMillionUsd / 1000,
+      },
+    }),
   );
   return {
     labels,
@@ -1209,15 +1201,8 @@ async function main(): Promise<void> {
     await standIn?.server.close();
     rmSync(scratchDir, { recursive: true, force: true });
   };
-  // Ctrl-C: end every child (they also get the SIGINT), remove the temp dir, exit.
-  const onSignal = (signal: NodeJS.Signals) => {
-    progress(`\n${signal}: stopping the children and removing ${scratchDir}…`);
-    const timer = setTimeout(() => process.exit(signal === "SIGINT" ? 130 : 143), 10_000);
-    timer.unref();
-    cleanUp().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // Ctrl-C: the children get the SIGINT too; end them all and remove the temp dir.
+  cleanUpOnSignal(cleanUp, `stopping the children and removing ${scratchDir}`);
   try {
     const wrk = options.wrk
       ? ensureWrk()
