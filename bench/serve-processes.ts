@@ -89,9 +89,11 @@ export class BenchChild {
     script: string,
     args: readonly string[],
     env: NodeJS.ProcessEnv = process.env,
+    /** Node's own flags for the child, e.g. `--cpu-prof`. */
+    nodeArgs: readonly string[] = [],
   ) {
     this.process = track(
-      spawn(process.execPath, ["--import", "tsx", join(benchDir, script), ...args], {
+      spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(benchDir, script), ...args], {
         cwd: repositoryRoot,
         env,
         stdio: ["pipe", "pipe", "pipe"],

@@ -123,7 +123,7 @@ export function sendToParent(message: ChildMessage): void {
 
 /**
  * Runs `stop` once on SIGTERM, SIGINT (Ctrl-C reaches the whole process group) or when the parent's end of
- * stdin closes (the parent died without signalling), then exits.
+ * stdin closes (the parent died without signalling), then exits; later signals are ignored meanwhile.
  */
 export function onParentGone(stop: () => Promise<void>): void {
   let stopping = false;
@@ -138,8 +138,10 @@ export function onParentGone(stop: () => Promise<void>): void {
       },
     );
   };
-  process.once("SIGTERM", run);
-  process.once("SIGINT", run);
+  // `on`, not `once`: a second signal while stopping (the parent's end-of-run SIGTERM) must not kill the child
+  // before it has exited by itself, which would also lose a `--cpu-prof` profile written at exit.
+  process.on("SIGTERM", run);
+  process.on("SIGINT", run);
   process.stdin.on("end", run);
   process.stdin.on("error", run);
   process.stdin.resume();

@@ -45,6 +45,8 @@ export interface BenchOptions {
   seed: number;
   /** Use wrk for peak throughput (installing it if needed); false: the Node closed-loop generator. */
   wrk: boolean;
+  /** A folder for the peak gateway's CPU profile (`node --cpu-prof`), or null for none. */
+  cpuProfileDir: string | null;
   argv: string[];
 }
 

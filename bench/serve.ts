@@ -90,7 +90,8 @@ const usage = `Usage: node --import tsx bench/serve.ts [options]
   --seconds <n>      recorded seconds of each steady-rate phase (default 15, --quick 3)
   --data <dir>       directory with train.jsonl, valid.jsonl, test.jsonl (default ${defaultDataDir})
   --seed <n>         training seed and the stand-in LLM's errors (default 42)
-  --no-wrk           measure peak throughput with the Node closed-loop generator instead of wrk`;
+  --no-wrk           measure peak throughput with the Node closed-loop generator instead of wrk
+  --cpu-prof <dir>   write the peak gateway's CPU profile there (node --cpu-prof; open it in Chrome DevTools)`;
 
 function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -102,6 +103,7 @@ function parseOptions(argv: string[]): BenchOptions {
       seconds: { type: "string" },
       seed: { type: "string", default: "42" },
       "no-wrk": { type: "boolean", default: false },
+      "cpu-prof": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -130,6 +132,7 @@ function parseOptions(argv: string[]): BenchOptions {
     warmUpSeconds: quick ? 1 : 2,
     seed,
     wrk: !values["no-wrk"],
+    cpuProfileDir: values["cpu-prof"] === undefined ? null : resolve(values["cpu-prof"]),
     argv,
   };
 }
@@ -325,6 +328,7 @@ async function startGatewayChild(
   scratchDir: string,
   useCasePath: string,
   name: string,
+  cpuProfileDir: string | null = null,
 ): Promise<GatewayHandle> {
   gatewayCount += 1;
   const store = `sqlite:${join(scratchDir, `gateway-${gatewayCount}.db`)}`;
@@ -336,6 +340,8 @@ async function startGatewayChild(
       ...process.env,
       [llmKeyEnv]: "sk-bench-stand-in",
     },
+    // Written when the child exits after SIGTERM.
+    cpuProfileDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`],
   );
   const ready = await child.waitFor("ready", 60_000);
   gatewayChildren.set(child.pid, child);
@@ -1233,7 +1239,12 @@ async function main(): Promise<void> {
         .map((entry) => entry.example);
     };
     const peakBodies = sample(workload.test, wrkTexts, 1).map((example) => chatBody(example.text));
-    const peakGateway = await startGatewayChild(scratchDir, workload.useCasePath, "peak (wrk)");
+    const peakGateway = await startGatewayChild(
+      scratchDir,
+      workload.useCasePath,
+      "peak (wrk)",
+      options.cpuProfileDir,
+    );
     const probe = await fetch(`${peakGateway.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${peakGateway.key}`, "content-type": "application/json" },
