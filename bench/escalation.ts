@@ -35,6 +35,7 @@ import {
   cleanUpOnSignal,
   cpuSeconds,
   endAllChildren,
+  ensureBuilt,
   machineCpu,
   progress,
   track,
@@ -368,6 +369,8 @@ async function main(): Promise<void> {
   };
   cleanUpOnSignal(cleanUp, `stopping the children and removing ${scratchDir}`);
   try {
+    // The gateway child runs dist/, the built package users run.
+    ensureBuilt();
     // The stand-in answers the first label (sorted); which one does not matter for timing.
     const firstLabel =
       [
@@ -390,7 +393,7 @@ async function main(): Promise<void> {
     progress("starting the gateway child…");
     const gateway = new BenchChild(
       "gateway",
-      "serve-gateway.ts",
+      "serve-gateway.mjs",
       ["--usecase", workload.useCasePath, "--store", `sqlite:${join(scratchDir, "gateway.db")}`],
       { ...process.env, [llmKeyEnv]: llmKey },
     );

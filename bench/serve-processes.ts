@@ -2,7 +2,7 @@
 // Ctrl-C), the JSON-line protocol, wrk's installation, and /proc figures (RSS, CPU of a process and of the machine).
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, readFileSync } from "node:fs";
+import { accessSync, constants, readdirSync, readFileSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { ChildMessage, GatewayClosed, GatewayStats, ServerReady } from "./serve-protocol.js";
@@ -27,6 +27,35 @@ export function cleanUpOnSignal(cleanUp: () => Promise<void>, what: string): voi
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+}
+
+/**
+ * The gateway child runs the built package (dist/), as users do: builds it with `npm run build` when it is
+ * missing or older than any file under src/, so a bench never measures stale code.
+ */
+export function ensureBuilt(): void {
+  const built = join(repositoryRoot, "dist", "index.js");
+  let builtAt = 0;
+  try {
+    builtAt = statSync(built).mtimeMs;
+  } catch {
+    // Missing: built below.
+  }
+  const sourceDir = join(repositoryRoot, "src");
+  const newer = readdirSync(sourceDir, { recursive: true, encoding: "utf8" }).find(
+    (file) => statSync(join(sourceDir, file)).mtimeMs > builtAt,
+  );
+  if (newer === undefined) return;
+  progress(
+    builtAt === 0
+      ? "dist/ is missing: building it (npm run build)…"
+      : `src/${newer} is newer than dist/: building (npm run build)…`,
+  );
+  const build = spawnSync("npm", ["run", "build", "--silent"], {
+    cwd: repositoryRoot,
+    stdio: ["ignore", 2, 2],
+  });
+  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status ?? build.signal}).`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -93,11 +122,21 @@ export class BenchChild {
     nodeArgs: readonly string[] = [],
   ) {
     this.process = track(
-      spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(benchDir, script), ...args], {
-        cwd: repositoryRoot,
-        env,
-        stdio: ["pipe", "pipe", "pipe"],
-      }),
+      // TypeScript children run through tsx; a .mjs child (the gateway, over dist/) runs as users run it.
+      spawn(
+        process.execPath,
+        [
+          ...nodeArgs,
+          ...(script.endsWith(".mjs") ? [] : ["--import", "tsx"]),
+          join(benchDir, script),
+          ...args,
+        ],
+        {
+          cwd: repositoryRoot,
+          env,
+          stdio: ["pipe", "pipe", "pipe"],
+        },
+      ),
     );
     createInterface({ input: this.process.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       try {

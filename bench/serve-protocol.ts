@@ -1,4 +1,4 @@
-// What bench/serve.ts and its child processes (serve-gateway.ts, serve-bare.ts, serve-load.ts) tell each other:
+// What bench/serve.ts and its child processes (serve-gateway.mjs, serve-bare.ts, serve-load.ts) tell each other:
 // one JSON object per stdout line from a child, and the load generator's config and result files.
 
 /** A server child is listening. */
@@ -116,33 +116,5 @@ export interface RequestDetail {
   costUsd: number;
 }
 
-/** Writes one message as a JSON line on stdout, the parent's channel. */
-export function sendToParent(message: ChildMessage): void {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
-
-/**
- * Runs `stop` once on SIGTERM, SIGINT (Ctrl-C reaches the whole process group) or when the parent's end of
- * stdin closes (the parent died without signalling), then exits; later signals are ignored meanwhile.
- */
-export function onParentGone(stop: () => Promise<void>): void {
-  let stopping = false;
-  const run = () => {
-    if (stopping) return;
-    stopping = true;
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  // `on`, not `once`: a second signal while stopping (the parent's end-of-run SIGTERM) must not kill the child
-  // before it has exited by itself, which would also lose a `--cpu-prof` profile written at exit.
-  process.on("SIGTERM", run);
-  process.on("SIGINT", run);
-  process.stdin.on("end", run);
-  process.stdin.on("error", run);
-  process.stdin.resume();
-}
+// The two functions every child calls live in plain JavaScript, for the gateway child that runs without tsx.
+export { onParentGone, sendToParent } from "./serve-child.mjs";

@@ -34,6 +34,7 @@ import {
   cpuSeconds,
   endAllChildren,
   endChild,
+  ensureBuilt,
   ensureWrk,
   type MachineCpu,
   type MachineLoad,
@@ -334,7 +335,7 @@ async function startGatewayChild(
   const store = `sqlite:${join(scratchDir, `gateway-${gatewayCount}.db`)}`;
   const child = new BenchChild(
     `gateway ${name}`,
-    "serve-gateway.ts",
+    "serve-gateway.mjs",
     ["--usecase", useCasePath, "--store", store],
     {
       ...process.env,
@@ -1043,8 +1044,12 @@ function exampleFigures(
   workload: Workload,
   seed: number,
   rate: number,
+  /** The text of each body as the stand-in receives it (after the gateway's PII redaction), by body index. */
+  receivedTexts: readonly string[],
 ): ExampleFigures {
   const { result } = run;
+  // Called once per escalation: the stand-in saw no other traffic in this phase (it was reset before it).
+  const matched = matchOverheads(run, receivedTexts, standIn, "llm");
   const details = result.details ?? [];
   let local = 0;
   let localCorrect = 0;
@@ -1106,6 +1111,8 @@ function exampleFigures(
     costRatio: divide(costUsd, llmOnly),
     costPer1kRequestsUsd: (costUsd / n) * 1000,
     llmOnlyCostPer1kRequestsUsd: llmOnly === null ? null : (llmOnly / n) * 1000,
+    escalationOverheadMs: summarize(matched.overhead),
+    escalationsMatched: matched.overhead.length,
     steady,
   };
 }
@@ -1210,6 +1217,8 @@ async function main(): Promise<void> {
   // Ctrl-C: the children get the SIGINT too; end them all and remove the temp dir.
   cleanUpOnSignal(cleanUp, `stopping the children and removing ${scratchDir}`);
   try {
+    // The gateway child runs dist/, the built package users run.
+    ensureBuilt();
     const wrk = options.wrk
       ? ensureWrk()
       : {
@@ -1421,6 +1430,7 @@ async function main(): Promise<void> {
         warmUpTexts.push(candidate.text);
     }
     resetStandIn(standIn);
+    const exampleTexts = [...warmUpTexts, ...examples.map((example) => example.text)];
     const exampleRun = await measureSteady(
       scratchDir,
       "brief's example, whole test set",
@@ -1428,7 +1438,7 @@ async function main(): Promise<void> {
       openLoad(
         `${exampleGateway.url}/v1/chat/completions`,
         exampleGateway.key,
-        [...warmUpTexts, ...examples.map((example) => example.text)].map(chatBody),
+        exampleTexts.map(chatBody),
         rates.example,
         0,
         warmUpTexts.length / rates.example,
@@ -1446,6 +1456,7 @@ async function main(): Promise<void> {
       workload,
       options.seed,
       rates.example,
+      exampleTexts.map((text) => redactPii(text)),
     );
     gateways.push(await stopGatewayChild(exampleGateway));
 
