@@ -807,6 +807,7 @@ function renderReport(inputs: ReportInputs): string {
     `  model bytes: float32 weights.bin ${whole(figures.modelBytes.float32Weights)} (directory ${whole(figures.modelBytes.float32Directory)}), int8 weights.bin ${whole(figures.modelBytes.int8Weights)} (directory ${whole(figures.modelBytes.int8Directory)})`,
     `  latency, predictSync([text]) one text per call over all ${figures.latencyMs.calls} test texts after ${figures.latencyMs.warmUpCalls} warm-up calls, one thread:`,
     `    p50 ${fixed(figures.latencyMs.p50, 3)} ms · p95 ${fixed(figures.latencyMs.p95, 3)} ms · p99 ${fixed(figures.latencyMs.p99, 3)} ms`,
+    `  logits of one text (sparse vector made beforehand): JavaScript ${fixed(figures.logitsMicroseconds.javascript, 2)} µs · WebAssembly SIMD ${fixed(figures.logitsMicroseconds.webAssembly, 2)} µs (the classifier's path; the same bits) · ${figures.logitsMicroseconds.webAssembly === null ? "–" : `${fixed(figures.logitsMicroseconds.javascript / figures.logitsMicroseconds.webAssembly, 2)}×`}`,
     `  train CPU s ${fixed(figures.trainCpuSeconds, 1)} for ${fixed(figures.trainSeconds, 1)} s wall (above wall = helper threads such as GC)`,
   );
   for (const note of figures.notes) lines.push(`  note: ${note}`);

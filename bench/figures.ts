@@ -115,6 +115,12 @@ export interface NativeMainFigures {
   latencyMs: { p50: number; p95: number; p99: number; calls: number; warmUpCalls: number };
   /** Texts per second, `predictSync` in batches of `batchSize`: median of `passes` passes over test. */
   throughputPerSec: number;
+  /**
+   * The logits of one text (its sparse vector made beforehand), µs: `computeLogits` in JavaScript and the
+   * WebAssembly SIMD path the classifier uses, in alternating passes over the test set (median of `passes`).
+   * Null where WebAssembly SIMD cannot run.
+   */
+  logitsMicroseconds: { javascript: number; webAssembly: number | null };
   batchSize: number;
   passes: number;
   notes: string[];

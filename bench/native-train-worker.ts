@@ -12,7 +12,10 @@ import { parseArgs } from "node:util";
 import { readClassificationData } from "../src/data/io.js";
 import { percentiles } from "../src/eval/latency.js";
 import type { NativeClassifier } from "../src/models/native/classifier.js";
+import { computeLogits } from "../src/models/native/linear.js";
 import { loadNativeModel, saveNativeModel, weightsFileName } from "../src/models/native/model-directory.js";
+import { Vectorizer } from "../src/models/native/vectorizer.js";
+import { WasmLogits } from "../src/models/native/wasm-logits.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import { quantizeWithReport } from "../src/train/train-run.js";
 import type { LabeledExample } from "../src/types.js";
@@ -142,6 +145,43 @@ function measureThroughput(model: NativeClassifier, texts: readonly string[], pa
   return rates[Math.floor(rates.length / 2)] as number;
 }
 
+/**
+ * µs per text of the logits alone, JavaScript and WebAssembly in alternating passes over the same sparse vectors
+ * (median of `passes` each), so a neighbour's burst hits both alike.
+ */
+function measureLogits(model: NativeClassifier, texts: readonly string[], passes: number) {
+  const vectorizer = new Vectorizer(model.vocabulary);
+  const rows = texts.map((text) => {
+    const size = vectorizer.transformInto(text);
+    return { indices: vectorizer.indices.slice(0, size), values: vectorizer.values.slice(0, size) };
+  });
+  const out = new Float64Array(model.labels.length);
+  const wasm = WasmLogits.create(model.weights);
+  const javascript = () => {
+    for (const row of rows) computeLogits(model.weights, row.indices, row.values, 0, row.indices.length, out);
+  };
+  const webAssembly = () => {
+    for (const row of rows) wasm?.computeInto(row.indices, row.values, 0, row.indices.length, out);
+  };
+  const timeOf = (run: () => void) => {
+    const start = process.hrtime.bigint();
+    run();
+    return Number(process.hrtime.bigint() - start) / 1e3 / rows.length;
+  };
+  javascript();
+  webAssembly();
+  const samples = { javascript: [] as number[], webAssembly: [] as number[] };
+  for (let pass = 0; pass < passes; pass++) {
+    samples.javascript.push(timeOf(javascript));
+    samples.webAssembly.push(timeOf(webAssembly));
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  return {
+    javascript: median(samples.javascript),
+    webAssembly: wasm === null ? null : median(samples.webAssembly),
+  };
+}
+
 function measureLatency(model: NativeClassifier, texts: readonly string[]): NativeMainFigures["latencyMs"] {
   // Warm-up so JIT compilation is not measured; then every test text once, one per call.
   for (let call = 0; call < warmUpCalls; call++) model.predictSync([texts[call % texts.length] as string]);
@@ -237,6 +277,7 @@ async function runMain(options: WorkerOptions): Promise<NativeMainFigures> {
   const latencyMs = measureLatency(floatModel, texts);
   const throughputPerSec = measureThroughput(floatModel, texts, throughputPasses);
   const int8ThroughputPerSec = measureThroughput(int8Model, texts, throughputPasses);
+  const logitsMicroseconds = measureLogits(floatModel, texts, throughputPasses);
   const macroF1 = await macroF1Of(floatModel, test, notes);
 
   return {
@@ -276,6 +317,7 @@ async function runMain(options: WorkerOptions): Promise<NativeMainFigures> {
     },
     latencyMs,
     throughputPerSec,
+    logitsMicroseconds,
     batchSize,
     passes: throughputPasses,
     notes,

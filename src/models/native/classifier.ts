@@ -4,6 +4,7 @@ import type { ClassPrediction } from "../../types.js";
 import type { ModelInfo, TaskModel } from "../task-model.js";
 import { computeLogits, type LinearWeights, softmaxInPlace, softmaxTop, type TopClass } from "./linear.js";
 import { type UnknownFeatures, Vectorizer, type Vocabulary } from "./vectorizer.js";
+import { WasmLogits } from "./wasm-logits.js";
 
 /** Dimensions of the content half of `embed`'s sentence vectors. */
 const projectionDimensions = 128;
@@ -46,6 +47,8 @@ export class NativeClassifier implements TaskModel {
   readonly threshold: number;
   readonly info: ModelInfo;
   private readonly vectorizer: Vectorizer;
+  /** The logits in WebAssembly SIMD (the same bits, 2-2.5× faster); null where it cannot run. */
+  private readonly wasm: WasmLogits | null;
   private readonly unknown: UnknownFeatures = { count: 0, total: 0 };
   /** Scratch of `predictSync`, which reads it before returning: the class is not re-entered meanwhile. */
   private readonly logits: Float64Array;
@@ -54,7 +57,10 @@ export class NativeClassifier implements TaskModel {
   constructor(parts: NativeClassifierParts) {
     this.labels = parts.labels;
     this.vocabulary = parts.vocabulary;
-    this.weights = parts.weights;
+    // The weights then live in the WebAssembly memory (the classifier keeps no second copy): `weights.weights`
+    // is a view of it, stable for the classifier's life.
+    this.wasm = WasmLogits.create(parts.weights);
+    this.weights = this.wasm?.weights ?? parts.weights;
     this.temperature = parts.temperature;
     this.threshold = parts.threshold;
     this.reference = parts.reference ?? "native:in-memory";
@@ -67,7 +73,8 @@ export class NativeClassifier implements TaskModel {
   logitsInto(text: string, out: Float64Array): number {
     const vectorizer = this.vectorizer;
     const size = vectorizer.transformInto(text, this.unknown);
-    computeLogits(this.weights, vectorizer.indices, vectorizer.values, 0, size, out);
+    if (this.wasm !== null) this.wasm.computeInto(vectorizer.indices, vectorizer.values, 0, size, out);
+    else computeLogits(this.weights, vectorizer.indices, vectorizer.values, 0, size, out);
     return this.unknown.total === 0 ? 1 : this.unknown.count / this.unknown.total;
   }
 
@@ -126,7 +133,9 @@ export class NativeClassifier implements TaskModel {
     return texts.map((text) => {
       const vectorizer = this.vectorizer;
       const size = vectorizer.transformInto(text);
-      computeLogits(zeroBias, vectorizer.indices, vectorizer.values, 0, size, pooled);
+      if (this.wasm !== null)
+        this.wasm.computeInto(vectorizer.indices, vectorizer.values, 0, size, pooled, false);
+      else computeLogits(zeroBias, vectorizer.indices, vectorizer.values, 0, size, pooled);
       projected.fill(0);
       vectorizer.projectLastInto(projected);
       const vector = new Float32Array(classCount + projectionDimensions);
@@ -157,7 +166,7 @@ export class NativeClassifier implements TaskModel {
   }
 
   async dispose(): Promise<void> {
-    // Nothing to release: weights are plain typed arrays owned by the garbage collector.
+    // Nothing to release: the weights (typed arrays, or a WebAssembly memory) belong to the garbage collector.
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
