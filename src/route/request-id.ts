@@ -2,6 +2,10 @@
 
 import { randomUUID } from "node:crypto";
 
+/** The last millisecond formatted, and its "tttttttt-tttt-" prefix: requests within one millisecond share it. */
+let lastMillisecond = -1;
+let lastPrefix = "";
+
 /**
  * A new request id: a UUIDv7 whose first 48 bits are the time in milliseconds and whose other 74 free bits
  * are random. Clients see an ordinary UUID; the store sees ids that grow with time, so each new log row goes
@@ -9,9 +13,13 @@ import { randomUUID } from "node:crypto";
  * random v4 ids, writing the pages a random insert dirties was about 60% of its time).
  */
 export function createRequestId(now: number = Date.now()): string {
-  // randomUUID's pooled randomness, in the v4 layout xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: its random
-  // digits fill v7's random fields, and its variant digit V (8-b) is v7's as well.
-  const random = randomUUID();
-  const time = Math.max(0, Math.floor(now)).toString(16).padStart(12, "0").slice(-12);
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15, 18)}-${random.slice(19, 23)}-${random.slice(24)}`;
+  const millisecond = Math.max(0, Math.floor(now));
+  if (millisecond !== lastMillisecond) {
+    const time = millisecond.toString(16).padStart(12, "0").slice(-12);
+    lastPrefix = `${time.slice(0, 8)}-${time.slice(8)}-`;
+    lastMillisecond = millisecond;
+  }
+  // randomUUID's pooled randomness, in the v4 layout xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: v7 keeps all of it
+  // after the version digit (its variant digit V, 8-b, is v7's as well) and puts the time before.
+  return `${lastPrefix}7${randomUUID().slice(15)}`;
 }

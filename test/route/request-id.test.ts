@@ -12,6 +12,15 @@ describe("request ids", () => {
     assert.equal(Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16), time);
   });
 
+  test("carry each call's own time when times alternate (the formatted millisecond is reused, never stale)", () => {
+    const times = [7_000, 7_000, 7_001, 7_000, 2 ** 40 + 3, 7_001, 0];
+    for (const time of times) {
+      const id = createRequestId(time);
+      assert.match(id, uuidV7);
+      assert.equal(Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16), time);
+    }
+  });
+
   test("sort by time, and never repeat within one millisecond", () => {
     const earlier = createRequestId(1_000);
     const later = createRequestId(1_001);
