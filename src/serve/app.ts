@@ -26,6 +26,8 @@ import {
 /** What the app needs of a router of any task: route one text (hot reload is the server's business). */
 export interface RouterHandle {
   route(request: RouteRequest): Promise<RouteResult>;
+  /** Resolves when the router's background work so far (shadow calls, cache writes, spend records) is done. */
+  idle(): Promise<void>;
   /** Waits for the router's background work (shadow calls, cache writes, spend records). */
   close(): Promise<void>;
   stats(): RouterStats;

@@ -108,9 +108,9 @@ llm:
   test("a key made on one replica works on the other, and an LLM answer cached by one serves the other", async () => {
     const escalated = await ask(first, unsureText);
     assert.equal(escalated.answered_by, "llm");
-    await first.app.inject({ method: "GET", url: "/healthz" });
-    // The cache write is off the response path; give it a moment to reach Redis.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The cache write is off the response path: wait for it to reach Redis (a fixed pause was too short for
+    // a loaded machine).
+    await first.useCases.get("support")?.router.idle();
     const cached = await ask(second, unsureText);
     assert.equal(cached.answered_by, "cache");
     assert.equal(cached.label, escalated.label);
