@@ -19,7 +19,7 @@ import type { LinearWeights } from "./linear.js";
 /** Entries of one text's sparse vector the scratch area holds; longer texts are scored in slices. */
 const defaultScratchEntries = 4096;
 const pageBytes = 65_536;
-/** wasm32 addresses 4 GiB; beyond this size the JavaScript path is used. */
+/** Larger models use the JavaScript path: wasm32 addresses 4 GiB, and some V8 builds cap a memory at 2 GiB. */
 const maxMemoryBytes = 2 ** 31;
 
 /** Where the module's data lives in its memory, in bytes. */
