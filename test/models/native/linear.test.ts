@@ -3,12 +3,12 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
   computeLogits,
-  createLinearWeights,
   type LinearWeights,
   softmaxInPlace,
   softmaxTop,
   type TopClass,
 } from "../../../src/models/native/linear.js";
+import { linearProblems } from "../../helpers/linear-problems.js";
 
 /** The definition `computeLogits` unrolls: each class adds its terms one by one, in feature order. */
 function plainLogits(
@@ -30,42 +30,14 @@ function plainLogits(
   return out;
 }
 
-const float = fc.float({ noNaN: true, noDefaultInfinity: true, min: -8, max: 8 });
-
 describe("computeLogits", () => {
   test("gives the plain per-feature sum bit for bit, whatever the number of features and classes", () => {
-    const problem = fc
-      .record({
-        classCount: fc.integer({ min: 1, max: 9 }),
-        featureCount: fc.integer({ min: 1, max: 40 }),
-        start: fc.integer({ min: 0, max: 3 }),
-      })
-      .chain(({ classCount, featureCount, start }) =>
-        fc.record({
-          classCount: fc.constant(classCount),
-          start: fc.constant(start),
-          entries: fc.array(fc.tuple(fc.integer({ min: 0, max: featureCount - 1 }), float), {
-            maxLength: 40,
-          }),
-          weights: fc.array(float, {
-            minLength: featureCount * classCount,
-            maxLength: featureCount * classCount,
-          }),
-          bias: fc.array(float, { minLength: classCount, maxLength: classCount }),
-        }),
-      );
     fc.assert(
-      fc.property(problem, ({ classCount, start, entries, weights, bias }) => {
-        const model = createLinearWeights(weights.length / classCount, classCount);
-        model.weights.set(weights);
-        model.bias.set(bias);
-        // `start` entries before the row belong to another row and must not count.
-        const indices = Int32Array.from([...Array(start).fill(0), ...entries.map(([index]) => index)]);
-        const values = Float32Array.from([...Array(start).fill(9), ...entries.map(([, value]) => value)]);
-        const out = new Float64Array(classCount).fill(Number.NaN);
+      fc.property(linearProblems(9, 40), ({ model, indices, values, start }) => {
+        const out = new Float64Array(model.classCount).fill(Number.NaN);
         computeLogits(model, indices, values, start, indices.length, out);
         const expected = plainLogits(model, indices, values, start, indices.length);
-        for (let c = 0; c < classCount; c++) assert.ok(Object.is(out[c], expected[c]), `class ${c}`);
+        for (let c = 0; c < model.classCount; c++) assert.ok(Object.is(out[c], expected[c]), `class ${c}`);
       }),
       { numRuns: 500 },
     );

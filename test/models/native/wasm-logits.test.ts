@@ -11,9 +11,8 @@ import {
 import { Vectorizer } from "../../../src/models/native/vectorizer.js";
 import { WasmLogits, wasmSimdAvailable } from "../../../src/models/native/wasm-logits.js";
 import { trainClassifier } from "../../../src/train/train-classifier.js";
+import { linearProblems } from "../../helpers/linear-problems.js";
 import { syntheticExamples } from "../../helpers/synthetic.js";
-
-const float = fc.float({ noNaN: true, noDefaultInfinity: true, min: -8, max: 8 });
 
 function sameBits(actual: Float64Array, expected: Float64Array, what: string): void {
   assert.equal(actual.length, expected.length);
@@ -33,37 +32,11 @@ describe("WasmLogits", () => {
   });
 
   test("gives computeLogits' sums bit for bit, for every class-block shape and texts longer than its scratch area", () => {
-    const problem = fc
-      .record({
-        // 1-40 classes: blocks of 16, 8, 4 and 2 classes and a last odd one all occur.
-        classCount: fc.integer({ min: 1, max: 40 }),
-        featureCount: fc.integer({ min: 1, max: 30 }),
-        start: fc.integer({ min: 0, max: 3 }),
-        scratchEntries: fc.integer({ min: 1, max: 12 }),
-      })
-      .chain(({ classCount, featureCount, start, scratchEntries }) =>
-        fc.record({
-          classCount: fc.constant(classCount),
-          start: fc.constant(start),
-          scratchEntries: fc.constant(scratchEntries),
-          entries: fc.array(fc.tuple(fc.integer({ min: 0, max: featureCount - 1 }), float), {
-            maxLength: 40,
-          }),
-          weights: fc.array(float, {
-            minLength: featureCount * classCount,
-            maxLength: featureCount * classCount,
-          }),
-          bias: fc.array(float, { minLength: classCount, maxLength: classCount }),
-        }),
-      );
+    // 1-40 classes: blocks of 16, 8, 4 and 2 classes and a last odd one all occur.
+    const problems = fc.tuple(linearProblems(40, 30), fc.integer({ min: 1, max: 12 }));
     fc.assert(
-      fc.property(problem, ({ classCount, start, scratchEntries, entries, weights, bias }) => {
-        const model = createLinearWeights(weights.length / classCount, classCount);
-        model.weights.set(weights);
-        model.bias.set(bias);
-        // `start` entries before the row belong to another row and must not count.
-        const indices = Int32Array.from([...Array(start).fill(0), ...entries.map(([index]) => index)]);
-        const values = Float32Array.from([...Array(start).fill(9), ...entries.map(([, value]) => value)]);
+      fc.property(problems, ([{ model, indices, values, start }, scratchEntries]) => {
+        const classCount = model.classCount;
         const wasm = wasmOf(model, scratchEntries);
 
         const expected = new Float64Array(classCount);
