@@ -6,7 +6,7 @@ export interface ServerReady {
   event: "ready";
   url: string;
   pid: number;
-  /** The gateway's API key (serve-gateway.ts only). */
+  /** The gateway's API key (serve-gateway.mjs only). */
   key?: string;
 }
 
