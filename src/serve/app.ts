@@ -14,11 +14,11 @@ import type { RateLimiter } from "./rate-limit.js";
 import {
   chatCompletion,
   chatCompletionChunks,
-  chatCompletionRequest,
   decisionFields,
   feedbackRequest,
   lastUserText,
   parseBody,
+  parseChatRequest,
   predictRequest,
   reviewResolution,
 } from "./wire.js";
@@ -352,7 +352,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   };
 
   app.post("/v1/chat/completions", async (request, reply: FastifyReply) => {
-    const body = parseBody(chatCompletionRequest, request.body);
+    const body = parseChatRequest(request.body);
     const useCase = findUseCase(body.model, "model");
     const text = lastUserText(body);
     checkInput(text, "messages");
