@@ -63,7 +63,10 @@ export interface AppOptions {
   bodyLimitBytes?: number;
   /** Longest input text in characters. Default 10,000. */
   maxInputChars?: number;
-  /** Per-request routing timeout in ms; a request still routing after it gets a 504. Default 30,000. */
+  /**
+   * Per-request routing timeout in ms; a request still routing after it gets a 504 (checked every tenth of it,
+   * at most every second). Default 30,000.
+   */
   requestTimeoutMs?: number;
   /** Reloads a use case's model from its directory; rejects (keeping the old model) when the new one is bad. */
   reload: (id: string) => Promise<{ version: string }>;
@@ -321,8 +324,8 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     }
   };
   // Requests still routing, each with its deadline. One sweep timer serves them all, running while any is in
-  // flight, instead of a timer and a Promise.race per request (0.6-1.1 µs less a request, measured). A request past its
-  // deadline gets its 504 at the next sweep: at most a tenth of the timeout (and 1 s) late.
+  // flight, instead of a timer and a Promise.race per request (0.6-1.1 µs less a request, measured). A request
+  // past its deadline gets its 504 at the next sweep: at most a tenth of the timeout (and 1 s) late.
   const routing = new Set<{ deadline: number; fail: (error: HttpError) => void }>();
   const sweepEveryMs = Math.max(1, Math.min(1000, requestTimeoutMs / 10));
   let sweeper: NodeJS.Timeout | undefined;
