@@ -5,9 +5,10 @@ import type { RouteResult } from "../route/types.js";
 import { badRequest } from "./http-error.js";
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() }).passthrough();
+const roleNames = ["system", "developer", "user", "assistant", "tool"] as const;
 const message = z
   .object({
-    role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+    role: z.enum(roleNames),
     content: z.union([
       z.string(),
       z.array(z.union([textPart, z.object({ type: z.string() }).passthrough()])),
@@ -26,7 +27,7 @@ export const chatCompletionRequest = z
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
 
-const roles: ReadonlySet<unknown> = new Set(["system", "developer", "user", "assistant", "tool"]);
+const roles: ReadonlySet<unknown> = new Set(roleNames);
 
 /**
  * The chat request as `chatCompletionRequest` reads it, or undefined when it is not the common shape (a
@@ -100,24 +101,8 @@ export function lastUserText(request: ChatCompletionRequest): string {
 
 /** slmkit's extra response fields: who answered, why, and what it cost. */
 export function decisionFields(result: RouteResult) {
-  // Two plain literals rather than a conditional spread, which V8 builds on its slow path.
-  if (result.fields === undefined) {
-    return {
-      request_id: result.requestId,
-      answered_by: result.answeredBy,
-      reason: result.reason,
-      label: result.label,
-      confidence: result.confidence,
-      threshold: result.threshold,
-      flagged: result.flagged,
-      review_id: result.reviewId,
-      slm: result.slm,
-      llm: result.llm,
-      latency_ms: result.latencyMs,
-      cost_usd: result.costUsd,
-      model_version: result.modelVersion,
-    };
-  }
+  // One plain literal (a conditional spread would put it on V8's slow path). `fields` is undefined except for
+  // extract use cases, and JSON leaves an undefined value out.
   return {
     request_id: result.requestId,
     answered_by: result.answeredBy,

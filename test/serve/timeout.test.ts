@@ -9,6 +9,7 @@ import { createRateLimiter } from "../../src/serve/rate-limit.js";
 import { supportTemplate, validateUseCase } from "../../src/spec/index.js";
 import { createSqliteStore } from "../../src/store/sqlite-store.js";
 import type { Store } from "../../src/store/types.js";
+import { routeResult } from "../helpers/route-result.js";
 
 const requestTimeoutMs = 100;
 
@@ -20,25 +21,15 @@ function slowRouter(): RouterHandle & { answeredLate: number } {
       const delayMs = Number(request.text.match(/wait (\d+)/)?.[1] ?? 0);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (delayMs > requestTimeoutMs) handle.answeredLate += 1;
-      return {
+      return routeResult({
         requestId: request.requestId ?? "id",
         useCaseId: request.useCaseId,
         answeredBy: "llm",
         reason: `answered after ${delayMs} ms`,
-        label: "order_status",
-        answer: null,
-        confidence: 0.9,
         llm: { label: "order_status", model: "slow" },
-        flagged: false,
-        reviewId: null,
-        costUsd: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        threshold: 0.5,
         slm: { label: "order_status", confidence: 0.2 },
         latencyMs: delayMs,
-        modelVersion: "v1",
-      };
+      });
     },
     async idle() {},
     async close() {},

@@ -1,4 +1,4 @@
-// The native classifier's logits in WebAssembly SIMD: the same sums as `computeLogits`, bit for bit, 2-2.5×
+// The native classifier's logits in WebAssembly SIMD: the same sums as `computeLogits`, bit for bit, 1.9-2.5×
 // faster (`npm run bench` prints both side by side).
 //
 // One small module is generated per model, with the model's shapes baked in as constants, and instantiated

@@ -113,6 +113,22 @@ describe("the native classifier on WebAssembly", () => {
     }
   });
 
+  test("its JavaScript fallback (no WebAssembly SIMD) predicts and embeds the same bits", async () => {
+    const { model } = await trainClassifier(syntheticExamples(30, 1), {
+      valid: syntheticExamples(10, 2),
+      seed: 3,
+    });
+    const fallback = new NativeClassifier(model.parts());
+    // What a runtime without WebAssembly SIMD gets: `WasmLogits.create` returned null.
+    (fallback as unknown as { wasm: WasmLogits | null }).wasm = null;
+    const texts = [...syntheticExamples(8, 6).map((example) => example.text), "", "Ünïcödé wörd"];
+    for (const text of texts) {
+      sameBits(fallback.predictDetailed(text).probabilities, model.predictDetailed(text).probabilities, text);
+    }
+    assert.deepEqual(fallback.embed(texts), model.embed(texts));
+    assert.deepEqual(fallback.predictSync(texts), model.predictSync(texts));
+  });
+
   test("keeps the weights it was given: copies and saved models hold the same numbers", async () => {
     const { model } = await trainClassifier(syntheticExamples(20, 1), { seed: 4 });
     const original = Float32Array.from(model.weights.weights);
