@@ -14,8 +14,9 @@ import { createGatewayMetrics } from "../src/serve/metrics.js";
 import { createRateLimiter } from "../src/serve/rate-limit.js";
 import { startGateway } from "../src/serve/server.js";
 import { generateSupportData } from "../src/spec/catalog/support.js";
-import type { AnsweredBy, RequestLogEntry } from "../src/store/types.js";
+import type { RequestLogEntry } from "../src/store/types.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
+import type { AnsweredBy } from "../src/types.js";
 import { chromiumArgs, chromiumPath, launchChromium } from "../test/helpers/chromium.js";
 
 const rowCount = 100_000;

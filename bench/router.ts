@@ -4,9 +4,9 @@
 
 import { createMemoryCache } from "../src/cache/memory-cache.js";
 import { percentiles } from "../src/eval/latency.js";
+import type { LlmLabeler } from "../src/models/llm.js";
 import { createOpenAiLabeler } from "../src/models/openai/openai-labeler.js";
 import { createRouter, type RouterStore } from "../src/route/router.js";
-import type { LlmLabeler } from "../src/route/types.js";
 import { generateSupportData, supportTemplate } from "../src/spec/index.js";
 import { validateUseCase } from "../src/spec/validate.js";
 import { createSqliteStore } from "../src/store/sqlite-store.js";

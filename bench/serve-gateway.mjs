@@ -11,8 +11,8 @@
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { parseStoreSetting, startGateway } from "../dist/serve/server.js";
-import { createStore } from "../dist/store/index.js";
+import { startGateway } from "../dist/serve/server.js";
+import { createStore, parseStoreSetting } from "../dist/store/index.js";
 import { onParentGone, sendToParent } from "./serve-child.mjs";
 
 const { values } = parseArgs({

@@ -16,7 +16,8 @@ import pg from "pg";
 import { createRandom } from "../src/internal/random.js";
 import { createPostgresStore } from "../src/store/postgres-store.js";
 import { createSqliteStore } from "../src/store/sqlite-store.js";
-import type { AnsweredBy, RequestLogEntry, ShadowOutcome, Store } from "../src/store/types.js";
+import type { RequestLogEntry, ShadowOutcome, Store } from "../src/store/types.js";
+import type { AnsweredBy } from "../src/types.js";
 
 const { values } = parseArgs({
   options: {

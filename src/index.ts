@@ -37,9 +37,11 @@ export { formatEvalSummary } from "./eval/format.js";
 export { renderEvalHtml } from "./eval/report-html.js";
 export type { CoveragePoint, ThresholdChoice } from "./eval/selective.js";
 export { chooseThreshold, coverageAtAccuracy, coverageCurve, evaluateAtThreshold } from "./eval/selective.js";
+export type { LlmExtraction, LlmExtractor, LlmLabel, LlmLabeler } from "./models/llm.js";
 export { loadModel } from "./models/load.js";
 export type { AnswerResult, FaqAnswer } from "./models/native/answerer.js";
-export { loadNativeAnswerer, NativeAnswerer, saveNativeAnswerer } from "./models/native/answerer.js";
+export { NativeAnswerer } from "./models/native/answerer.js";
+export { loadNativeAnswerer, saveNativeAnswerer } from "./models/native/answerer-directory.js";
 export type { DetailedPrediction } from "./models/native/classifier.js";
 export { NativeClassifier } from "./models/native/classifier.js";
 export type { ExtractedSpan, ExtractPrediction } from "./models/native/extractor.js";
@@ -69,14 +71,7 @@ export type { ExtractRouterModel, ExtractRouterOptions } from "./route/extract-r
 export { createExtractRouter } from "./route/extract-router.js";
 export type { Router, RouterOptions } from "./route/router.js";
 export { createRouter } from "./route/router.js";
-export type {
-  LlmExtraction,
-  LlmExtractor,
-  LlmLabel,
-  LlmLabeler,
-  RouteRequest,
-  RouteResult,
-} from "./route/types.js";
+export type { RouteRequest, RouteResult } from "./route/types.js";
 export type { Gateway, GatewayOptions } from "./serve/server.js";
 export { startGateway } from "./serve/server.js";
 export { getTemplate, listTemplates } from "./spec/catalog/index.js";

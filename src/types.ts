@@ -1,5 +1,8 @@
 // Shared value types: the task kinds, labelled examples and predictions every module speaks.
 
+/** Who produced the answer a client received. */
+export type AnsweredBy = "slm" | "cache" | "llm" | "review";
+
 /** The three task kinds of a use case (DESIGN.md, "Task types"). */
 export type TaskType = "classify" | "extract" | "answer";
 

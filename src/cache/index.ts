@@ -34,4 +34,5 @@ export {
   type RedisResponseCache,
 } from "./redis-cache.js";
 export { SemanticIndex } from "./semantic-index.js";
+export { parseCacheSetting } from "./settings.js";
 export type { CachedAnswer, CacheHit, CacheStats, CacheStatus, ResponseCache } from "./types.js";

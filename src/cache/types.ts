@@ -1,6 +1,6 @@
 // The response cache interface: exact (normalized text) and semantic (sentence vectors) lookups per scope.
 
-import type { AnsweredBy } from "../store/types.js";
+import type { AnsweredBy } from "../types.js";
 
 /** What a cache hit returns: the earlier answer and who produced it. */
 export interface CachedAnswer {

@@ -2,9 +2,9 @@
 
 import type { Command } from "commander";
 import { SlmkitError } from "../errors.js";
-import { parseStoreSetting } from "../serve/server.js";
 import { loadUseCase } from "../spec/load.js";
 import { createStore } from "../store/index.js";
+import { parseStoreSetting } from "../store/settings.js";
 import { parseIntegerOption } from "./options.js";
 
 const dayMs = 86_400_000;

@@ -9,9 +9,9 @@ import { formatDriftReport } from "../monitor/format.js";
 import { readModelVersion } from "../monitor/model-version.js";
 import { loadReference } from "../monitor/reference.js";
 import type { DriftReport } from "../monitor/types.js";
-import { parseStoreSetting } from "../serve/server.js";
 import { loadUseCase } from "../spec/load.js";
 import { createStore } from "../store/index.js";
+import { parseStoreSetting } from "../store/settings.js";
 import { writeJsonOutput } from "./output.js";
 
 export interface MonitorCommandOptions {

@@ -2,8 +2,8 @@
 
 import type { Command } from "commander";
 import { SlmkitError } from "../errors.js";
-import { parseStoreSetting } from "../serve/server.js";
 import { createStore } from "../store/index.js";
+import { parseStoreSetting } from "../store/settings.js";
 import {
   openUseCaseRegistry,
   type RetrainReport,

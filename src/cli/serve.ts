@@ -3,8 +3,9 @@
 import type { Command } from "commander";
 import { pino } from "pino";
 import { readEnvironment } from "../config.js";
-import { type Gateway, type GatewayLogger, parseStoreSetting, startGateway } from "../serve/server.js";
+import { type Gateway, type GatewayLogger, startGateway } from "../serve/server.js";
 import { createStore } from "../store/index.js";
+import { parseStoreSetting } from "../store/settings.js";
 import { parseIntegerOption } from "./options.js";
 
 interface ServeFlags {

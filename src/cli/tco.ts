@@ -8,9 +8,9 @@ import { computeTco } from "../cost/tco.js";
 import type { TcoInputName, TcoReport } from "../cost/types.js";
 import { SlmkitError } from "../errors.js";
 import { writeFileAtomic } from "../internal/fs.js";
-import { parseStoreSetting } from "../serve/server.js";
 import { loadUseCase } from "../spec/load.js";
 import { createStore } from "../store/index.js";
+import { parseStoreSetting } from "../store/settings.js";
 import { parseIntegerOption, parseNumberOption } from "./options.js";
 import { writeJsonOutput } from "./output.js";
 

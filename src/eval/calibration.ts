@@ -1,7 +1,7 @@
 // Calibration: how well confidences match observed accuracy (expected calibration error, reliability bins).
 
 import { SlmkitError } from "../errors.js";
-import { checkConfidences } from "./input-checks.js";
+import { checkConfidences } from "../models/threshold.js";
 
 /** The number of equal-width bins the reports use (the DESIGN.md contract for `ece`). */
 export const defaultCalibrationBins = 15;

@@ -1,12 +1,13 @@
 // Resolves a model reference (DESIGN.md "Model references") to a loaded TaskModel.
 
 import { readEnvironment } from "../config.js";
+import { readFaqFile } from "../data/faq-file.js";
 import { SlmkitError } from "../errors.js";
 import type { LoadedUseCase } from "../spec/load.js";
 import type { TaskType } from "../types.js";
 import { type GgufModelOptions, loadGgufModel } from "./gguf/index.js";
 import type { FaqAnswer } from "./native/answerer.js";
-import { loadNativeAnswerer } from "./native/answerer.js";
+import { loadNativeAnswerer } from "./native/answerer-directory.js";
 import { loadNativeModel, readRawManifest } from "./native/model-directory.js";
 import { createOpenAiAnswerModel } from "./openai/openai-answer-model.js";
 import { createOpenAiClassifierModel } from "./openai/openai-classifier-model.js";
@@ -152,8 +153,6 @@ export async function taskOptionsFromUseCase(
   if (spec.labels !== undefined) options.labels = spec.labels;
   if (spec.task === "extract" && spec.schema !== undefined) options.fields = spec.schema.fields;
   if (spec.task === "answer" && useCase.paths.faq !== undefined) {
-    // Loaded on demand: the FAQ reader lives with the training code, which loading a model does not otherwise need.
-    const { readFaqFile } = await import("../train/train-answerer.js");
     options.faq = await readFaqFile(useCase.paths.faq);
   }
   return options;

@@ -2,12 +2,13 @@
 
 import type { CacheHit } from "../cache/types.js";
 import { SlmkitError } from "../errors.js";
+import type { LlmExtraction, LlmExtractor } from "../models/llm.js";
 import type { ExtractedField, ExtractPrediction } from "../models/native/extractor.js";
 import { createMicroBatcher, type MicroBatcher } from "./micro-batcher.js";
 import { createRequestId } from "./request-id.js";
 import type { Router, RouterOptions } from "./router.js";
 import { createRouterCore, defaultHoldingAnswer, formatComparison, requestText } from "./router-core.js";
-import type { LlmExtraction, LlmExtractor, RouteRequest, RouteResult } from "./types.js";
+import type { RouteRequest, RouteResult } from "./types.js";
 
 /** Field name → value: a string, a number (integer, number, money and quantity fields), or null when absent. */
 export type FieldValues = Record<string, string | number | null>;

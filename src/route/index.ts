@@ -1,5 +1,14 @@
 // The router's public face: the hybrid policy and its parts (breaker, budget, retries, micro-batching); explicit re-exports.
 
+export type { LlmExtraction, LlmExtractor, LlmLabel, LlmLabeler } from "../models/llm.js";
+export { LlmError, type LlmErrorOptions } from "../models/llm-error.js";
+export {
+  isRetryableError,
+  parseRetryAfterMs,
+  type RetryEvent,
+  type RetryOptions,
+  withRetries,
+} from "../models/retry.js";
 export { createAnswerRouterModel } from "./answer-model.js";
 export {
   type Budget,
@@ -25,20 +34,12 @@ export {
   redactedFieldValue,
   redactFieldValues,
 } from "./extract-router.js";
-export { LlmError, type LlmErrorOptions } from "./llm-error.js";
 export {
   createMicroBatcher,
   type MicroBatcher,
   type MicroBatcherOptions,
   type MicroBatcherStats,
 } from "./micro-batcher.js";
-export {
-  isRetryableError,
-  parseRetryAfterMs,
-  type RetryEvent,
-  type RetryOptions,
-  withRetries,
-} from "./retry.js";
 export {
   createRouter,
   defaultHoldingAnswer,
@@ -53,11 +54,4 @@ export {
   type RouterStore,
   type ShadowStats,
 } from "./router.js";
-export type {
-  LlmExtraction,
-  LlmExtractor,
-  LlmLabel,
-  LlmLabeler,
-  RouteRequest,
-  RouteResult,
-} from "./types.js";
+export type { RouteRequest, RouteResult } from "./types.js";

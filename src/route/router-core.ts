@@ -4,12 +4,13 @@ import { hash } from "node:crypto";
 import type { CachedAnswer, CacheHit, ResponseCache } from "../cache/types.js";
 import { redactPii } from "../data/pii.js";
 import { SlmkitError } from "../errors.js";
+import { LlmError } from "../models/llm-error.js";
 import type { FallbackKind, UseCase } from "../spec/schema.js";
-import type { AnsweredBy, RequestLogEntry, ReviewItem, Store } from "../store/types.js";
+import type { RequestLogEntry, ReviewItem, Store } from "../store/types.js";
 import { normalizeText } from "../text/normalize.js";
+import type { AnsweredBy } from "../types.js";
 import { type Budget, createBudget } from "./budget.js";
 import { type CircuitBreaker, type CircuitBreakerStats, createCircuitBreaker } from "./circuit-breaker.js";
-import { LlmError } from "./llm-error.js";
 import type { RouteRequest, RouteResult } from "./types.js";
 
 /** The part of the Store a router writes to. */

@@ -2,9 +2,10 @@
 
 import type { CacheHit, ResponseCache } from "../cache/types.js";
 import { SlmkitError } from "../errors.js";
+import type { LlmLabel, LlmLabeler } from "../models/llm.js";
 import type { UseCase } from "../spec/schema.js";
-import type { AnsweredBy, ShadowOutcome } from "../store/types.js";
-import type { ClassPrediction } from "../types.js";
+import type { ShadowOutcome } from "../store/types.js";
+import type { AnsweredBy, ClassPrediction } from "../types.js";
 import type { Budget } from "./budget.js";
 import type { CircuitBreaker, CircuitBreakerStats } from "./circuit-breaker.js";
 import {
@@ -23,7 +24,7 @@ import {
   type RouterStore,
   requestText,
 } from "./router-core.js";
-import type { LlmLabel, LlmLabeler, RouteRequest, RouteResult } from "./types.js";
+import type { RouteRequest, RouteResult } from "./types.js";
 
 export { defaultHoldingAnswer, formatComparison, hashInput, type RouterLogger, type RouterStore };
 

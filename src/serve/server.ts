@@ -3,14 +3,16 @@
 import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { createCache } from "../cache/index.js";
+import { createCache, parseCacheSetting } from "../cache/index.js";
 import type { ResponseCache } from "../cache/types.js";
 import { readEnvironment } from "../config.js";
 import { gatherTcoInputs } from "../cost/gather.js";
 import { computeTco } from "../cost/tco.js";
 import type { TcoReport } from "../cost/types.js";
 import { SlmkitError } from "../errors.js";
-import { loadNativeAnswerer, type NativeAnswerer } from "../models/native/answerer.js";
+import type { LlmExtractor, LlmLabeler } from "../models/llm.js";
+import type { NativeAnswerer } from "../models/native/answerer.js";
+import { loadNativeAnswerer } from "../models/native/answerer-directory.js";
 import type { NativeClassifier } from "../models/native/classifier.js";
 import type { NativeExtractor } from "../models/native/extractor.js";
 import { loadNativeExtractor } from "../models/native/extractor-directory.js";
@@ -24,10 +26,9 @@ import type { ReferenceProfile } from "../monitor/types.js";
 import { createAnswerRouterModel } from "../route/answer-model.js";
 import { createExtractRouter } from "../route/extract-router.js";
 import { createRouter, type RouterModel } from "../route/router.js";
-import type { LlmExtractor, LlmLabeler } from "../route/types.js";
 import { loadUseCase } from "../spec/load.js";
 import type { UseCase } from "../spec/schema.js";
-import { createStore } from "../store/index.js";
+import { createStore, parseStoreSetting } from "../store/index.js";
 import type { Store } from "../store/types.js";
 import { createApp, type RouterHandle, type ServedModel, type UseCaseRuntime } from "./app.js";
 import { createGatewayMetrics } from "./metrics.js";
@@ -97,34 +98,6 @@ export interface Gateway extends AsyncDisposable {
   reload(id: string): Promise<{ version: string }>;
   /** Stops accepting, finishes in-flight requests, writes pending log rows, closes connections. */
   close(): Promise<void>;
-}
-
-/**
- * `sqlite:<path>` or a Postgres URL. A `schema` query parameter on the URL (`postgres://…/db?schema=slmkit`)
- * selects the Postgres schema, so several deployments can share one database.
- */
-export function parseStoreSetting(setting: string) {
-  if (setting.startsWith("postgres://") || setting.startsWith("postgresql://")) {
-    const url = new URL(setting);
-    const schema = url.searchParams.get("schema");
-    url.searchParams.delete("schema");
-    return { kind: "postgres" as const, connectionString: url.toString(), ...(schema ? { schema } : {}) };
-  }
-  if (setting.startsWith("sqlite:"))
-    return { kind: "sqlite" as const, path: setting.slice("sqlite:".length) };
-  throw new SlmkitError("INVALID_OPTION", `--store ${setting}: use sqlite:<path> or a postgres:// URL.`, {
-    field: "store",
-  });
-}
-
-/** `memory` or a Redis URL, for `--cache` (default) or another flag of the same form such as `--rate-limit-store`. */
-export function parseCacheSetting(setting: string, flag = "cache") {
-  if (setting === "memory") return { kind: "memory" as const };
-  if (setting.startsWith("redis://") || setting.startsWith("rediss://"))
-    return { kind: "redis" as const, url: setting };
-  throw new SlmkitError("INVALID_OPTION", `--${flag} ${setting}: use memory or a redis:// URL.`, {
-    field: flag,
-  });
 }
 
 // One definition of a model's version string, shared with the drift monitor (which filters log rows by it).

@@ -19,13 +19,14 @@ export function createStore(config: StoreConfig): Store {
   return createSqliteStore(options);
 }
 
+export type { AnsweredBy } from "../types.js";
 export { parseApiKey } from "./api-keys.js";
 export type { Migration } from "./migrations.js";
 export { postgresMigrations, sqliteMigrations } from "./migrations.js";
 export { createPostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
+export { parseStoreSetting } from "./settings.js";
 export { createSqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
 export type {
-  AnsweredBy,
   ApiKeyRecord,
   FeedbackEntry,
   LabelledRequest,

@@ -1,9 +1,9 @@
 // Mapping between the Store's records and table rows, shared by the SQLite and Postgres backends.
 
 import { SlmkitError } from "../errors.js";
+import type { AnsweredBy } from "../types.js";
 import { requireTime } from "./store-input.js";
 import type {
-  AnsweredBy,
   ApiKeyRecord,
   FeedbackEntry,
   LabelledRequest,

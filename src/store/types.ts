@@ -1,7 +1,6 @@
 // The Store interface: request log, feedback, review queue, API keys and spend, one contract for every backend.
 
-/** Who produced the answer a client received. */
-export type AnsweredBy = "slm" | "cache" | "llm" | "review";
+import type { AnsweredBy } from "../types.js";
 
 /** One served request, as logged. Text is kept only when the use case's privacy settings allow it. */
 export interface RequestLogEntry {

@@ -7,6 +7,7 @@ import {
   checkSpanData,
   type DataReport,
 } from "../data/check.js";
+import { readFaqFile } from "../data/faq-file.js";
 import { type DataReadResult, readClassificationDataLenient, readSpanDataLenient } from "../data/io.js";
 import { SlmkitError } from "../errors.js";
 import type { ClassificationEvalReport } from "../eval/evaluate.js";
@@ -15,12 +16,12 @@ import { type ExtractionEvalReport, evaluateExtractor } from "../eval/evaluate-e
 import { renderExtractHtml } from "../eval/report-extract-html.js";
 import { renderEvalHtml } from "../eval/report-html.js";
 import { writeFileAtomic } from "../internal/fs.js";
-import { loadNativeAnswerer, saveNativeAnswerer } from "../models/native/answerer.js";
+import { loadNativeAnswerer, saveNativeAnswerer } from "../models/native/answerer-directory.js";
 import { loadNativeExtractor, saveNativeExtractor } from "../models/native/extractor-directory.js";
 import { loadNativeModel, readRawManifest, saveNativeModel } from "../models/native/model-directory.js";
 import { referenceFiles } from "../monitor/reference.js";
 import { type LoadedUseCase, loadUseCase } from "../spec/load.js";
-import { readFaqFile, trainAnswerer } from "./train-answerer.js";
+import { trainAnswerer } from "./train-answerer.js";
 import { hashData, type TrainProgress, trainClassifier } from "./train-classifier.js";
 import { hashSpanData, trainExtractor } from "./train-extractor.js";
 

@@ -13,8 +13,9 @@ import { SlmkitError } from "../../src/errors.js";
 import { saveNativeModel } from "../../src/models/native/model-directory.js";
 import { type LoadedUseCase, loadUseCase } from "../../src/spec/load.js";
 import { createStore } from "../../src/store/index.js";
-import type { AnsweredBy, RequestLogEntry, Store } from "../../src/store/types.js";
+import type { RequestLogEntry, Store } from "../../src/store/types.js";
 import { trainClassifier } from "../../src/train/train-classifier.js";
+import type { AnsweredBy } from "../../src/types.js";
 import { syntheticExamples } from "../helpers/synthetic.js";
 
 const day = 86_400_000;

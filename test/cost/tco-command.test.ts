@@ -11,7 +11,7 @@ import { registerTcoCommand, runTcoCommand, type TcoCommandOutput } from "../../
 import type { TcoReport } from "../../src/cost/types.js";
 import { SlmkitError } from "../../src/errors.js";
 import { createStore } from "../../src/store/index.js";
-import type { AnsweredBy } from "../../src/store/types.js";
+import type { AnsweredBy } from "../../src/types.js";
 
 let dir: string;
 let useCasePath: string;

@@ -3,11 +3,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { LlmError } from "../../src/models/llm-error.js";
 import { loadModel } from "../../src/models/load.js";
 import type { NativeClassifier } from "../../src/models/native/classifier.js";
 import { createOpenAiLabeler } from "../../src/models/openai/openai-labeler.js";
 import type { TaskModel } from "../../src/models/task-model.js";
-import { LlmError } from "../../src/route/llm-error.js";
 import { generateSupportData } from "../../src/spec/catalog/support.js";
 import {
   type DistillProgress,

@@ -4,12 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SlmkitError } from "../../src/errors.js";
-import {
-  type FaqAnswer,
-  loadNativeAnswerer,
-  type NativeAnswerer,
-  saveNativeAnswerer,
-} from "../../src/models/native/answerer.js";
+import type { FaqAnswer, NativeAnswerer } from "../../src/models/native/answerer.js";
+import { loadNativeAnswerer, saveNativeAnswerer } from "../../src/models/native/answerer-directory.js";
 import { getTemplate } from "../../src/spec/catalog/index.js";
 import { trainAnswerer } from "../../src/train/train-answerer.js";
 import type { LabeledExample } from "../../src/types.js";

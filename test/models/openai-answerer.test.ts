@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { SlmkitError } from "../../src/errors.js";
 import { runBaseline } from "../../src/eval/baseline.js";
+import { LlmError } from "../../src/models/llm-error.js";
 import { loadModel, taskOptionsFromUseCase } from "../../src/models/load.js";
 import type { FaqAnswer } from "../../src/models/native/answerer.js";
 import type { OpenAiAnswerModel } from "../../src/models/openai/openai-answer-model.js";
 import { createOpenAiAnswerer, type OpenAiAnswererOptions } from "../../src/models/openai/openai-answerer.js";
-import { LlmError } from "../../src/route/llm-error.js";
 import { loadUseCase } from "../../src/spec/load.js";
 import {
   type FakeHandler,

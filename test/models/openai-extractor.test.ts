@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { SlmkitError } from "../../src/errors.js";
+import type { LlmExtractor } from "../../src/models/llm.js";
+import { LlmError } from "../../src/models/llm-error.js";
 import { loadModel } from "../../src/models/load.js";
 import {
   createOpenAiExtractor,
@@ -8,8 +10,6 @@ import {
   type OpenAiExtractorOptions,
 } from "../../src/models/openai/openai-extractor.js";
 import type { OpenAiExtractorModel } from "../../src/models/openai/openai-extractor-model.js";
-import { LlmError } from "../../src/route/llm-error.js";
-import type { LlmExtractor } from "../../src/route/types.js";
 import {
   type FakeOpenAiServer,
   type FakeReply,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { SlmkitError } from "../../src/errors.js";
+import { LlmError } from "../../src/models/llm-error.js";
 import { createOpenAiClassifierModel } from "../../src/models/openai/openai-classifier-model.js";
 import {
   confidenceFromLogprobs,
@@ -8,7 +9,6 @@ import {
   type OpenAiLabelerOptions,
   parseLabelReply,
 } from "../../src/models/openai/openai-labeler.js";
-import { LlmError } from "../../src/route/llm-error.js";
 import {
   answer,
   answerBy,

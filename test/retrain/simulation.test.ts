@@ -15,11 +15,11 @@ import type { DriftReport, ReferenceProfile } from "../../src/monitor/types.js";
 import { type Gateway, startGateway } from "../../src/serve/server.js";
 import { generateSupportData } from "../../src/spec/catalog/support.js";
 import { loadUseCase } from "../../src/spec/load.js";
-import type { AnsweredBy, ReviewItem } from "../../src/store/types.js";
+import type { ReviewItem } from "../../src/store/types.js";
 import { normalizeText } from "../../src/text/normalize.js";
 import { retrainUseCase } from "../../src/train/retrain.js";
 import { trainClassifier } from "../../src/train/train-classifier.js";
-import type { LabeledExample } from "../../src/types.js";
+import type { AnsweredBy, LabeledExample } from "../../src/types.js";
 import { answerBy, type FakeOpenAiServer, startFakeOpenAi } from "../helpers/fake-openai.js";
 
 // Stated figures of the simulation (the issue asks for them to be stated): drift must be flagged within this many

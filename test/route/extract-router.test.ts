@@ -3,6 +3,8 @@ import { beforeEach, describe, test } from "node:test";
 import { createMemoryCache } from "../../src/cache/memory-cache.js";
 import type { ResponseCache } from "../../src/cache/types.js";
 import { SlmkitError } from "../../src/errors.js";
+import type { LlmExtraction, LlmExtractor } from "../../src/models/llm.js";
+import { LlmError } from "../../src/models/llm-error.js";
 import type { ExtractPrediction } from "../../src/models/native/extractor.js";
 import {
   checkFieldValues,
@@ -11,9 +13,8 @@ import {
   type ExtractRouterOptions,
   redactedFieldValue,
 } from "../../src/route/extract-router.js";
-import { LlmError } from "../../src/route/llm-error.js";
 import { createRouter } from "../../src/route/router.js";
-import type { LlmExtraction, LlmExtractor, RouteResult } from "../../src/route/types.js";
+import type { RouteResult } from "../../src/route/types.js";
 import type { UseCase, UseCaseInput } from "../../src/spec/schema.js";
 import { validateUseCase } from "../../src/spec/validate.js";
 import { createSqliteStore } from "../../src/store/sqlite-store.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { LlmError } from "../../src/route/llm-error.js";
-import { parseRetryAfterMs, withRetries } from "../../src/route/retry.js";
+import { LlmError } from "../../src/models/llm-error.js";
+import { parseRetryAfterMs, withRetries } from "../../src/models/retry.js";
 
 function retryable(retryAfterMs?: number): LlmError {
   return new LlmError("LLM_ERROR", "busy", {

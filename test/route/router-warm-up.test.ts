@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import type { LlmLabel, LlmLabeler } from "../../src/models/llm.js";
 import { createRouter, type RouterModel, type RouterStore } from "../../src/route/router.js";
-import type { LlmLabel, LlmLabeler } from "../../src/route/types.js";
 import { supportTemplate } from "../../src/spec/index.js";
 import type { UseCaseInput } from "../../src/spec/schema.js";
 import { validateUseCase } from "../../src/spec/validate.js";

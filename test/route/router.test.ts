@@ -4,6 +4,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import { createMemoryCache } from "../../src/cache/memory-cache.js";
 import type { ResponseCache } from "../../src/cache/types.js";
 import { SlmkitError } from "../../src/errors.js";
+import type { LlmLabeler } from "../../src/models/llm.js";
 import type { NativeClassifier } from "../../src/models/native/classifier.js";
 import { createOpenAiLabeler } from "../../src/models/openai/openai-labeler.js";
 import { createBudget } from "../../src/route/budget.js";
@@ -14,7 +15,7 @@ import {
   formatComparison,
   type RouterOptions,
 } from "../../src/route/router.js";
-import type { LlmLabeler, RouteResult } from "../../src/route/types.js";
+import type { RouteResult } from "../../src/route/types.js";
 import { generateSupportData, supportTemplate } from "../../src/spec/index.js";
 import type { UseCase, UseCaseInput } from "../../src/spec/schema.js";
 import { validateUseCase } from "../../src/spec/validate.js";

@@ -13,7 +13,8 @@ import { SlmkitError } from "../../src/errors.js";
 import { createStore } from "../../src/store/index.js";
 import { migrationsTableSql, postgresMigrations, sqliteMigrations } from "../../src/store/migrations.js";
 import { createSqliteStore } from "../../src/store/sqlite-store.js";
-import type { AnsweredBy, RequestLogEntry, ShadowResult, Store } from "../../src/store/types.js";
+import type { RequestLogEntry, ShadowResult, Store } from "../../src/store/types.js";
+import type { AnsweredBy } from "../../src/types.js";
 import {
   dropPostgresSchemas,
   postgresUrl,

@@ -13,9 +13,9 @@ import type {
   Token,
 } from "node-llama-cpp";
 import { SlmkitError } from "../../errors.js";
-import { chooseThreshold } from "../../eval/selective.js";
 import type { ClassPrediction } from "../../types.js";
 import type { ModelInfo, TaskModel } from "../task-model.js";
+import { chooseThreshold } from "../threshold.js";
 import { type ExtractionField, extractionJsonSchema, extractionValidator } from "./extraction-schema.js";
 import {
   classificationPrefix,

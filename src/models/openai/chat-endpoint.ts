@@ -9,9 +9,9 @@ import OpenAI, {
 } from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { SlmkitError } from "../../errors.js";
-import { LlmError } from "../../route/llm-error.js";
-import { parseRetryAfterMs, withRetries } from "../../route/retry.js";
 import type { UseCase } from "../../spec/schema.js";
+import { LlmError } from "../llm-error.js";
+import { parseRetryAfterMs, withRetries } from "../retry.js";
 import { createHttpFetch } from "./http-transport.js";
 import { formatOpenAiReference, isAzureHost } from "./reference.js";
 

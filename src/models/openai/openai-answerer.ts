@@ -5,10 +5,10 @@ import type {
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import { z } from "zod";
+import { compileSlots, type FaqAnswer, fillPlaceholders, placeholdersOf } from "../../data/faq.js";
 import { SlmkitError } from "../../errors.js";
-import { LlmError } from "../../route/llm-error.js";
 import type { UseCase } from "../../spec/schema.js";
-import { compileSlots, type FaqAnswer, fillPlaceholders, placeholdersOf } from "../native/answerer.js";
+import { LlmError } from "../llm-error.js";
 import {
   type ChatEndpointOptions,
   createChatEndpoint,

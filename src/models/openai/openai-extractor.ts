@@ -6,9 +6,9 @@ import type {
 } from "openai/resources/chat/completions";
 import { z } from "zod";
 import { SlmkitError } from "../../errors.js";
-import { LlmError } from "../../route/llm-error.js";
-import type { LlmExtraction, LlmExtractor } from "../../route/types.js";
 import type { FieldType, UseCase } from "../../spec/schema.js";
+import type { LlmExtraction, LlmExtractor } from "../llm.js";
+import { LlmError } from "../llm-error.js";
 import {
   type ChatEndpointOptions,
   createChatEndpoint,

@@ -2,8 +2,8 @@
 
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { SlmkitError } from "../../errors.js";
-import type { LlmLabel, LlmLabeler } from "../../route/types.js";
 import type { UseCase } from "../../spec/schema.js";
+import type { LlmLabel, LlmLabeler } from "../llm.js";
 import {
   type ChatEndpointOptions,
   createChatEndpoint,

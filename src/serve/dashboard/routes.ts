@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { TcoReport } from "../../cost/types.js";
 import { SlmkitError } from "../../errors.js";
 import type { DriftReport } from "../../monitor/types.js";
-import type { AnsweredBy, RequestSummary, Store } from "../../store/types.js";
+import type { RequestSummary, Store } from "../../store/types.js";
+import type { AnsweredBy } from "../../types.js";
 import type { UseCaseRuntime } from "../app.js";
 import { badRequest, HttpError } from "../http-error.js";
 
