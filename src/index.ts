@@ -116,4 +116,12 @@ export type { TrainExtractorOptions, TrainedExtractor } from "./train/train-extr
 export { trainExtractor } from "./train/train-extractor.js";
 export type { TrainRunOptions, TrainRunResult } from "./train/train-run.js";
 export { runTraining } from "./train/train-run.js";
-export type { ClassPrediction, LabeledExample, Span, SpanExample, TaskType } from "./types.js";
+export type {
+  AnsweredBy,
+  ClassPrediction,
+  LabeledExample,
+  Logger,
+  Span,
+  SpanExample,
+  TaskType,
+} from "./types.js";

@@ -39,3 +39,13 @@ export interface ClassPrediction {
   /** Share of the text's n-grams the model has never seen, in [0, 1], when the model can tell: a drift signal. */
   unknownShare?: number;
 }
+
+/**
+ * Where the library reports what it handles itself (a failing cache, a refused reload, drift): a pino logger fits.
+ * The library never prints; with no logger these reports are dropped.
+ */
+export interface Logger {
+  info(context: object, message: string): void;
+  warn(context: object, message: string): void;
+  error(context: object, message: string): void;
+}

@@ -27,12 +27,7 @@ export {
 } from "./guards.js";
 export { createMemoryCache, type MemoryCacheOptions } from "./memory-cache.js";
 export { type CacheTuningOptions, defaultCacheTuning } from "./options.js";
-export {
-  type CacheLogger,
-  createRedisCache,
-  type RedisCacheOptions,
-  type RedisResponseCache,
-} from "./redis-cache.js";
+export { createRedisCache, type RedisCacheOptions, type RedisResponseCache } from "./redis-cache.js";
 export { SemanticIndex } from "./semantic-index.js";
 export { parseCacheSetting } from "./settings.js";
 export type { CachedAnswer, CacheHit, CacheStats, CacheStatus, ResponseCache } from "./types.js";

@@ -3,15 +3,10 @@
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import { normalizeText } from "../text/normalize.js";
+import type { Logger } from "../types.js";
 import { type CacheTuningOptions, requireNumber, resolveCacheTuning } from "./options.js";
 import { ScopedSemanticIndex } from "./semantic-index.js";
 import type { CachedAnswer, CacheHit, CacheStats, CacheStatus, ResponseCache } from "./types.js";
-
-/** Where the cache reports trouble it handles itself; pino's logger fits. The library never prints. */
-export interface CacheLogger {
-  warn(context: object, message: string): void;
-  info(context: object, message: string): void;
-}
 
 export interface RedisCacheOptions extends CacheTuningOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
@@ -32,7 +27,7 @@ export interface RedisCacheOptions extends CacheTuningOptions {
   socketTimeoutMs?: number;
   /** Upper bound of the delay between reconnection attempts, in milliseconds. Default 2,000. */
   maxReconnectDelayMs?: number;
-  logger?: CacheLogger;
+  logger?: Logger;
   /** Clock in milliseconds since the epoch, for the per-replica vectors' TTL. Default `Date.now`. Redis keeps its own time for exact entries. */
   now?: () => number;
 }

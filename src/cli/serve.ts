@@ -3,9 +3,10 @@
 import type { Command } from "commander";
 import { pino } from "pino";
 import { readEnvironment } from "../config.js";
-import { type Gateway, type GatewayLogger, startGateway } from "../serve/server.js";
+import { type Gateway, startGateway } from "../serve/server.js";
 import { createStore } from "../store/index.js";
 import { parseStoreSetting } from "../store/settings.js";
+import type { Logger } from "../types.js";
 import { parseIntegerOption } from "./options.js";
 
 interface ServeFlags {
@@ -116,7 +117,7 @@ export function registerServeCommands(program: Command): void {
 }
 
 /** Operational events (store outages, LLM failures, reload refusals) as JSON lines on stderr. */
-export function createLogger(): GatewayLogger {
+export function createLogger(): Logger {
   return pino({ name: "slmkit", level: "info" }, pino.destination(2));
 }
 

@@ -3,6 +3,7 @@
 import { SlmkitError } from "../errors.js";
 import type { UseCase } from "../spec/schema.js";
 import type { LabelledRequest, RequestLogEntry, ShadowResult, Store } from "../store/types.js";
+import type { Logger } from "../types.js";
 import { computeDrift } from "./drift.js";
 import type { DriftCheckName, DriftReport, ReferenceProfile } from "./types.js";
 
@@ -17,12 +18,6 @@ export interface DriftMonitorUseCase {
   reference(): ReferenceProfile | Promise<ReferenceProfile>;
 }
 
-/** The part of a pino logger the monitor uses. */
-export interface DriftMonitorLogger {
-  warn(context: object, message: string): void;
-  error?(context: object, message: string): void;
-}
-
 export interface DriftMonitorOptions {
   /** The request log. Only the three read methods are used. */
   store: Pick<Store, "listRequests" | "listShadowResults" | "listLabelledRequests">;
@@ -32,7 +27,7 @@ export interface DriftMonitorOptions {
   /** Called with every report (timer or `check`), e.g. to set Prometheus gauges with `driftGaugeValues`. */
   onReport?: (report: DriftReport) => void;
   /** Where status changes and failed checks are reported. Default: nowhere. */
-  logger?: DriftMonitorLogger;
+  logger?: Logger;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
 }
@@ -157,7 +152,7 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     try {
       options.onReport?.(report);
     } catch (error) {
-      logger?.error?.(
+      logger?.error(
         { event: "drift_report_failed", useCaseId: report.useCaseId, error: (error as Error).message },
         "the drift report callback threw",
       );
@@ -190,7 +185,7 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
   function tick(id: string): void {
     if (closed) return;
     check(id).catch((error: unknown) => {
-      logger?.error?.(
+      logger?.error(
         { event: "drift_check_failed", useCaseId: id, error: (error as Error).message },
         `drift check of use case ${id} failed; retrying at the next interval`,
       );

@@ -5,7 +5,6 @@ export {
   createDriftMonitor,
   type DriftGaugeValue,
   type DriftMonitor,
-  type DriftMonitorLogger,
   type DriftMonitorOptions,
   type DriftMonitorUseCase,
   driftGaugeValues,

@@ -1,6 +1,7 @@
 // The router's public face: the hybrid policy and its parts (breaker, budget, retries, micro-batching); explicit re-exports.
 
 export type { LlmExtraction, LlmExtractor, LlmLabel, LlmLabeler } from "../models/llm.js";
+
 export { LlmError, type LlmErrorOptions } from "../models/llm-error.js";
 export {
   isRetryableError,
@@ -46,7 +47,6 @@ export {
   formatComparison,
   hashInput,
   type Router,
-  type RouterLogger,
   type RouterModel,
   type RouterOptions,
   type RouterPrediction,

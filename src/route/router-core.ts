@@ -8,7 +8,7 @@ import { LlmError } from "../models/llm-error.js";
 import type { FallbackKind, UseCase } from "../spec/schema.js";
 import type { RequestLogEntry, ReviewItem, Store } from "../store/types.js";
 import { normalizeText } from "../text/normalize.js";
-import type { AnsweredBy } from "../types.js";
+import type { AnsweredBy, Logger } from "../types.js";
 import { type Budget, createBudget } from "./budget.js";
 import { type CircuitBreaker, type CircuitBreakerStats, createCircuitBreaker } from "./circuit-breaker.js";
 import type { RouteRequest, RouteResult } from "./types.js";
@@ -16,12 +16,6 @@ import type { RouteRequest, RouteResult } from "./types.js";
 /** The part of the Store a router writes to. */
 export type RouterStore = Pick<Store, "logRequest" | "enqueueReview" | "addSpend" | "getSpend"> &
   Partial<Pick<Store, "addShadowResult">>;
-
-/** Where a router reports trouble it handles itself (a failing cache, review queue or budget store). pino fits. */
-export interface RouterLogger {
-  warn(context: object, message: string): void;
-  error(context: object, message: string): void;
-}
 
 export const defaultHoldingAnswer = "Your request has been passed to a person; we will reply shortly.";
 
@@ -36,7 +30,7 @@ export interface RouterCoreOptions {
   perKeyMonthlyUsd?: number;
   llmTimeoutMs?: number;
   now?: () => number;
-  logger?: RouterLogger;
+  logger?: Logger;
 }
 
 /** LLM calls of one router, for `stats()` and metrics. */
@@ -78,7 +72,7 @@ export interface RouterCore {
   readonly budget: Budget;
   readonly counters: RouterCounters;
   readonly now: () => number;
-  readonly logger: RouterLogger | undefined;
+  readonly logger: Logger | undefined;
   /** Keeps background work (cache writes, spend records, shadow calls) for `idle()`; its failures are dropped. */
   track(work: Promise<unknown>): void;
   /**

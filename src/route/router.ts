@@ -5,7 +5,7 @@ import { SlmkitError } from "../errors.js";
 import type { LlmLabel, LlmLabeler } from "../models/llm.js";
 import type { UseCase } from "../spec/schema.js";
 import type { ShadowOutcome } from "../store/types.js";
-import type { AnsweredBy, ClassPrediction } from "../types.js";
+import type { AnsweredBy, ClassPrediction, Logger } from "../types.js";
 import type { Budget } from "./budget.js";
 import type { CircuitBreaker, CircuitBreakerStats } from "./circuit-breaker.js";
 import {
@@ -20,13 +20,12 @@ import {
   defaultHoldingAnswer,
   formatComparison,
   hashInput,
-  type RouterLogger,
   type RouterStore,
   requestText,
 } from "./router-core.js";
 import type { RouteRequest, RouteResult } from "./types.js";
 
-export { defaultHoldingAnswer, formatComparison, hashInput, type RouterLogger, type RouterStore };
+export { defaultHoldingAnswer, formatComparison, hashInput, type Logger, type RouterStore };
 
 /**
  * A small-model prediction as the router reads it. Answer models (see `createAnswerRouterModel`) add the reply
@@ -86,7 +85,7 @@ export interface RouterOptions {
   now?: () => number;
   /** Uniform in [0, 1), for shadow sampling. Default `Math.random`. */
   random?: () => number;
-  logger?: RouterLogger;
+  logger?: Logger;
   /** Version of the model, logged with every row (e.g. the data hash). Default null. */
   modelVersion?: string | null;
 }

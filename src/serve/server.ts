@@ -30,6 +30,7 @@ import { loadUseCase } from "../spec/load.js";
 import type { UseCase } from "../spec/schema.js";
 import { createStore, parseStoreSetting } from "../store/index.js";
 import type { Store } from "../store/types.js";
+import type { Logger } from "../types.js";
 import { createApp, type RouterHandle, type ServedModel, type UseCaseRuntime } from "./app.js";
 import { createGatewayMetrics } from "./metrics.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.js";
@@ -67,7 +68,7 @@ export interface GatewayOptions {
    */
   llmExtractor?: (useCaseId: string) => LlmExtractor | undefined;
   /** A pino logger for store, cache, router and HTTP errors. Default: none (the library never prints). */
-  logger?: GatewayLogger;
+  logger?: Logger;
   /**
    * How often each model directory's manifest is checked for a new model (e.g. promoted by `slmkit retrain`),
    * which is then hot-reloaded; in ms, or false to reload only through `POST /v1/usecases/{id}/reload`.
@@ -76,13 +77,6 @@ export interface GatewayOptions {
   watchModelsMs?: number | false;
   /** Recompute drift of every use case every `monitor.intervalSeconds` (gauges, log events, dashboard). Default true. */
   monitorDrift?: boolean;
-}
-
-/** The part of a pino logger the gateway uses. */
-export interface GatewayLogger {
-  info(context: object, message: string): void;
-  warn(context: object, message: string): void;
-  error(context: object, message: string): void;
 }
 
 export interface Gateway extends AsyncDisposable {

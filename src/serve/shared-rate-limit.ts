@@ -2,13 +2,8 @@
 
 import { Redis } from "ioredis";
 import { SlmkitError } from "../errors.js";
+import type { Logger } from "../types.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.js";
-
-/** Where the limiter reports Redis trouble it handles itself; pino's logger fits. */
-export interface RateLimitLogger {
-  warn(context: object, message: string): void;
-  info(context: object, message: string): void;
-}
 
 export interface SharedRateLimitOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
@@ -26,7 +21,7 @@ export interface SharedRateLimitOptions {
   commandTimeoutMs?: number;
   /** Clock in milliseconds since the epoch; windows are whole seconds of it. Default `Date.now`. */
   now?: () => number;
-  logger?: RateLimitLogger;
+  logger?: Logger;
 }
 
 export interface SharedRateLimiter extends RateLimiter, AsyncDisposable {

@@ -42,6 +42,5 @@ export type {
   ShadowOutcome,
   ShadowResult,
   Store,
-  StoreLogger,
 } from "./types.js";
 export type { BatchedWriteOptions } from "./write-queue.js";

@@ -7,8 +7,8 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { SlmkitError } from "../errors.js";
+import type { Logger } from "../types.js";
 import type { RequestValues } from "./rows.js";
-import type { StoreLogger } from "./types.js";
 import { describeError } from "./write-queue.js";
 
 export interface SqliteWorker {
@@ -145,7 +145,7 @@ export function startSqliteWorker(options: {
   checkpointIntervalMs: number;
   busyTimeoutMs: number;
   inserts: readonly ChunkedInsert[];
-  logger: StoreLogger | undefined;
+  logger: Logger | undefined;
   onFailure: () => void;
 }): SqliteWorker {
   const driverPath = createRequire(import.meta.url).resolve("better-sqlite3");

@@ -173,15 +173,6 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
-/**
- * Where a store reports trouble it handles itself (a failing backend, dropped rows). pino's logger fits;
- * the library never prints.
- */
-export interface StoreLogger {
-  warn(context: object, message: string): void;
-  error(context: object, message: string): void;
-}
-
 /** A store of everything the gateway records. SQLite embedded by default, Postgres for several replicas. */
 export interface Store extends AsyncDisposable {
   /** Applies pending schema migrations; idempotent. Called once at start. */

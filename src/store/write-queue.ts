@@ -2,7 +2,7 @@
 // written in batches; a failing backend keeps them queued until it is back.
 
 import { SlmkitError } from "../errors.js";
-import type { StoreLogger } from "./types.js";
+import type { Logger } from "../types.js";
 
 /** How a store batches and retries its log writes. Shared by every backend. */
 export interface BatchedWriteOptions {
@@ -22,11 +22,11 @@ export interface BatchedWriteOptions {
   /** How long, in ms, `close()` waits for queued rows to be written before giving up on them. Default 10,000. */
   closeTimeoutMs?: number;
   /** Receives warnings (backend failing, back again) and errors (rows dropped). Default: none. */
-  logger?: StoreLogger;
+  logger?: Logger;
 }
 
 export type ResolvedBatchedWriteOptions = Required<Omit<BatchedWriteOptions, "logger">> & {
-  logger: StoreLogger | undefined;
+  logger: Logger | undefined;
 };
 
 /** Fills in defaults and rejects nonsensical values with an error that names the option. */

@@ -127,7 +127,11 @@ describe("redis cache", { skip }, () => {
 
   test("Redis down: get misses within 200 ms, set is dropped, status is degraded, nothing throws", async () => {
     const warnings: string[] = [];
-    const logger = { warn: (_context: object, message: string) => warnings.push(message), info: () => {} };
+    const logger = {
+      warn: (_context: object, message: string) => warnings.push(message),
+      info: () => {},
+      error: () => {},
+    };
     const cache = createCache({
       kind: "redis",
       url: `redis://127.0.0.1:${await freePort()}`,
@@ -155,6 +159,7 @@ describe("redis cache", { skip }, () => {
     const logger = {
       warn: (_context: object, message: string) => messages.push(`warn: ${message}`),
       info: (_context: object, message: string) => messages.push(`info: ${message}`),
+      error: (_context: object, message: string) => messages.push(`error: ${message}`),
     };
     const cache = open({ url: proxy.url, commandTimeoutMs: 80, pauseAfterTimeoutMs: 300, logger });
     try {

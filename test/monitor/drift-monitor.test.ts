@@ -67,7 +67,7 @@ function watched(overrides: Partial<DriftMonitorUseCase> = {}): DriftMonitorUseC
 }
 
 interface LoggedEvent {
-  level: "warn" | "error";
+  level: "info" | "warn" | "error";
   context: Record<string, unknown>;
   message: string;
 }
@@ -80,6 +80,8 @@ function recordingLogger() {
       events.push({ level: "warn", context: context as Record<string, unknown>, message }),
     error: (context: object, message: string) =>
       events.push({ level: "error", context: context as Record<string, unknown>, message }),
+    info: (context: object, message: string) =>
+      events.push({ level: "info", context: context as Record<string, unknown>, message }),
   };
 }
 

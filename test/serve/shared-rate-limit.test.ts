@@ -86,6 +86,7 @@ describe("shared rate limits through Redis", { skip: redis.skipReason }, () => {
       logger: {
         warn: (_context, message) => events.push(message),
         info: (_context, message) => events.push(message),
+        error: (_context, message) => events.push(message),
       },
     });
     opened.push(limiter);

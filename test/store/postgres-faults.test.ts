@@ -8,7 +8,8 @@ import { after, describe, test } from "node:test";
 import pg from "pg";
 import { SlmkitError } from "../../src/errors.js";
 import { createPostgresStore } from "../../src/store/postgres-store.js";
-import type { RequestLogEntry, StoreLogger } from "../../src/store/types.js";
+import type { RequestLogEntry } from "../../src/store/types.js";
+import type { Logger } from "../../src/types.js";
 import {
   dropPostgresSchemas,
   postgresUrl,
@@ -75,17 +76,18 @@ class CuttableProxy {
 }
 
 interface LogLine {
-  level: "warn" | "error";
+  level: "info" | "warn" | "error";
   message: string;
   context: object;
 }
 
-function capturingLogger(): StoreLogger & { lines: LogLine[] } {
+function capturingLogger(): Logger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   return {
     lines,
     warn: (context, message) => lines.push({ level: "warn", message, context }),
     error: (context, message) => lines.push({ level: "error", message, context }),
+    info: (context, message) => lines.push({ level: "info", message, context }),
   };
 }
 

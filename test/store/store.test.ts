@@ -19,7 +19,8 @@ import {
   sqliteStoreInternals,
 } from "../../src/store/sqlite-store.js";
 import { chunkedInserts, startSqliteWorker } from "../../src/store/sqlite-worker.js";
-import type { RequestLogEntry, Store, StoreLogger } from "../../src/store/types.js";
+import type { RequestLogEntry, Store } from "../../src/store/types.js";
+import type { Logger } from "../../src/types.js";
 import {
   dropPostgresSchemas,
   postgresUrl,
@@ -709,9 +710,10 @@ describe("SQLite store only", () => {
   test("a worker that dies loses no rows: the batch it held and every later row are written on the main thread", async (t) => {
     const path = join(temporaryRoot, "worker-dies", "store.db");
     const warnings: string[] = [];
-    const logger: StoreLogger = {
+    const logger: Logger = {
       warn: (_context, message) => warnings.push(message),
       error: (_context, message) => warnings.push(message),
+      info: () => {},
     };
     const store = createSqliteStore({
       path,

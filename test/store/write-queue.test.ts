@@ -3,12 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SlmkitError } from "../../src/errors.js";
-import type { StoreLogger } from "../../src/store/types.js";
+
 import {
   type BatchedWriteOptions,
   resolveBatchedWriteOptions,
   WriteQueue,
 } from "../../src/store/write-queue.js";
+import type { Logger } from "../../src/types.js";
 
 class Unavailable extends Error {}
 class Refused extends Error {}
@@ -30,9 +31,10 @@ function fakeBackend(
   const batches: number[][] = [];
   const attempts: number[] = [];
   const logged: { level: string; message: string }[] = [];
-  const logger: StoreLogger = {
+  const logger: Logger = {
     warn: (_context, message) => logged.push({ level: "warn", message }),
     error: (_context, message) => logged.push({ level: "error", message }),
+    info: (_context, message) => logged.push({ level: "info", message }),
   };
   let failures = 0;
   const queue = new WriteQueue<number>({
