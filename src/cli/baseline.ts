@@ -7,23 +7,14 @@ import { SlmkitError } from "../errors.js";
 import {
   type BaselineCandidate,
   type BaselineReport,
-  type ExtractBaselineCandidate,
   formatBaselineTable,
   renderBaselineHtml,
   runBaseline,
   runExtractBaseline,
 } from "../eval/baseline.js";
-import {
-  ggufValueExtractor,
-  nativeValueExtractor,
-  openAiValueExtractor,
-  type ValueField,
-} from "../eval/evaluate-extract-values.js";
+import type { ValueField } from "../eval/evaluate-extract-values.js";
 import { writeFileAtomic } from "../internal/fs.js";
-import { loadGgufModel } from "../models/gguf/index.js";
 import { type LoadModelOptions, loadModel, taskOptionsFromUseCase } from "../models/load.js";
-import { loadNativeExtractor } from "../models/native/extractor-directory.js";
-import type { OpenAiExtractorModel } from "../models/openai/openai-extractor-model.js";
 import type { LabelDefinition } from "../models/openai/openai-labeler.js";
 import { formatOpenAiReference, parseOpenAiReference } from "../models/openai/reference.js";
 import { type LoadedUseCase, loadUseCase } from "../spec/load.js";
@@ -100,9 +91,7 @@ export function registerBaselineCommand(program: Command): void {
         );
       }
       const extract = useCase?.spec.task === "extract";
-      const candidates = extract
-        ? extractBaselineCandidates(flags, useCase)
-        : baselineCandidates(flags, useCase);
+      const candidates = baselineCandidates(flags, useCase);
       if (candidates.length === 0) {
         throw new SlmkitError(
           "INVALID_OPTION",
@@ -138,18 +127,13 @@ export function registerBaselineCommand(program: Command): void {
           testPath,
           flags.textField === undefined ? {} : { textField: flags.textField },
         );
-        report = await runExtractBaseline(
-          candidates as ExtractBaselineCandidate[],
-          extractFields(useCase),
-          examples,
-          runOptions,
-        );
+        report = await runExtractBaseline(candidates, extractFields(useCase), examples, runOptions);
       } else {
         const readOptions: { textField?: string; labelField?: string } = {};
         if (flags.textField !== undefined) readOptions.textField = flags.textField;
         if (flags.labelField !== undefined) readOptions.labelField = flags.labelField;
         const examples = await readClassificationData(testPath, readOptions);
-        report = await runBaseline(candidates as BaselineCandidate[], examples, runOptions);
+        report = await runBaseline(candidates, examples, runOptions);
       }
       progress.done();
       if (!jsonToStdout) process.stdout.write(formatBaselineTable(report));
@@ -166,62 +150,55 @@ export function registerBaselineCommand(program: Command): void {
     });
 }
 
-/** The use case's native model and LLM, then every --models reference, each once. */
+/**
+ * The use case's native model, its prebuilt GGUF file and its LLM, then every --models reference, each once:
+ * every one loaded by `loadModel` for the use case's task (labels, fields or FAQ from the use case; labels from
+ * --labels without one), so a row never depends on where its model comes from.
+ */
 export function baselineCandidates(
   flags: BaselineFlags,
   useCase: LoadedUseCase | undefined,
 ): BaselineCandidate[] {
-  const labels: LabelDefinition[] | undefined =
-    useCase?.spec.labels ?? flags.labels?.map((name) => ({ name }));
+  const flagLabels: LabelDefinition[] | undefined = flags.labels?.map((name) => ({ name }));
   const llm = useCase?.spec.llm;
   const environment = readEnvironment();
   const apiKeyEnv = flags.apiKeyEnv ?? llm?.apiKeyEnv ?? "OPENAI_API_KEY";
   const candidates: BaselineCandidate[] = [];
   const seen = new Set<string>();
+  const taskOptions = async (): Promise<LoadModelOptions> =>
+    useCase === undefined
+      ? flagLabels === undefined
+        ? {}
+        : { labels: flagLabels }
+      : await taskOptionsFromUseCase(useCase);
   const add = (reference: string, source: string) => {
     if (seen.has(reference)) return;
     seen.add(reference);
     if (reference.startsWith("openai:")) {
       const parsed = parseOpenAiReference(reference);
+      const own = llm !== undefined && parsed.model === llm.model;
       // The use case's prices belong to its own LLM; another endpoint model is left unpriced rather than guessed.
-      const priced =
-        llm !== undefined &&
-        parsed.model === llm.model &&
-        llm.pricePer1kInputUsd !== undefined &&
-        llm.pricePer1kOutputUsd !== undefined;
-      const options: LoadModelOptions = {
-        apiKeyEnv,
-        environment,
-        concurrency: flags.concurrency,
-        ...(labels === undefined ? {} : { labels }),
-        ...(priced && llm?.pricePer1kInputUsd !== undefined
-          ? { pricePer1kInputUsd: llm.pricePer1kInputUsd }
-          : {}),
-        ...(priced && llm?.pricePer1kOutputUsd !== undefined
-          ? { pricePer1kOutputUsd: llm.pricePer1kOutputUsd }
-          : {}),
-        ...(llm !== undefined && parsed.model === llm.model ? { timeoutMs: llm.timeoutMs } : {}),
-      };
-      // An answer use case's endpoint answers from the FAQ (its intent is scored like a label).
+      const priced = own && llm?.pricePer1kInputUsd !== undefined && llm.pricePer1kOutputUsd !== undefined;
       const load = async () =>
         loadModel(reference, {
-          ...options,
-          ...(useCase?.spec.task === "answer" ? await taskOptionsFromUseCase(useCase) : {}),
+          apiKeyEnv,
+          environment,
+          concurrency: flags.concurrency,
+          ...(priced && llm?.pricePer1kInputUsd !== undefined
+            ? { pricePer1kInputUsd: llm.pricePer1kInputUsd }
+            : {}),
+          ...(priced && llm?.pricePer1kOutputUsd !== undefined
+            ? { pricePer1kOutputUsd: llm.pricePer1kOutputUsd }
+            : {}),
+          ...(own && llm !== undefined ? { timeoutMs: llm.timeoutMs } : {}),
+          ...(await taskOptions()),
         });
       candidates.push({ reference, source, load, priced, local: false });
       return;
     }
-    candidates.push({
-      reference,
-      source,
-      load: async () =>
-        loadModel(reference, {
-          ...(labels === undefined ? {} : { labels }),
-          ...(await ggufSettings(reference, useCase)),
-        }),
-      priced: true,
-      local: true,
-    });
+    const load = async () =>
+      loadModel(reference, { ...(await taskOptions()), ...(await ggufSettings(reference, useCase)) });
+    candidates.push({ reference, source, load, priced: true, local: true });
   };
   if (useCase?.paths.model !== undefined) add(useCase.paths.model, "usecase model");
   if (useCase?.paths.prebuilt !== undefined) add(`gguf:${useCase.paths.prebuilt.gguf}`, "usecase prebuilt");
@@ -237,71 +214,6 @@ function extractFields(useCase: LoadedUseCase): ValueField[] {
     type: field.type,
     required: field.required,
   }));
-}
-
-/**
- * The extractors of an extract use case, each once: its native model directory, its prebuilt GGUF file (JSON
- * extraction), its LLM and every --models reference (a directory, gguf:<file> or openai:<model>@<baseUrl>).
- */
-export function extractBaselineCandidates(
-  flags: BaselineFlags,
-  useCase: LoadedUseCase,
-): ExtractBaselineCandidate[] {
-  const llm = useCase.spec.llm;
-  const fields = extractFields(useCase);
-  const environment = readEnvironment();
-  const apiKeyEnv = flags.apiKeyEnv ?? llm?.apiKeyEnv ?? "OPENAI_API_KEY";
-  const referenceDate = new Date();
-  const candidates: ExtractBaselineCandidate[] = [];
-  const seen = new Set<string>();
-  const add = (reference: string, source: string) => {
-    if (seen.has(reference)) return;
-    seen.add(reference);
-    if (reference.startsWith("openai:")) {
-      const parsed = parseOpenAiReference(reference);
-      const own = llm !== undefined && parsed.model === llm.model;
-      // As for classify: the use case's prices belong to its own LLM only.
-      const priced = own && llm?.pricePer1kInputUsd !== undefined && llm.pricePer1kOutputUsd !== undefined;
-      const load = async () => {
-        const model = await loadModel(reference, {
-          apiKeyEnv,
-          environment,
-          concurrency: flags.concurrency,
-          ...(priced && llm?.pricePer1kInputUsd !== undefined
-            ? { pricePer1kInputUsd: llm.pricePer1kInputUsd }
-            : {}),
-          ...(priced && llm?.pricePer1kOutputUsd !== undefined
-            ? { pricePer1kOutputUsd: llm.pricePer1kOutputUsd }
-            : {}),
-          ...(own && llm !== undefined ? { timeoutMs: llm.timeoutMs } : {}),
-          ...(await taskOptionsFromUseCase(useCase)),
-        });
-        return openAiValueExtractor(model as OpenAiExtractorModel, fields);
-      };
-      candidates.push({ reference, source, load, priced, local: false });
-      return;
-    }
-    if (reference.startsWith("gguf:")) {
-      const load = async () => {
-        const settings = (await ggufSettings(reference, useCase)).gguf ?? {};
-        // A GGUF model loads with a label set for its classifier, unused here: extraction takes the fields.
-        const model = await loadGgufModel(reference.slice("gguf:".length), {
-          ...settings,
-          labels: [{ name: "record" }, { name: "no record" }],
-        });
-        return ggufValueExtractor(model, fields);
-      };
-      candidates.push({ reference, source, load, priced: true, local: true });
-      return;
-    }
-    const load = async () => nativeValueExtractor(await loadNativeExtractor(reference), referenceDate);
-    candidates.push({ reference, source, load, priced: true, local: true });
-  };
-  if (useCase.paths.model !== undefined) add(useCase.paths.model, "usecase model");
-  if (useCase.paths.prebuilt !== undefined) add(`gguf:${useCase.paths.prebuilt.gguf}`, "usecase prebuilt");
-  if (llm !== undefined) add(formatOpenAiReference(llm.model, llm.baseUrl), "usecase llm");
-  for (const reference of flags.models ?? []) add(reference, "--models");
-  return candidates;
 }
 
 /** The use case's `prebuilt` settings for its own GGUF file: adapters, chat template, threads, few-shot examples. */

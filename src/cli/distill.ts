@@ -5,10 +5,10 @@ import type { Command } from "commander";
 import { readEnvironment } from "../config.js";
 import { readClassificationData } from "../data/io.js";
 import { SlmkitError } from "../errors.js";
-import { loadModel } from "../models/load.js";
+import { asLabelModel, loadModel } from "../models/load.js";
 import { createOpenAiLabeler, type LabelDefinition } from "../models/openai/openai-labeler.js";
 import { parseOpenAiReference } from "../models/openai/reference.js";
-import type { TaskModel } from "../models/task-model.js";
+import type { LabelModel } from "../models/task-model.js";
 import { loadUseCase } from "../spec/load.js";
 import { distill, type Teacher, teacherFromLabeler, teacherFromModel } from "../train/distill.js";
 import { parseIntegerOption, parseNumberOption } from "./options.js";
@@ -215,9 +215,16 @@ async function resolveTeacher(
         timeoutMs: number;
       }
     | undefined,
-): Promise<{ teacher: Teacher; model?: TaskModel }> {
+): Promise<{ teacher: Teacher; model?: LabelModel }> {
   if (!flags.teacher.startsWith("openai:")) {
-    const model = await loadModel(flags.teacher, labels === undefined ? {} : { labels });
+    const loaded = await loadModel(flags.teacher, labels === undefined ? {} : { labels });
+    let model: LabelModel;
+    try {
+      model = asLabelModel(loaded, "a distillation teacher");
+    } catch (error) {
+      await loaded.dispose();
+      throw error;
+    }
     return { teacher: teacherFromModel(model), model };
   }
   const parsed = parseOpenAiReference(flags.teacher);

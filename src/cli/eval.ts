@@ -10,7 +10,7 @@ import { formatEvalSummary } from "../eval/format.js";
 import { formatExtractSummary, renderExtractHtml } from "../eval/report-extract-html.js";
 import { renderEvalHtml } from "../eval/report-html.js";
 import { writeFileAtomic } from "../internal/fs.js";
-import { loadModel } from "../models/load.js";
+import { asLabelModel, loadModel } from "../models/load.js";
 import { loadNativeExtractor } from "../models/native/extractor-directory.js";
 import type { TaskModel } from "../models/task-model.js";
 import type { LabeledExample } from "../types.js";
@@ -68,7 +68,7 @@ export function registerEvalCommand(
       const model = await dependencies.loadModel(options.model);
       try {
         const report = await evaluateClassifier(
-          model,
+          asLabelModel(model, "label metrics"),
           examples,
           options.latencySamples === undefined ? {} : { latencySamples: options.latencySamples },
         );

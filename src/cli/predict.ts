@@ -13,7 +13,7 @@ export function registerPredictCommand(program: Command): void {
   program
     .command("predict")
     .description(
-      "predict labels (and answers, for FAQ models); prints one JSON line {text, label, confidence, accepted} per input",
+      "predict with any model: one JSON line per input, {text, label, confidence, accepted} (FAQ models add answer; extraction models give {text, fields, confidence, accepted})",
     )
     .requiredOption("--model <ref>", "model directory (or another model reference)")
     .option("--text-field <name>", "key of the text in stdin JSONL objects", "text")
@@ -29,31 +29,50 @@ export function registerPredictCommand(program: Command): void {
     });
 }
 
+/** One JSON line per text, in the task's shape: `{label, …}`, `{label, answer, …}` or `{fields, …}`. */
 async function emit(model: TaskModel, texts: readonly string[]): Promise<void> {
-  if (model instanceof NativeAnswerer) {
-    const answers = model.answer(texts);
-    const lines = answers.map((result, index) =>
-      JSON.stringify({
-        text: texts[index],
-        label: result.label,
-        answer: result.answer,
-        confidence: result.confidence,
-        accepted: result.accepted,
-        ...(result.reason === undefined ? {} : { reason: result.reason }),
-      }),
-    );
-    process.stdout.write(`${lines.join("\n")}\n`);
-    return;
+  const lines: string[] = [];
+  if (model.task === "extract") {
+    const predictions = await model.predict(texts);
+    predictions.forEach((prediction, index) => {
+      lines.push(
+        JSON.stringify({
+          text: texts[index],
+          fields: prediction.fields,
+          confidence: prediction.confidence,
+          accepted: prediction.accepted,
+          ...(prediction.refusal === undefined ? {} : { reason: prediction.refusal }),
+        }),
+      );
+    });
+  } else if (model instanceof NativeAnswerer) {
+    // The native answerer's reason is its gate's own code ("low-confidence", "retrieval-disagrees", …).
+    model.answer(texts).forEach((result, index) => {
+      lines.push(
+        JSON.stringify({
+          text: texts[index],
+          label: result.label,
+          answer: result.answer,
+          confidence: result.confidence,
+          accepted: result.accepted,
+          ...(result.reason === undefined ? {} : { reason: result.reason }),
+        }),
+      );
+    });
+  } else {
+    const predictions = await model.predict(texts);
+    predictions.forEach((prediction, index) => {
+      lines.push(
+        JSON.stringify({
+          text: texts[index],
+          label: prediction.label,
+          ...("answer" in prediction ? { answer: prediction.answer } : {}),
+          confidence: prediction.confidence,
+          accepted: prediction.accepted,
+        }),
+      );
+    });
   }
-  const predictions = await model.predict(texts);
-  const lines = predictions.map((prediction, index) =>
-    JSON.stringify({
-      text: texts[index],
-      label: prediction.label,
-      confidence: prediction.confidence,
-      accepted: prediction.accepted,
-    }),
-  );
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

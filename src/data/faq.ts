@@ -79,3 +79,16 @@ export function unfillablePlaceholders(entry: FaqAnswer): string[] {
     .map((match) => match[1] as string)
     .filter((name) => entry.slots?.[name] === undefined);
 }
+
+/**
+ * Fills any FAQ entry's answer by label from a text, with each entry's slot patterns compiled once: the one
+ * answer filler of every answer model (native, GGUF, OpenAI-compatible) for the labels they or an LLM pick.
+ * Null for a label without an answer, or a slot neither matched nor given a fallback.
+ */
+export function createFaqFiller(faq: readonly FaqAnswer[]): (label: string, text: string) => string | null {
+  const entries = new Map(faq.map((entry) => [entry.label, { entry, patterns: compileSlots(entry) }]));
+  return (label, text) => {
+    const found = entries.get(label);
+    return found === undefined ? null : fillPlaceholders(found.entry, found.patterns, text);
+  };
+}

@@ -1,12 +1,12 @@
 // `slmkit baseline`: several models (native, GGUF, endpoints) on one test set, with eval's metrics plus cost.
 
-import type { TaskModel } from "../models/task-model.js";
+import { SlmkitError } from "../errors.js";
+import type { ExtractModel, LabelModel, TaskModel } from "../models/task-model.js";
 import type { ClassPrediction, LabeledExample, SpanExample } from "../types.js";
 import { type ClassificationEvalReport, evaluateClassifier } from "./evaluate.js";
 import {
   type ExtractValuesReport,
   evaluateExtractValues,
-  type ValueExtractor,
   type ValueField,
 } from "./evaluate-extract-values.js";
 import { round } from "./metrics.js";
@@ -32,11 +32,8 @@ export interface BaselineCandidate {
   local: boolean;
 }
 
-/** One extractor to measure (an extract use case): the same as `BaselineCandidate`, loading a value extractor. */
-export interface ExtractBaselineCandidate extends Omit<BaselineCandidate, "load"> {
-  /** Loads the model (see evaluate-extract-values.ts for the native, GGUF and endpoint adapters). */
-  load(): Promise<ValueExtractor>;
-}
+/** One extractor to measure (an extract use case): a candidate whose model is an extract model. */
+export type ExtractBaselineCandidate = BaselineCandidate;
 
 export interface BaselineRow {
   reference: string;
@@ -109,11 +106,15 @@ export async function runBaseline(
   options: BaselineOptions = {},
 ): Promise<BaselineReport> {
   const rows = await measureEach(candidates, examples.length, options, async (model, settings) => {
-    const report = await evaluateClassifier(countingModel(model, settings.onProgress), examples, {
-      latencySamples: settings.latencySamples,
-      batchSize: settings.batchSize,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+    const report = await evaluateClassifier(
+      countingModel(labelModelOf(model), settings.onProgress),
+      examples,
+      {
+        latencySamples: settings.latencySamples,
+        batchSize: settings.batchSize,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      },
+    );
     return {
       n: report.n,
       outOfScope: report.outOfScope.n,
@@ -142,7 +143,7 @@ export async function runExtractBaseline(
 ): Promise<BaselineReport> {
   const referenceDate = options.referenceDate ?? new Date();
   const rows = await measureEach(candidates, examples.length, options, async (model, settings) => {
-    const report = await evaluateExtractValues(model, fields, examples, {
+    const report = await evaluateExtractValues(extractModelOf(model), fields, examples, {
       latencySamples: settings.latencySamples,
       batchSize: settings.batchSize,
       referenceDate,
@@ -177,12 +178,12 @@ interface MeasureSettings {
  * measured, given its time and its cost from the tokens the endpoint reported, and disposed of; a model that
  * fails to load or to answer gets an `error` row and the others still run.
  */
-async function measureEach<Model extends { dispose(): Promise<void> }>(
-  candidates: readonly (Omit<BaselineCandidate, "load"> & { load(): Promise<Model> })[],
+async function measureEach(
+  candidates: readonly BaselineCandidate[],
   total: number,
   options: BaselineOptions,
   measure: (
-    model: Model,
+    model: TaskModel,
     settings: MeasureSettings,
   ) => Promise<Omit<BaselineRow, "reference" | "source" | "seconds" | "costPer1kRequestsUsd">>,
 ): Promise<BaselineRow[]> {
@@ -191,7 +192,7 @@ async function measureEach<Model extends { dispose(): Promise<void> }>(
     options.signal?.throwIfAborted();
     const started = performance.now();
     const seconds = () => round((performance.now() - started) / 1000, 3);
-    let model: Model | undefined;
+    let model: TaskModel | undefined;
     try {
       model = await candidate.load();
       const figures = await measure(model, {
@@ -358,11 +359,31 @@ function addUsage(row: BaselineRow, model: object, priced: boolean): void {
     row.unsure = usage.unsure;
 }
 
+/** A row's model as a label model; an extract model in a label baseline is the row's error. */
+function labelModelOf(model: TaskModel): LabelModel {
+  if (model.task === "extract")
+    throw new SlmkitError(
+      "NOT_SUPPORTED",
+      `${model.reference} is an extraction model; this baseline scores labels.`,
+    );
+  return model;
+}
+
+/** A row's model as an extract model; a label model in an extract baseline is the row's error. */
+function extractModelOf(model: TaskModel): ExtractModel {
+  if (model.task !== "extract")
+    throw new SlmkitError(
+      "NOT_SUPPORTED",
+      `${model.reference} is a ${model.task} model; an extract use case's baseline scores extraction models.`,
+    );
+  return model;
+}
+
 /** The same model, counting the texts its batched `predict` calls get, so a long endpoint pass shows progress. */
-function countingModel(model: TaskModel, onCount: (done: number) => void): TaskModel {
+function countingModel(model: LabelModel, onCount: (done: number) => void): LabelModel {
   let done = 0;
   return {
-    task: model.task,
+    task: "classify",
     reference: model.reference,
     labels: model.labels,
     threshold: model.threshold,

@@ -2,10 +2,8 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { SlmkitError } from "../errors.js";
-import type { GgufTaskModel } from "../models/gguf/index.js";
-import type { NativeExtractor } from "../models/native/extractor.js";
 import { goldSpans } from "../models/native/extractor-tokens.js";
-import type { OpenAiExtractorModel } from "../models/openai/openai-extractor-model.js";
+import type { ExtractModel, FieldsPrediction } from "../models/task-model.js";
 import { type ExtractFieldType, normalizeFieldValue } from "../text/normalizers/index.js";
 import type { SpanExample } from "../types.js";
 import type { LatencyPercentiles } from "./evaluate.js";
@@ -18,21 +16,6 @@ export interface ValueField {
   type: ExtractFieldType;
   /** A record without this field is incomplete: an LLM's record is then not accepted. Default false. */
   required?: boolean | undefined;
-}
-
-/**
- * One text's extraction: raw values by field name (text or numbers as the model gave them; absent or null
- * when not found) and whether the model would use the record as it is; or "unsure" when no record validated.
- */
-export type ValueExtraction =
-  | { status: "ok"; values: Record<string, unknown>; accepted: boolean }
-  | { status: "unsure"; reason: string };
-
-/** An extractor seen only through its values, so every kind of model is scored the same way. */
-export interface ValueExtractor {
-  readonly reference: string;
-  extract(texts: readonly string[]): Promise<ValueExtraction[]>;
-  dispose(): Promise<void>;
 }
 
 export interface EvaluateExtractValuesOptions {
@@ -133,7 +116,7 @@ export function goldFieldValues(
  * a false positive; gold without a value a false negative. An "unsure" record predicts nothing and is wrong.
  */
 export async function evaluateExtractValues(
-  model: ValueExtractor,
+  model: ExtractModel,
   fields: readonly ValueField[],
   examples: readonly SpanExample[],
   options: EvaluateExtractValuesOptions = {},
@@ -161,11 +144,11 @@ export async function evaluateExtractValues(
   }
   const referenceDate = options.referenceDate ?? new Date();
   const texts = examples.map((example) => example.text);
-  const extractions: ValueExtraction[] = [];
+  const extractions: FieldsPrediction[] = [];
   for (let start = 0; start < texts.length; start += batchSize) {
     options.signal?.throwIfAborted();
     const batch = texts.slice(start, start + batchSize);
-    const results = await model.extract(batch);
+    const results = await model.predict(batch, { referenceDate });
     if (results.length !== batch.length) {
       throw new SlmkitError(
         "INVALID_INPUT",
@@ -183,8 +166,10 @@ export async function evaluateExtractValues(
   let unsure = 0;
   for (const [index, extraction] of extractions.entries()) {
     const gold = goldFieldValues(examples[index] as SpanExample, fields, referenceDate);
-    if (extraction.status === "unsure") unsure++;
-    let recordRight = extraction.status === "ok";
+    // Each model's record as it wrote it: scored through the same normalizers as gold, whoever made it.
+    const values = extraction.raw;
+    if (values === null) unsure++;
+    let recordRight = values !== null;
     for (const field of fields) {
       const fieldCounts = counts.get(field.name) as {
         truePositives: number;
@@ -193,9 +178,7 @@ export async function evaluateExtractValues(
       };
       const goldValues = gold.get(field.name);
       const predicted =
-        extraction.status === "ok"
-          ? normalizeValue(field.type, extraction.values[field.name], referenceDate)
-          : null;
+        values === null ? null : normalizeValue(field.type, values[field.name], referenceDate);
       if (goldValues !== undefined) fieldCounts.gold++;
       if (predicted !== null) fieldCounts.predicted++;
       const right =
@@ -206,7 +189,7 @@ export async function evaluateExtractValues(
       if (!right) recordRight = false;
     }
     if (recordRight) correctCount++;
-    if (extraction.status === "ok" && extraction.accepted) {
+    if (values !== null && extraction.accepted) {
       acceptedCount++;
       if (recordRight) acceptedRight++;
     }
@@ -234,7 +217,7 @@ export async function evaluateExtractValues(
   for (const index of evenlySpacedIndices(texts.length, latencySamples)) {
     options.signal?.throwIfAborted();
     const start = startTimer();
-    await model.extract([texts[index] as string]);
+    await model.predict([texts[index] as string], { referenceDate });
     timings.push(millisecondsSince(start));
   }
   const [p50, p95, p99] = percentiles(timings, [50, 95, 99]) as [number, number, number];
@@ -255,72 +238,4 @@ export async function evaluateExtractValues(
     latencyMs: { p50: round(p50, 4), p95: round(p95, 4), p99: round(p99, 4) },
     latencySamples: timings.length,
   };
-}
-
-/**
- * The native extractor by values: each field's span text (normalized like gold, not the model's own value, so
- * every model goes through the same normalization), accepted when the model accepts the record.
- */
-export function nativeValueExtractor(model: NativeExtractor, referenceDate: Date): ValueExtractor {
-  return {
-    reference: model.reference,
-    async extract(texts) {
-      return model.extract(texts, { referenceDate }).map((prediction) => ({
-        status: "ok",
-        values: Object.fromEntries(
-          Object.entries(prediction.fields).map(([name, field]) => [name, field.text]),
-        ),
-        accepted: prediction.accepted,
-      }));
-    },
-    dispose: () => model.dispose(),
-  };
-}
-
-/**
- * An OpenAI-compatible extractor by values. It has no calibrated confidence: a record that validated is used
- * as it is when every required field has a value (the router escalates the others), so that is "accepted".
- */
-export function openAiValueExtractor(
-  model: OpenAiExtractorModel,
-  fields: readonly ValueField[],
-): ValueExtractor & Pick<OpenAiExtractorModel, "usage"> {
-  return {
-    reference: model.reference,
-    usage: () => model.usage(),
-    async extract(texts) {
-      return (await model.extract(texts)).map((result) =>
-        result.status === "ok"
-          ? { status: "ok", values: result.value, accepted: hasRequired(result.value, fields) }
-          : { status: "unsure", reason: result.reason },
-      );
-    },
-    dispose: () => model.dispose(),
-  };
-}
-
-/** A GGUF model's grammar-constrained extraction by values, accepted like an endpoint's (validated, required fields present). */
-export function ggufValueExtractor(model: GgufTaskModel, fields: readonly ValueField[]): ValueExtractor {
-  const extractionFields = fields.map((field) => ({
-    name: field.name,
-    type: field.type,
-    ...(field.required === undefined ? {} : { required: field.required }),
-  }));
-  return {
-    reference: model.reference,
-    async extract(texts) {
-      return (await model.extract(texts, extractionFields)).map((result) =>
-        result.status === "ok"
-          ? { status: "ok", values: result.value, accepted: hasRequired(result.value, fields) }
-          : { status: "unsure", reason: result.reason },
-      );
-    },
-    dispose: () => model.dispose(),
-  };
-}
-
-function hasRequired(values: Record<string, unknown>, fields: readonly ValueField[]): boolean {
-  return fields.every(
-    (field) => field.required !== true || (values[field.name] !== null && values[field.name] !== undefined),
-  );
 }

@@ -1,7 +1,7 @@
 // Evaluates a classifier on a labelled test set: the `slmkit eval` report (DESIGN.md, "Contracts").
 
 import { SlmkitError } from "../errors.js";
-import type { TaskModel } from "../models/task-model.js";
+import type { LabelModel, TaskModel } from "../models/task-model.js";
 import type { ClassPrediction, LabeledExample } from "../types.js";
 import {
   defaultCalibrationBins,
@@ -60,7 +60,7 @@ export interface LatencyPercentiles {
  */
 export interface ClassificationEvalReport {
   task: "classify";
-  /** The model reference, as `TaskModel.reference`. */
+  /** The model reference, as `LabelModel.reference`. */
   model: string;
   /** ISO 8601 time the evaluation finished. */
   createdAt: string;
@@ -110,7 +110,7 @@ const warmUpCalls = 10;
  * error). Throws `EMPTY_DATA` when no example is in scope.
  */
 export async function evaluateClassifier(
-  model: TaskModel,
+  model: LabelModel,
   examples: readonly LabeledExample[],
   options: EvaluateClassifierOptions = {},
 ): Promise<ClassificationEvalReport> {
@@ -119,10 +119,12 @@ export async function evaluateClassifier(
   const signal = options.signal;
   checkPositiveInteger(latencySamples, "latencySamples");
   checkPositiveInteger(batchSize, "batchSize");
-  if (model.task === "extract") {
+  // A JavaScript caller can pass any model: an extractor has no labels to score.
+  const given = model as TaskModel;
+  if (given.task === "extract") {
     throw new SlmkitError(
       "NOT_SUPPORTED",
-      `${model.reference} is an extraction model; evaluateClassifier scores label predictions only.`,
+      `${given.reference} is an extraction model; evaluateClassifier scores label predictions only.`,
     );
   }
 
@@ -226,7 +228,7 @@ export async function evaluateClassifier(
 }
 
 async function predictInBatches(
-  model: TaskModel,
+  model: LabelModel,
   texts: readonly string[],
   batchSize: number,
   signal: AbortSignal | undefined,
@@ -240,7 +242,7 @@ async function predictInBatches(
 }
 
 /** A model that answers with the wrong number of predictions would silently misalign every metric. */
-async function predictChecked(model: TaskModel, texts: readonly string[]): Promise<ClassPrediction[]> {
+async function predictChecked(model: LabelModel, texts: readonly string[]): Promise<ClassPrediction[]> {
   const predictions = await model.predict(texts);
   if (predictions.length !== texts.length) {
     throw new SlmkitError(
@@ -267,7 +269,7 @@ function summarizeOutOfScope(
   };
 }
 
-function noneInScope(model: TaskModel, examples: readonly LabeledExample[]): SlmkitError {
+function noneInScope(model: LabelModel, examples: readonly LabeledExample[]): SlmkitError {
   if (examples.length === 0) {
     return new SlmkitError("EMPTY_DATA", "the test set is empty; give a file with labelled examples.");
   }

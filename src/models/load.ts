@@ -1,21 +1,26 @@
 // Resolves a model reference (DESIGN.md "Model references") to a loaded TaskModel.
 
 import { readEnvironment } from "../config.js";
+import type { FaqAnswer } from "../data/faq.js";
 import { readFaqFile } from "../data/faq-file.js";
 import { SlmkitError } from "../errors.js";
 import type { LoadedUseCase } from "../spec/load.js";
 import type { TaskType } from "../types.js";
-import { type GgufModelOptions, loadGgufModel } from "./gguf/index.js";
-import type { FaqAnswer } from "./native/answerer.js";
-import { loadNativeAnswerer } from "./native/answerer-directory.js";
-import { loadNativeModel, readRawManifest } from "./native/model-directory.js";
+import { answerModelFromClassifier } from "./answer-from-labels.js";
+import {
+  type ExtractionField,
+  type GgufModelOptions,
+  ggufExtractModel,
+  loadGgufModel,
+} from "./gguf/index.js";
+import { loadModelDirectory } from "./native/load-directory.js";
 import { createOpenAiAnswerModel } from "./openai/openai-answer-model.js";
 import { createOpenAiClassifierModel } from "./openai/openai-classifier-model.js";
 import type { ExtractorField } from "./openai/openai-extractor.js";
 import { createOpenAiExtractorModel } from "./openai/openai-extractor-model.js";
 import type { LabelDefinition } from "./openai/openai-labeler.js";
 import { parseOpenAiReference } from "./openai/reference.js";
-import type { TaskModel } from "./task-model.js";
+import type { LabelModel, TaskModel } from "./task-model.js";
 
 export interface LoadModelOptions {
   /**
@@ -49,56 +54,103 @@ export interface LoadModelOptions {
 
 /**
  * Loads a model by reference: a native model directory path, `gguf:<file>` or `openai:<model>@<baseUrl>`.
- * Native directories are verified (format version and checksums) before use. An `openai:` reference becomes
- * a classifier over `labels` (from `--usecase` or `--labels`), an extractor of `fields`, or an FAQ answerer
- * over `faq`, by `task` (see `taskOptionsFromUseCase` for all three from a use case).
+ * Native directories are verified (format version and checksums) and answer the task their manifest names.
+ * A prebuilt reference answers `task`: a classifier over `labels`, an extractor of `fields`, or an FAQ answerer
+ * over `faq` (see `taskOptionsFromUseCase` for all three from a use case).
  */
 export async function loadModel(reference: string, options: LoadModelOptions = {}): Promise<TaskModel> {
-  if (reference.startsWith("gguf:")) {
-    if (options.task === "extract" || (options.task === undefined && options.fields !== undefined)) {
-      throw new SlmkitError(
-        "NOT_SUPPORTED",
-        `model reference "${reference}": a GGUF model loads as a classifier; extract with loadGgufModel(…).extract(texts, fields).`,
-        { field: "task" },
-      );
-    }
-    if (options.labels === undefined || options.labels.length < 2) {
-      throw new SlmkitError(
-        "INVALID_OPTION",
-        `model reference "${reference}": a GGUF model scores the use case's labels; pass --usecase <yaml> (its \`labels\`) or --labels a,b,c.`,
-        { field: "labels" },
-      );
-    }
-    // node-llama-cpp itself is imported only inside loadGgufModel, so this import costs nothing without it.
-    const labels = options.labels.map((label) =>
-      label.description === undefined
-        ? { name: label.name }
-        : { name: label.name, description: label.description },
-    );
-    return loadGgufModel(reference.slice("gguf:".length), { ...options.gguf, labels });
-  }
+  if (reference.startsWith("gguf:")) return loadGgufReference(reference, options);
   if (reference.startsWith("openai:")) return loadOpenAiModel(reference, options);
-  return loadNativeDirectory(reference);
+  return loadModelDirectory(reference);
 }
 
-/** A native model directory: a classifier, or an FAQ answerer (a classifier plus its answers). */
-async function loadNativeDirectory(dir: string): Promise<TaskModel> {
-  const task = (await readRawManifest(dir))?.task;
-  if (task === "answer") return loadNativeAnswerer(dir);
+/** The task a prebuilt model answers: `task`, else the one its options imply. */
+function taskOf(options: LoadModelOptions): TaskType {
+  return (
+    options.task ??
+    (options.fields !== undefined ? "extract" : options.faq !== undefined ? "answer" : "classify")
+  );
+}
+
+/** A GGUF model by task: it scores labels (classify, and an answer model's intents) or fills fields by grammar. */
+async function loadGgufReference(reference: string, options: LoadModelOptions): Promise<TaskModel> {
+  const path = reference.slice("gguf:".length);
+  const task = taskOf(options);
+  // node-llama-cpp itself is imported only inside loadGgufModel, so these imports cost nothing without it.
   if (task === "extract") {
+    const fields = requireFields(reference, options, "a GGUF extract model");
+    // Extraction takes the fields, not labels; the classifier half of the model is left unused.
+    const model = await loadGgufModel(path, { ...options.gguf, labels: placeholderLabels });
+    return ggufExtractModel(model, fields.map(extractionFieldOf));
+  }
+  const labels =
+    task === "answer"
+      ? requireFaq(reference, options, "a GGUF answer model").map((entry) => ({ name: entry.label }))
+      : requireLabels(reference, options, "a GGUF model scores the use case's labels;");
+  const model = await loadGgufModel(path, { ...options.gguf, labels });
+  return task === "answer" ? answerModelFromClassifier(model, options.faq ?? []) : model;
+}
+
+/** Labels for a GGUF model loaded only to extract: node-llama-cpp needs a label set to build its scorer. */
+const placeholderLabels = [{ name: "record" }, { name: "no record" }];
+
+function extractionFieldOf(field: ExtractorField): ExtractionField {
+  return {
+    name: field.name,
+    type: field.type,
+    ...(field.required === undefined ? {} : { required: field.required }),
+    ...(field.description === undefined ? {} : { description: field.description }),
+  };
+}
+
+function requireLabels(
+  reference: string,
+  options: LoadModelOptions,
+  what: string,
+): { name: string; description?: string }[] {
+  if (options.labels === undefined || options.labels.length < 2) {
     throw new SlmkitError(
-      "NOT_SUPPORTED",
-      `${dir} holds an extraction model: evaluate it with \`slmkit eval\` (which reads its task), or load it with loadNativeExtractor.`,
+      "INVALID_OPTION",
+      `model reference "${reference}": ${what} pass --usecase <yaml> (its \`labels\`) or --labels a,b,c.`,
+      { field: "labels" },
     );
   }
-  return loadNativeModel(dir);
+  return options.labels.map((label) =>
+    label.description === undefined
+      ? { name: label.name }
+      : { name: label.name, description: label.description },
+  );
+}
+
+function requireFields(
+  reference: string,
+  options: LoadModelOptions,
+  what: string,
+): readonly ExtractorField[] {
+  if (options.fields === undefined || options.fields.length === 0) {
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `model reference "${reference}": ${what} needs the fields to extract; pass --usecase <yaml> (its \`schema.fields\`).`,
+      { field: "fields" },
+    );
+  }
+  return options.fields;
+}
+
+function requireFaq(reference: string, options: LoadModelOptions, what: string): readonly FaqAnswer[] {
+  if (options.faq === undefined || options.faq.length === 0) {
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `model reference "${reference}": ${what} needs the FAQ to answer from; pass --usecase <yaml> (its \`faq\` file).`,
+      { field: "faq" },
+    );
+  }
+  return options.faq;
 }
 
 function loadOpenAiModel(reference: string, options: LoadModelOptions): TaskModel {
   const parsed = parseOpenAiReference(reference);
-  const task =
-    options.task ??
-    (options.fields !== undefined ? "extract" : options.faq !== undefined ? "answer" : "classify");
+  const task = taskOf(options);
   const environment = options.environment ?? readEnvironment();
   const apiKeyEnv = options.apiKeyEnv ?? "OPENAI_API_KEY";
   const common = {
@@ -111,24 +163,12 @@ function loadOpenAiModel(reference: string, options: LoadModelOptions): TaskMode
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   };
   if (task === "extract") {
-    if (options.fields === undefined || options.fields.length === 0) {
-      throw new SlmkitError(
-        "INVALID_OPTION",
-        `model reference "${reference}": an OpenAI-compatible extract model needs the fields to extract; pass --usecase <yaml> (its \`schema.fields\`).`,
-        { field: "fields" },
-      );
-    }
-    return createOpenAiExtractorModel({ ...common, fields: options.fields });
+    const fields = requireFields(reference, options, "an OpenAI-compatible extract model");
+    return createOpenAiExtractorModel({ ...common, fields });
   }
   if (task === "answer") {
-    if (options.faq === undefined || options.faq.length === 0) {
-      throw new SlmkitError(
-        "INVALID_OPTION",
-        `model reference "${reference}": an OpenAI-compatible answer model needs the FAQ to answer from; pass --usecase <yaml> (its \`faq\` file).`,
-        { field: "faq" },
-      );
-    }
-    return createOpenAiAnswerModel({ ...common, faq: options.faq });
+    const faq = requireFaq(reference, options, "an OpenAI-compatible answer model");
+    return createOpenAiAnswerModel({ ...common, faq });
   }
   if (options.labels === undefined || options.labels.length < 2) {
     throw new SlmkitError(
@@ -156,4 +196,18 @@ export async function taskOptionsFromUseCase(
     options.faq = await readFaqFile(useCase.paths.faq);
   }
   return options;
+}
+
+/**
+ * `model` as a model that predicts labels (classify or answer), for uses that need labels (a distillation
+ * teacher, label metrics); an extract model is refused with NOT_SUPPORTED naming `use`. The model is left open.
+ */
+export function asLabelModel(model: TaskModel, use: string): LabelModel {
+  if (model.task === "extract") {
+    throw new SlmkitError(
+      "NOT_SUPPORTED",
+      `${model.reference} is an extraction model: ${use} needs a model that predicts labels (a classify or answer model).`,
+    );
+  }
+  return model;
 }

@@ -31,7 +31,6 @@ export {
   type ExtractRouterModel,
   type ExtractRouterOptions,
   type FieldValues,
-  fieldValuesOf,
   redactedFieldValue,
   redactFieldValues,
 } from "./extract-router.js";

@@ -1,35 +1,35 @@
-// The hybrid router: cache → small model → accept, or escalate to the LLM → else human review; one logged decision per request.
+// The hybrid router, one pipeline for every task: exact cache → model tiers → accept at the calibrated
+// threshold → semantic cache → LLM → review; one logged decision per request. The task is a policy (policies/).
 
 import type { CacheHit, ResponseCache } from "../cache/types.js";
 import { SlmkitError } from "../errors.js";
-import type { LlmLabel, LlmLabeler } from "../models/llm.js";
+import type { LlmExtractor, LlmLabeler } from "../models/llm.js";
+import type { FieldsPrediction, PredictOptions } from "../models/task-model.js";
 import type { UseCase } from "../spec/schema.js";
-import type { ShadowOutcome } from "../store/types.js";
 import type { AnsweredBy, ClassPrediction, Logger } from "../types.js";
 import type { Budget } from "./budget.js";
+import { createCacheAccess } from "./cache-access.js";
 import type { CircuitBreaker, CircuitBreakerStats } from "./circuit-breaker.js";
-import {
-  createMicroBatcher,
-  type MicroBatcher,
-  type MicroBatcherOptions,
-  type MicroBatcherStats,
-} from "./micro-batcher.js";
+import { createLlmGate, type LlmCounters } from "./llm-gate.js";
+import type { MicroBatcherOptions, MicroBatcherStats } from "./micro-batcher.js";
+import { createAnswerPolicy } from "./policies/answer.js";
+import { createClassifyPolicy } from "./policies/classify.js";
+import { createExtractPolicy } from "./policies/extract.js";
+import type { Escalation, Reply, ShadowStats, TaskPolicy } from "./policies/policy.js";
 import { createRequestId } from "./request-id.js";
-import {
-  createRouterCore,
-  defaultHoldingAnswer,
-  formatComparison,
-  hashInput,
-  type RouterStore,
-  requestText,
-} from "./router-core.js";
+import { createRequestLog, hashInput } from "./request-log.js";
+import type { RouterStore } from "./router-store.js";
+import { createTier, type RoutableModel, type Tier, type TierAnswer } from "./tiers.js";
 import type { RouteRequest, RouteResult } from "./types.js";
 
-export { defaultHoldingAnswer, formatComparison, hashInput, type Logger, type RouterStore };
+export type { ShadowStats } from "./policies/policy.js";
+export { hashInput, type RouterStore };
+
+export const defaultHoldingAnswer = "Your request has been passed to a person; we will reply shortly.";
 
 /**
- * A small-model prediction as the router reads it. Answer models (see `createAnswerRouterModel`) add the reply
- * text and, when their gate refused, why.
+ * A small-model prediction of a classify or answer use case as the router reads it. Answer models add the
+ * reply text and, when their gate refused, why.
  */
 export interface RouterPrediction extends ClassPrediction {
   /** Answer models: the filled FAQ answer when the whole answer gate passed (`accepted`); null otherwise. */
@@ -38,7 +38,10 @@ export interface RouterPrediction extends ClassPrediction {
   refusal?: string;
 }
 
-/** What the router needs of the small model; `NativeClassifier` fits, and so does any classify `TaskModel`. */
+/**
+ * What the router needs of a classify or answer model; every classify and answer `TaskModel` fits. An answer
+ * use case's model must have `answerFor` (how an LLM's pick is answered with the FAQ's text).
+ */
 export interface RouterModel {
   readonly labels: readonly string[];
   /** Calibrated-confidence threshold: predictions at or above it are accepted. */
@@ -48,25 +51,37 @@ export interface RouterModel {
   predictSync?(texts: readonly string[]): RouterPrediction[];
   /** Sentence vectors for the semantic cache; without it only exact cache hits happen. */
   embed?(texts: readonly string[]): Float32Array[];
-  /**
-   * Present on answer models (`createAnswerRouterModel`), and what makes the router answer with FAQ text: a
-   * prediction is then accepted only when the model's own gate passed (`accepted` with an `answer`, not just
-   * confidence ≥ threshold), and the label an LLM picks is answered with `answerFor(label, text)`, its slots
-   * filled from the text; null (a slot the text does not fill) counts as unsure. Absent: classify, the reply
-   * is the label.
-   */
+  /** Answer models: the FAQ answer of `label` filled from `text`; null when a slot cannot be filled. */
   answerFor?(label: string, text: string): string | null;
 }
 
-export interface RouterOptions {
-  /** The validated use case: routing, llm, privacy and budget settings come from it. */
+/** What the router needs of an extract model; every extract `TaskModel` (the native extractor) fits. */
+export interface ExtractRouterModel {
+  readonly fields: readonly string[];
+  /** Fields a record needs to be accepted, named in the reason when missing. Default none. */
+  readonly requiredFields?: readonly string[];
+  /** Calibrated record-confidence threshold. */
+  readonly threshold: number;
+  /** `accepted` must mean: record confidence ≥ threshold and every required field found. */
+  predict(texts: readonly string[], options?: PredictOptions): Promise<FieldsPrediction[]>;
+  predictSync?(texts: readonly string[], options?: PredictOptions): FieldsPrediction[];
+}
+
+export interface RouterOptions<Model = RouterModel | ExtractRouterModel> {
+  /** The validated use case: its task picks the policy; routing, llm, privacy and budget settings come from it. */
   useCase: UseCase;
-  model: RouterModel;
+  /** The first (today the only) model tier: a `RouterModel` for classify and answer, an `ExtractRouterModel` for extract. */
+  model: Model;
   store: RouterStore;
   /** Response cache; absent: no caching. Scopes are `<useCaseId>:<apiKeyId or "local">`. */
   cache?: ResponseCache;
-  /** The escalation LLM; absent: escalations go straight to review. It owns its retries (see `createOpenAiLabeler`). */
-  llm?: LlmLabeler;
+  /**
+   * The escalation LLM: an `LlmLabeler` for classify and answer use cases, an `LlmExtractor` for extract ones;
+   * absent: escalations go straight to review. It owns its retries (see `createOpenAiLabeler`).
+   */
+  llm?: LlmLabeler | LlmExtractor;
+  /** More model tiers after `model`, in order: each answers what the tiers before it did not accept. Default none. */
+  moreTiers?: readonly { model: Model; version: string | null }[];
   /** Default: a breaker with `createCircuitBreaker`'s defaults (5 failures in a row, 50% of 20, 30 s cooldown). */
   breaker?: CircuitBreaker;
   /** Default: the use case's `budget` caps (none: unlimited) plus `perKeyDailyUsd`/`perKeyMonthlyUsd`, kept in `store`. */
@@ -95,40 +110,16 @@ export interface RouterStats {
   answeredBy: Record<AnsweredBy, number>;
   /** Replies that were the small model's unverified guess. */
   flagged: number;
-  llm: {
-    calls: number;
-    /** Calls that failed after their retries (errors and timeouts). */
-    failures: number;
-    timeouts: number;
-    /** Replies outside the label set (extract: no valid fields). */
-    unsure: number;
-    skippedOpenCircuit: number;
-    skippedBudget: number;
-    costUsd: number;
-  };
+  llm: LlmCounters;
   shadow: ShadowStats;
   breaker: CircuitBreakerStats;
   batcher: MicroBatcherStats | null;
 }
 
-/** Agreement of the LLM with accepted small-model answers, on the sampled share `routing.shadowRate`. */
-export interface ShadowStats {
-  sent: number;
-  agreed: number;
-  disagreed: number;
-  /** The LLM named no label of the set. */
-  unsure: number;
-  failed: number;
-  /** Sampled but not sent: the circuit was not closed or the budget was spent. */
-  skipped: number;
-  /** agreed / (agreed + disagreed); null before the first comparison. */
-  agreement: number | null;
-}
-
-/** A router of one use case; `Model` is what `setModel` swaps in (an `ExtractRouterModel` for extract routers). */
-export interface Router<Model = RouterModel> extends AsyncDisposable {
+/** A router of one use case; `Model` is what `setModel` swaps in. */
+export interface Router<Model = RouterModel | ExtractRouterModel> extends AsyncDisposable {
   route(request: RouteRequest): Promise<RouteResult>;
-  /** Swaps the small model (hot reload); requests already predicted keep the old model's answer. */
+  /** Swaps the first tier's model (hot reload); requests already predicted keep the old model's answer. */
   setModel(model: Model, version: string | null): void;
   stats(): RouterStats;
   /**
@@ -143,359 +134,397 @@ export interface Router<Model = RouterModel> extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-interface ActiveModel {
-  model: RouterModel;
-  version: string | null;
-}
-
-interface SmallModelAnswer {
-  prediction: RouterPrediction;
-  threshold: number;
-  version: string | null;
-  /** The answer model's slot filling, from the same model as the prediction; undefined for classify. */
-  answerFor: ((label: string, text: string) => string | null) | undefined;
-}
-
-/** How an escalation ended, when it did not end with a label from the LLM. */
-interface Escalation {
-  llm: LlmLabel | null;
-  /** Why nobody could answer, for the reason; undefined when the LLM answered with a label of the set. */
-  failure?: string;
+/** What finishing a request needs besides its outcome: who asked, when, and the first tier's answer. */
+interface RequestContext<View> {
+  request: RouteRequest;
+  requestId: string;
+  started: number;
+  text: string;
+  slm: TierAnswer;
+  view: View;
 }
 
 /**
- * Creates the router of one classify or answer use case. The policy, in order:
- * 1. Cache: an exact or semantic hit (scope `<useCaseId>:<apiKeyId or "local">`) answers, `answeredBy: "cache"`.
- * 2. Small model (micro-batched): confidence ≥ threshold answers, `answeredBy: "slm"`. With probability
- *    `routing.shadowRate` the LLM (when given) is also asked in the background to measure agreement (`stats()`).
- * 3. Otherwise, when `routing.fallback` is "llm": if an LLM is given, the budget allows and the circuit lets a
+ * Creates the router of one use case, of any task. The policy, in order:
+ * 1. Cache: an exact hit (scope `<useCaseId>:<apiKeyId or "local">`) answers, `answeredBy: "cache"`.
+ * 2. Model tiers (micro-batched), in order: an answer the task's policy accepts answers, `answeredBy: "slm"`
+ *    (classify: confidence ≥ threshold; answer: the answer model's whole gate, with the FAQ's text; extract: the
+ *    record's confidence ≥ threshold and every required field found). With probability `routing.shadowRate`
+ *    the LLM is also asked about an accepted classify or answer in the background (`stats().shadow`).
+ * 3. Semantic cache, when the first tier's model embeds: a similar earlier LLM answer answers.
+ * 4. Otherwise, when `routing.fallback` is "llm": if an LLM is given, the budget allows and the circuit lets a
  *    call through, the LLM is asked (PII redacted when `privacy.redactPii`, within `llmTimeoutMs`). A label of
- *    the set answers, `answeredBy: "llm"`, and is cached for the scope. Small-model answers are not cached:
- *    the model is cheaper than a lookup, and a cached guess would outlive a hot-reloaded better model.
- * 4. Otherwise the request is queued for human review (with the original text) and `answeredBy` is "review".
- *    The reply, by `routing.fallback`:
- *    - "llm" (the default): the LLM was tried (or could not be); the small model's best guess, `flagged: true`;
- *    - "slm": the LLM is never asked; the small model's best guess, `flagged: true`;
- *    - "review": the LLM is never asked; `label: null` and the holding answer in `answer`.
- * With an answer model (`RouterModel.answerFor`, see `createAnswerRouterModel`) the reply is FAQ text in
- * `answer`: step 2 also needs the model's whole gate (retrieval agreeing, slots filled), step 3's label is
- * answered with its FAQ entry filled from the text (a slot it cannot fill sends the request on to review), and
- * step 4's guess is the guessed label's answer when the text fills it, else the holding answer.
+ *    the set (answer: filled with its FAQ entry; extract: a record that fits the fields) answers,
+ *    `answeredBy: "llm"`, and is cached. Small-model answers are not cached: the model is cheaper than a
+ *    lookup, and a cached guess would outlive a hot-reloaded better model.
+ * 5. Otherwise the request is queued for review (with the original text) and `answeredBy` is "review". The
+ *    reply, by `routing.fallback`: "llm" or "slm" (the LLM is never asked), the small model's best guess,
+ *    `flagged: true`; "review", the holding answer (`label: null`).
  * Every call writes exactly one log row (`store.logRequest`) with the reason; the text only when
  * `privacy.storeText`. Invalid requests (another use case, empty text) throw INVALID_INPUT and log nothing.
  */
-export function createRouter(options: RouterOptions): Router {
-  const { useCase, store, llm } = options;
-  if (useCase.task === "extract") {
-    throw new SlmkitError(
-      "NOT_SUPPORTED",
-      `use case "${useCase.id}" is an extract task; route it with createExtractRouter.`,
-    );
-  }
-  const core = createRouterCore(options);
-  const { fallback, breaker, budget, counters, now, logger, track } = core;
-  const shadowRate = useCase.routing.shadowRate;
-  const holdingAnswer = options.holdingAnswer ?? defaultHoldingAnswer;
-  const random = options.random ?? Math.random;
-
-  let active: ActiveModel = { model: options.model, version: options.modelVersion ?? null };
-  // The labels the LLM may answer with: the use case's, or the model's when the use case lists none.
-  const labelSet = new Set(useCase.labels?.map((label) => label.name) ?? options.model.labels);
-
-  const predictBatch = (texts: string[]): SmallModelAnswer[] | Promise<SmallModelAnswer[]> => {
-    // One snapshot per batch: a hot reload between batches never mixes models within one answer.
-    const { model, version } = active;
-    const answerFor = model.answerFor?.bind(model);
-    const pair = (predictions: RouterPrediction[]) =>
-      predictions.map((prediction) => ({ prediction, threshold: model.threshold, version, answerFor }));
-    return model.predictSync !== undefined ? pair(model.predictSync(texts)) : model.predict(texts).then(pair);
+export function createRouter<Model extends RouterModel | ExtractRouterModel>(
+  options: RouterOptions<Model>,
+): Router<Model> {
+  const { useCase } = options;
+  const now = options.now ?? Date.now;
+  const logger = options.logger;
+  const background = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>): void => {
+    const tracked = work.catch(() => undefined).finally(() => background.delete(tracked));
+    background.add(tracked);
   };
-  const batcher: MicroBatcher<string, SmallModelAnswer> | null =
-    options.batching === false ? null : createMicroBatcher(predictBatch, options.batching ?? {});
-  const predict = async (text: string): Promise<SmallModelAnswer> => {
-    if (batcher !== null) return batcher.submit(text);
-    const [answer] = await predictBatch([text]);
-    return answer as SmallModelAnswer;
-  };
-
-  const shadowCounters = { sent: 0, agreed: 0, disagreed: 0, unsure: 0, failed: 0, skipped: 0 };
-
-  /** Asks the labeler within the deadline, with PII redacted; records breaker outcome and spend. Throws LlmError on failure or timeout. */
-  const askLlm = (labeler: LlmLabeler, text: string, apiKeyId: string | null): Promise<LlmLabel> =>
-    core.callLlm(labeler.model, (outgoing, signal) => labeler.classify(outgoing, signal), text, apiKeyId);
-
-  const escalate = async (text: string, apiKeyId: string | null): Promise<Escalation> => {
-    const refused = await core.refuseEscalation(llm !== undefined, apiKeyId);
-    if (refused !== undefined || llm === undefined)
-      return { llm: null, failure: refused ?? "no LLM configured" };
-    try {
-      const reply = await askLlm(llm, text, apiKeyId);
-      if (reply.label !== null && labelSet.has(reply.label)) return { llm: reply };
-      counters.llm.unsure += 1;
-      return { llm: reply, failure: `llm unsure (replied ${JSON.stringify(reply.raw.slice(0, 60))})` };
-    } catch (error) {
-      return { llm: null, failure: core.describeFailure(error) };
-    }
-  };
-
-  const shadow = async (
-    labeler: LlmLabeler,
-    text: string,
-    slm: SmallModelAnswer,
-    requestId: string,
-    apiKeyId: string | null,
-  ) => {
-    // Shadow traffic never takes the half-open trial nor spends past the budget: it is a measurement.
-    if (breaker.state() !== "closed" || !(await budget.check(apiKeyId)).allowed || !breaker.allowRequest()) {
-      shadowCounters.skipped += 1;
-      return;
-    }
-    shadowCounters.sent += 1;
-    const slmLabel = slm.prediction.label;
-    let outcome: ShadowOutcome;
-    let llmLabel: string | null = null;
-    try {
-      const reply = await askLlm(labeler, text, apiKeyId);
-      if (reply.label === null || !labelSet.has(reply.label)) outcome = "unsure";
-      else {
-        llmLabel = reply.label;
-        outcome = reply.label === slmLabel ? "agreed" : "disagreed";
-      }
-    } catch {
-      outcome = "failed";
-    }
-    shadowCounters[outcome] += 1;
-    // Kept in the store too, so that drift reports see agreement across restarts and replicas.
-    if (store.addShadowResult !== undefined) {
-      try {
-        await store.addShadowResult({
-          requestId,
-          useCaseId: useCase.id,
-          slmLabel,
-          llmLabel,
-          outcome,
-          modelVersion: slm.version,
-          createdAt: now(),
-        });
-      } catch (error) {
-        logger?.warn({ err: error, requestId }, "router: could not record a shadow comparison");
-      }
-    }
-  };
-
-  const finish = (
-    request: RouteRequest,
-    requestId: string,
-    started: number,
-    text: string,
-    slm: SmallModelAnswer,
-    outcome: Omit<
-      RouteResult,
-      "requestId" | "useCaseId" | "threshold" | "slm" | "latencyMs" | "modelVersion"
-    >,
-  ): RouteResult => {
-    // Every field named, no spread: spreading the outcome was 4% of the gateway's CPU at peak (V8's slow path).
-    const result: RouteResult = {
-      requestId,
+  const gate = createLlmGate({ ...options, now, logger, track });
+  const policy = createPolicy(options, gate, now) as TaskPolicy<unknown>;
+  // An extract model resolves relative dates against the request's day, asked once per batch.
+  const predictOptions = useCase.task === "extract" ? () => ({ referenceDate: new Date(now()) }) : undefined;
+  const batching = options.batching;
+  const tiers: Tier[] = [
+    createTier(options.model as RoutableModel, options.modelVersion ?? null, batching, predictOptions),
+    ...(options.moreTiers ?? []).map((tier) =>
+      createTier(tier.model as RoutableModel, tier.version, batching, predictOptions),
+    ),
+  ];
+  const first = tiers[0] as Tier;
+  const steps = createSteps({
+    useCase,
+    policy,
+    tiers,
+    cache: createCacheAccess(useCase.id, options.cache, logger, track),
+    hasCache: options.cache !== undefined,
+    requestLog: createRequestLog({
       useCaseId: useCase.id,
-      answeredBy: outcome.answeredBy,
-      reason: outcome.reason,
-      label: outcome.label,
-      answer: outcome.answer,
-      confidence: outcome.confidence,
-      llm: outcome.llm,
-      flagged: outcome.flagged,
-      reviewId: outcome.reviewId,
-      costUsd: outcome.costUsd,
-      inputTokens: outcome.inputTokens,
-      outputTokens: outcome.outputTokens,
-      threshold: slm.threshold,
-      slm: { label: slm.prediction.label, confidence: slm.prediction.confidence },
-      latencyMs: performance.now() - started,
-      modelVersion: slm.version,
-    };
-    core.log(result, request.apiKeyId, text, {
-      label: result.label,
-      slmLabel: result.slm.label,
-      llmLabel: result.llm?.label ?? null,
-      unknownShare: slm.prediction.unknownShare ?? null,
-    });
-    return result;
-  };
-
+      storeText: useCase.privacy.storeText,
+      store: options.store,
+      now,
+      logger,
+    }),
+    holdingAnswer: options.holdingAnswer ?? defaultHoldingAnswer,
+    fallback: gate.fallback,
+    shadowRate: useCase.routing.shadowRate,
+    random: options.random ?? Math.random,
+    track,
+    logger,
+  });
   return {
-    async route(request) {
-      const started = performance.now();
-      const text = requestText(useCase.id, request, "classify");
-      const requestId = request.requestId ?? createRequestId();
-      const scope = core.cacheScope(request.apiKeyId);
-      // The model that makes this request's sentence vector, and its version: the vector's space in the cache.
-      const { model, version: vectorModelVersion } = active;
-      const vectorSpace = vectorModelVersion ?? undefined;
-
-      // The prediction runs while the cache is asked: the log wants the small model's view even on a hit.
-      const predicted = predict(text);
-      // Awaited below; until then a failing model must not count as an unhandled rejection (it would end the process).
-      predicted.catch(() => undefined);
-      // Exact lookup first: it is cheap. The semantic lookup (a sentence vector and a scan) is only worth its
-      // cost for a request the small model would escalate, since only escalated answers are cached.
-      const lookUp = (vector?: Float32Array): Promise<CacheHit | undefined> =>
-        core.lookUp(scope, text, requestId, vector, vectorSpace);
-      let hit = await lookUp();
-      const slm = await predicted;
-      const { prediction, threshold, answerFor } = slm;
-      const comparison = formatComparison(prediction.confidence, threshold);
-      const fromCache = (found: CacheHit): RouteResult => {
-        const how = found.kind === "exact" ? "exact" : `semantic, similarity ${found.similarity.toFixed(3)}`;
-        return finish(request, requestId, started, text, slm, {
-          inputTokens: 0,
-          outputTokens: 0,
-          costUsd: 0,
-          reviewId: null,
-          flagged: false,
-          answeredBy: "cache",
-          reason: `cache hit (${how}) of an earlier ${found.answer.answeredBy} answer`,
-          label: found.answer.label,
-          answer: found.answer.answer ?? null,
-          confidence: found.answer.confidence,
-          llm: null,
-        });
-      };
-      if (hit !== undefined) return fromCache(hit);
-
-      // Classify accepts on confidence alone; an answer model also needs its own gate (retrieval, slots).
-      const accepted =
-        answerFor === undefined
-          ? prediction.confidence >= threshold
-          : prediction.accepted && typeof prediction.answer === "string";
-      if (accepted) {
-        if (llm !== undefined && shadowRate > 0 && random() < shadowRate) {
-          track(shadow(llm, text, slm, requestId, request.apiKeyId));
-        }
-        return finish(request, requestId, started, text, slm, {
-          inputTokens: 0,
-          outputTokens: 0,
-          costUsd: 0,
-          reviewId: null,
-          flagged: false,
-          answeredBy: "slm",
-          reason: comparison,
-          label: prediction.label,
-          answer: answerFor === undefined ? null : (prediction.answer ?? null),
-          confidence: prediction.confidence,
-          llm: null,
-        });
-      }
-      const unsure =
-        answerFor !== undefined && prediction.confidence >= threshold
-          ? `${comparison} but ${prediction.refusal ?? "the answer gate refused"}`
-          : comparison;
-
-      let vector: Float32Array | undefined;
-      if (options.cache !== undefined && model.embed !== undefined) {
-        vector = model.embed([text])[0];
-        hit = await lookUp(vector);
-        if (hit !== undefined) return fromCache(hit);
-      }
-
-      const escalation = await escalate(text, request.apiKeyId);
-      const reply = escalation.llm;
-      const spent = {
-        inputTokens: reply?.inputTokens ?? 0,
-        outputTokens: reply?.outputTokens ?? 0,
-        costUsd: reply?.costUsd ?? 0,
-      };
-      const llmField = reply === null ? null : { label: reply.label, model: llm?.model ?? "" };
-
-      let failure = escalation.failure;
-      if (failure === undefined && reply !== null && reply.label !== null) {
-        const label = reply.label;
-        const answer = answerFor === undefined ? null : answerFor(label, text);
-        if (answerFor !== undefined && answer === null) {
-          failure = `llm answered "${label}" but the text does not fill that answer's slots`;
-        } else {
-          const cached = {
-            label,
-            ...(answer === null ? {} : { answer }),
-            confidence: reply.confidence ?? 1,
-            answeredBy: "llm" as const,
-          };
-          core.cacheLater(scope, text, cached, requestId, vector, vectorSpace);
-          return finish(request, requestId, started, text, slm, {
-            ...spent,
-            reviewId: null,
-            flagged: false,
-            answeredBy: "llm",
-            reason: `${unsure}; llm answered "${label}"`,
-            label,
-            answer,
-            confidence: reply.confidence,
-            llm: llmField,
-          });
-        }
-      }
-
-      const queued = await core.queueReview({
-        requestId,
-        useCaseId: useCase.id,
-        // Reviewers need the words the customer wrote, not the redacted copy the LLM saw.
-        inputText: text,
-        slmLabel: prediction.label,
-        slmConfidence: prediction.confidence,
-        llmLabel: reply?.label ?? null,
-        reason: `${unsure}; ${failure ?? "llm gave no label"}; queued for review`,
-      });
-      const holding = fallback === "review";
-      // An answer model's guess is the guessed intent's answer, when the text fills it.
-      const guessedAnswer = holding || answerFor === undefined ? null : answerFor(prediction.label, text);
-      return finish(request, requestId, started, text, slm, {
-        ...spent,
-        reviewId: queued.reviewId,
-        answeredBy: "review",
-        reason: queued.reason,
-        label: holding ? null : prediction.label,
-        answer:
-          holding || (answerFor !== undefined && guessedAnswer === null) ? holdingAnswer : guessedAnswer,
-        confidence: holding ? null : prediction.confidence,
-        flagged: !holding,
-        llm: llmField,
-      });
-    },
-
+    route: steps.route,
     setModel(model, version) {
-      active = { model, version };
+      first.setModel(model as RoutableModel, version);
     },
-
     stats() {
-      const { agreed, disagreed } = shadowCounters;
+      const { counters } = steps.requestLog;
       return {
         requests: counters.requests,
         answeredBy: { ...counters.answeredBy },
         flagged: counters.flagged,
-        llm: { ...counters.llm },
-        shadow: {
-          ...shadowCounters,
-          agreement: agreed + disagreed === 0 ? null : agreed / (agreed + disagreed),
-        },
-        breaker: breaker.stats(),
-        batcher: batcher?.stats() ?? null,
+        llm: { ...gate.counters },
+        shadow: policy.shadowStats(),
+        breaker: gate.breaker.stats(),
+        batcher: first.stats(),
       };
     },
-
     async warmUp() {
-      await core.warmUp(llm, () => active.model.embed?.(["warm-up"]));
+      await gate.warmUp(options.llm, () => first.active().model.embed?.(["warm-up"]));
     },
-
     async idle() {
-      await core.idle();
+      while (background.size > 0) await Promise.all([...background]);
+      await gate.budget.idle?.();
     },
-
     async close() {
       await this.idle();
     },
-
     async [Symbol.asyncDispose]() {
       await this.close();
     },
   };
+}
+
+/** The task's policy, with the LLM of the right kind; a mismatched model or LLM is refused here. */
+function createPolicy(
+  options: RouterOptions<RouterModel | ExtractRouterModel>,
+  gate: ReturnType<typeof createLlmGate>,
+  now: () => number,
+): TaskPolicy<unknown> {
+  const { useCase, llm } = options;
+  if (useCase.task === "extract") {
+    const model = options.model as ExtractRouterModel;
+    if (llm !== undefined && !("extract" in llm)) throw mismatched(useCase, "llm", "an LlmExtractor");
+    return createExtractPolicy({
+      // The fields clients get: the use case's schema, or the model's when the use case lists none.
+      fieldNames: useCase.schema?.fields.map((field) => field.name) ?? [...model.fields],
+      storeText: useCase.privacy.storeText,
+      llm,
+      gate,
+    }) as TaskPolicy<unknown>;
+  }
+  const model = options.model as RouterModel;
+  if (llm !== undefined && !("classify" in llm)) throw mismatched(useCase, "llm", "an LlmLabeler");
+  const labelOptions = {
+    useCase,
+    labels: useCase.labels?.map((label) => label.name) ?? model.labels,
+    llm,
+    gate,
+    store: options.store,
+    now,
+    logger: options.logger,
+  };
+  if (useCase.task === "classify") return createClassifyPolicy(labelOptions) as TaskPolicy<unknown>;
+  const answerFor = model.answerFor;
+  if (answerFor === undefined) throw mismatched(useCase, "model", "an answer model (with answerFor)");
+  return createAnswerPolicy({
+    ...labelOptions,
+    answerFor: (label, text) => answerFor.call(model, label, text),
+  }) as TaskPolicy<unknown>;
+}
+
+function mismatched(useCase: UseCase, option: string, wanted: string): SlmkitError {
+  return new SlmkitError(
+    "INVALID_OPTION",
+    `use case "${useCase.id}" is a ${useCase.task} task: its router's ${option} must be ${wanted}.`,
+    { field: option },
+  );
+}
+
+interface StepOptions {
+  useCase: UseCase;
+  policy: TaskPolicy<unknown>;
+  tiers: readonly Tier[];
+  cache: ReturnType<typeof createCacheAccess>;
+  hasCache: boolean;
+  requestLog: ReturnType<typeof createRequestLog>;
+  holdingAnswer: string;
+  fallback: UseCase["routing"]["fallback"];
+  shadowRate: number;
+  random: () => number;
+  track: (work: Promise<unknown>) => void;
+  logger: Logger | undefined;
+}
+
+/** The pipeline's steps over the task's policy: `route` runs them in order for one request. */
+function createSteps(options: StepOptions) {
+  const { useCase, policy, tiers, requestLog } = options;
+
+  const finish = (
+    context: RequestContext<unknown>,
+    answeredBy: AnsweredBy,
+    reason: string,
+    reply: Reply,
+    confidence: number | null,
+    flagged: boolean,
+    reviewId: string | null,
+    escalation: Escalation | null,
+  ): RouteResult => {
+    const { slm, view } = context;
+    // Every field named, no spread: spreading an outcome was 4% of the gateway's CPU at peak (V8's slow path).
+    const result: RouteResult = {
+      requestId: context.requestId,
+      useCaseId: useCase.id,
+      answeredBy,
+      reason,
+      label: reply.label,
+      answer: reply.answer,
+      confidence,
+      llm: escalation === null ? null : escalation.llm,
+      flagged,
+      reviewId,
+      costUsd: escalation === null ? 0 : escalation.costUsd,
+      inputTokens: escalation === null ? 0 : escalation.inputTokens,
+      outputTokens: escalation === null ? 0 : escalation.outputTokens,
+      threshold: slm.threshold,
+      slm: { label: policy.slmLabel(view), confidence: policy.confidence(view) },
+      latencyMs: performance.now() - context.started,
+      modelVersion: slm.version,
+    };
+    // Extract use cases only: classify and answer results have no `fields` at all.
+    if (reply.fields !== undefined) result.fields = reply.fields;
+    requestLog.log(result, context.request.apiKeyId, context.text, policy.logged(reply, view, escalation));
+    return result;
+  };
+
+  const fromCache = (
+    context: RequestContext<unknown>,
+    hit: CacheHit,
+    scope: string,
+  ): RouteResult | undefined => {
+    const reply = policy.fromCache(hit);
+    if (reply === undefined) {
+      options.logger?.warn(
+        { requestId: context.requestId, scope },
+        "router: a cached answer does not fit this use case; ignored",
+      );
+      return undefined;
+    }
+    const how = hit.kind === "exact" ? "exact" : `semantic, similarity ${hit.similarity.toFixed(3)}`;
+    const reason = `cache hit (${how}) of an earlier ${hit.answer.answeredBy} answer`;
+    return finish(context, "cache", reason, reply, hit.answer.confidence, false, null, null);
+  };
+
+  /** Tiers after the first, in order: the first answer one accepts, or undefined with the reasons so far. */
+  const laterTiers = async (
+    context: RequestContext<unknown>,
+    unsure: string,
+  ): Promise<{ result?: RouteResult; unsure: string }> => {
+    let why = unsure;
+    for (let index = 1; index < tiers.length; index++) {
+      const answer = await (tiers[index] as Tier).predict(context.text);
+      const view = policy.read(answer.prediction);
+      const comparison = formatComparison(policy.confidence(view), answer.threshold);
+      if (policy.accepts(view, answer.threshold)) {
+        const reason = `${why}; tier ${index + 1}: ${comparison}`;
+        const result = finish(
+          context,
+          "slm",
+          reason,
+          policy.answer(view),
+          policy.confidence(view),
+          false,
+          null,
+          null,
+        );
+        return { result, unsure: why };
+      }
+      why = `${why}; tier ${index + 1}: ${policy.unsure(view, answer.threshold, comparison)}`;
+    }
+    return { unsure: why };
+  };
+
+  return { route: createRoute(options, { finish, fromCache, laterTiers }), requestLog };
+}
+
+/** The pipeline's outcomes, written once: how a request is finished and logged, from the cache or a later tier. */
+interface Outcomes {
+  finish(
+    context: RequestContext<unknown>,
+    answeredBy: AnsweredBy,
+    reason: string,
+    reply: Reply,
+    confidence: number | null,
+    flagged: boolean,
+    reviewId: string | null,
+    escalation: Escalation | null,
+  ): RouteResult;
+  fromCache(context: RequestContext<unknown>, hit: CacheHit, scope: string): RouteResult | undefined;
+  laterTiers(
+    context: RequestContext<unknown>,
+    unsure: string,
+  ): Promise<{ result?: RouteResult; unsure: string }>;
+}
+
+/** `route`: the steps in order for one request. */
+function createRoute(
+  options: StepOptions,
+  outcomes: Outcomes,
+): (request: RouteRequest) => Promise<RouteResult> {
+  const { useCase, policy, tiers, cache, requestLog, holdingAnswer } = options;
+  const { finish, fromCache, laterTiers } = outcomes;
+  const first = tiers[0] as Tier;
+  return async (request: RouteRequest): Promise<RouteResult> => {
+    const started = performance.now();
+    const text = requestText(useCase.id, request, policy.verb);
+    const requestId = request.requestId ?? createRequestId();
+    const scope = cache.scope(request.apiKeyId);
+    // The model that makes this request's sentence vector, and its version: the vector's space in the cache.
+    const { model: vectorModel, version: vectorModelVersion } = first.active();
+    const vectorSpace = vectorModelVersion ?? undefined;
+
+    // The prediction runs while the cache is asked: the log wants the small model's view even on a hit.
+    const predicted = first.predict(text);
+    // Awaited below; until then a failing model must not count as an unhandled rejection (it would end the process).
+    predicted.catch(() => undefined);
+    // Exact lookup first: it is cheap. The semantic lookup (a sentence vector and a scan) is only worth its
+    // cost for a request the small model would escalate, since only escalated answers are cached.
+    let hit = await cache.lookUp(scope, text, requestId, undefined, vectorSpace);
+    const slm = await predicted;
+    const view = policy.read(slm.prediction);
+    const context: RequestContext<unknown> = { request, requestId, started, text, slm, view };
+    if (hit !== undefined) {
+      const cached = fromCache(context, hit, scope);
+      if (cached !== undefined) return cached;
+    }
+    const confidence = policy.confidence(view);
+    const comparison = formatComparison(confidence, slm.threshold);
+    if (policy.accepts(view, slm.threshold)) {
+      if (policy.shadow !== undefined && options.shadowRate > 0 && options.random() < options.shadowRate) {
+        options.track(policy.shadow(view, text, requestId, request.apiKeyId, slm.version));
+      }
+      return finish(context, "slm", comparison, policy.answer(view), confidence, false, null, null);
+    }
+    let unsure = policy.unsure(view, slm.threshold, comparison);
+    if (tiers.length > 1) {
+      const later = await laterTiers(context, unsure);
+      if (later.result !== undefined) return later.result;
+      unsure = later.unsure;
+    }
+
+    let vector: Float32Array | undefined;
+    if (options.hasCache && vectorModel.embed !== undefined) {
+      vector = vectorModel.embed([text])[0];
+      hit = await cache.lookUp(scope, text, requestId, vector, vectorSpace);
+      if (hit !== undefined) {
+        const cached = fromCache(context, hit, scope);
+        if (cached !== undefined) return cached;
+      }
+    }
+
+    const escalation = await policy.escalate(text, request.apiKeyId);
+    const answered = escalation.answered;
+    if (answered !== undefined) {
+      cache.later(scope, text, answered.cached, requestId, vector, vectorSpace);
+      const reason = `${unsure}; ${answered.reason}`;
+      return finish(context, "llm", reason, answered.reply, answered.confidence, false, null, escalation);
+    }
+    const queued = await requestLog.queueReview({
+      requestId,
+      useCaseId: useCase.id,
+      // Reviewers need the words the customer wrote, not the redacted copy the LLM saw.
+      inputText: text,
+      slmLabel: policy.reviewLabel(view),
+      slmConfidence: confidence,
+      llmLabel: escalation.reviewLabel,
+      reason: `${unsure}; ${escalation.failure ?? policy.noAnswer}; queued for review`,
+    });
+    const holding = options.fallback === "review";
+    const reply = holding ? policy.holding(holdingAnswer) : policy.guess(view, text, holdingAnswer);
+    const replyConfidence = holding ? null : confidence;
+    return finish(
+      context,
+      "review",
+      queued.reason,
+      reply,
+      replyConfidence,
+      !holding,
+      queued.reviewId,
+      escalation,
+    );
+  };
+}
+
+/**
+ * The text of a request for `useCaseId`; throws INVALID_INPUT for another use case's request or an empty text
+ * (`what` completes "the text to … is empty", e.g. "classify").
+ */
+export function requestText(useCaseId: string, request: RouteRequest, what: string): string {
+  if (request.useCaseId !== useCaseId) {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      `this router serves use case "${useCaseId}", not "${request.useCaseId}".`,
+    );
+  }
+  const text = request.text;
+  if (typeof text !== "string" || text.trim() === "") {
+    throw new SlmkitError("INVALID_INPUT", `the text to ${what} is empty; send the message to route.`);
+  }
+  return text;
+}
+
+/**
+ * "confidence 0.412 < threshold 0.790": three decimals, more when three would print two different numbers
+ * alike (0.7896 vs 0.79), so a logged reason never reads "0.790 < 0.790".
+ */
+export function formatComparison(confidence: number, threshold: number): string {
+  const operator = confidence >= threshold ? ">=" : "<";
+  let digits = 3;
+  while (digits < 17 && confidence !== threshold && confidence.toFixed(digits) === threshold.toFixed(digits))
+    digits++;
+  return `confidence ${confidence.toFixed(digits)} ${operator} threshold ${threshold.toFixed(digits)}`;
 }

@@ -10,7 +10,7 @@ import { createRandom, type Random } from "../internal/random.js";
 import { NativeClassifier } from "../models/native/classifier.js";
 import { saveNativeModel } from "../models/native/model-directory.js";
 import type { OpenAiLabeler } from "../models/openai/openai-labeler.js";
-import type { TaskModel } from "../models/task-model.js";
+import type { LabelModel } from "../models/task-model.js";
 import type { ClassPrediction, LabeledExample } from "../types.js";
 import { type HyperparameterOverrides, trainClassifier, validateNumber } from "./train-classifier.js";
 import {
@@ -48,7 +48,7 @@ interface DistributionModel {
   classify(texts: readonly string[]): Promise<Array<ClassPrediction & { probabilities?: readonly number[] }>>;
 }
 
-function givesDistributions(model: TaskModel): model is TaskModel & DistributionModel {
+function givesDistributions(model: LabelModel): model is LabelModel & DistributionModel {
   return model.task === "classify" && typeof (model as Partial<DistributionModel>).classify === "function";
 }
 
@@ -56,7 +56,7 @@ function givesDistributions(model: TaskModel): model is TaskModel & Distribution
  * A teacher over a loaded TaskModel. A native or GGUF model gives its full calibrated distribution (used as
  * soft labels); other models give their top label and confidence. Local models cost nothing.
  */
-export function teacherFromModel(model: TaskModel): Teacher {
+export function teacherFromModel(model: LabelModel): Teacher {
   if (model instanceof NativeClassifier) {
     return {
       reference: model.reference,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { Command } from "commander";
-import { extractBaselineCandidates, registerBaselineCommand } from "../../src/cli/baseline.js";
+import { baselineCandidates, registerBaselineCommand } from "../../src/cli/baseline.js";
 import { formatJsonl } from "../../src/data/io.js";
 import {
   type BaselineReport,
@@ -189,7 +189,7 @@ test("the native extractor's row agrees with a direct count over its normalized 
   const useCase = await loadUseCase(join(dir, "usecase.yaml"));
   const examples = bookingExamples(60, 3);
   const referenceDate = new Date("2026-05-01T12:00:00Z");
-  const candidates = extractBaselineCandidates({ concurrency: 1 }, useCase).filter(
+  const candidates = baselineCandidates({ concurrency: 1 }, useCase).filter(
     (candidate) => candidate.source === "usecase model",
   );
   const fields = (useCase.spec.schema?.fields ?? []).map((field) => ({ ...field }));
@@ -238,7 +238,7 @@ test("a prebuilt GGUF model extracts in the baseline, and a missing model direct
   await writeTinyGguf(join(dir, "tiny.gguf"), { seed: 5, contextLength: 1024 });
   const useCase = await loadUseCase(join(dir, "usecase.yaml"));
   const fields = (useCase.spec.schema?.fields ?? []).map((field) => ({ ...field }));
-  const candidates = extractBaselineCandidates(
+  const candidates = baselineCandidates(
     { concurrency: 1, models: [`gguf:${join(dir, "tiny.gguf")}`, join(dir, "missing-model")] },
     useCase,
   ).filter((candidate) => candidate.source === "--models");

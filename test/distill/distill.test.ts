@@ -7,7 +7,7 @@ import { LlmError } from "../../src/models/llm-error.js";
 import { loadModel } from "../../src/models/load.js";
 import type { NativeClassifier } from "../../src/models/native/classifier.js";
 import { createOpenAiLabeler } from "../../src/models/openai/openai-labeler.js";
-import type { TaskModel } from "../../src/models/task-model.js";
+import type { ClassifyModel } from "../../src/models/task-model.js";
 import { generateSupportData } from "../../src/spec/catalog/support.js";
 import {
   type DistillProgress,
@@ -226,7 +226,7 @@ describe("perturbedCopies", () => {
 
 describe("distill with a teacher that gives distributions through classify (as a GGUF model does)", () => {
   /** A TaskModel with `classify` returning every label's probability, over the native teacher. */
-  function distributionModel(noisy: boolean): TaskModel & {
+  function distributionModel(noisy: boolean): ClassifyModel & {
     classify(
       texts: readonly string[],
     ): Promise<Array<{ label: string; confidence: number; accepted: boolean; probabilities: number[] }>>;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SlmkitError } from "../../src/errors.js";
 import { evaluateClassifier } from "../../src/eval/evaluate.js";
-import type { TaskModel } from "../../src/models/task-model.js";
+import type { ClassifyModel } from "../../src/models/task-model.js";
 import type { ClassPrediction } from "../../src/types.js";
 import { KeywordModel, keywordExamples } from "./keyword-model.js";
 
@@ -147,7 +147,7 @@ describe("evaluateClassifier", () => {
       evaluateClassifier(new KeywordModel({ task: "extract" }), keywordExamples),
       isCode("NOT_SUPPORTED"),
     );
-    const lossy: TaskModel = Object.assign(new KeywordModel(), {
+    const lossy: ClassifyModel = Object.assign(new KeywordModel(), {
       predict: async (): Promise<ClassPrediction[]> => [],
     });
     await assert.rejects(evaluateClassifier(lossy, keywordExamples), isCode("MODEL_CORRUPT"));

@@ -1,6 +1,6 @@
 // A deterministic TaskModel double for eval tests: a keyword picks the label, a number in the text is the confidence.
 
-import type { ModelInfo, TaskModel } from "../../src/models/task-model.js";
+import type { ClassifyModel, ModelInfo } from "../../src/models/task-model.js";
 import type { ClassPrediction, TaskType } from "../../src/types.js";
 
 const keywords: Record<string, string> = { invoice: "billing", parcel: "shipping", refund: "returns" };
@@ -23,8 +23,9 @@ export interface KeywordModelOptions {
  * "invoice 0.9" → billing at 0.9; "parcel 0.6" → shipping at 0.6; no keyword → the first label.
  * Records the size of every `predict` call.
  */
-export class KeywordModel implements TaskModel {
-  readonly task: TaskType;
+export class KeywordModel implements ClassifyModel {
+  /** "classify" unless a test makes it claim another task (to check that callers refuse it at run time). */
+  readonly task: "classify";
   readonly reference = "test:keyword";
   readonly labels: readonly string[];
   readonly threshold: number;
@@ -35,7 +36,7 @@ export class KeywordModel implements TaskModel {
   readonly #singleTextAnswer: ClassPrediction | undefined;
 
   constructor(options: KeywordModelOptions = {}) {
-    this.task = options.task ?? "classify";
+    this.task = (options.task ?? "classify") as "classify";
     this.labels = options.labels ?? ["billing", "shipping", "returns"];
     this.threshold = options.threshold ?? 0.7;
     this.info = options.info ?? { modelBytes: 1234, trainSeconds: 1.5, targetAccuracy: 0.97 };

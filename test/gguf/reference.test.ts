@@ -20,6 +20,8 @@ test("a gguf: reference loads through loadModel with the use case's labels, and 
       labels: [{ name: "billing", description: "money" }, { name: "shipping" }],
     });
     try {
+      assert.equal(model.task, "classify");
+      if (model.task !== "classify") return;
       const [prediction] = await model.predict(["where is my parcel"]);
       assert.ok(prediction && ["billing", "shipping"].includes(prediction.label));
       assert.ok(prediction.confidence > 0 && prediction.confidence <= 1);

@@ -312,9 +312,13 @@ describe("OpenAI extract model through loadModel", () => {
       assert.equal(usage.unsure, 1);
       assert.ok(usage.inputTokens > 0);
       assert.ok(Math.abs(usage.costUsd - (usage.inputTokens + 2 * usage.outputTokens) / 1000) < 1e-9);
-      await assert.rejects(
-        model.predict(["x"]),
-        (error: unknown) => SlmkitError.isInstance(error) && error.code === "NOT_SUPPORTED",
+      // predict gives each text's record, as every extract model does; an unsure one has no record.
+      const [record, none] = await model.predict(["A-9", "broken text"]);
+      assert.equal(record?.fields.invoice_number, "A-9");
+      assert.ok(record?.raw !== null && record?.confidence === 1);
+      assert.deepEqual(
+        { raw: none?.raw, accepted: none?.accepted, confidence: none?.confidence },
+        { raw: null, accepted: false, confidence: 0 },
       );
     } finally {
       await model.dispose();

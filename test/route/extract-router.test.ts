@@ -5,7 +5,7 @@ import type { ResponseCache } from "../../src/cache/types.js";
 import { SlmkitError } from "../../src/errors.js";
 import type { LlmExtraction, LlmExtractor } from "../../src/models/llm.js";
 import { LlmError } from "../../src/models/llm-error.js";
-import type { ExtractPrediction } from "../../src/models/native/extractor.js";
+import type { FieldsPrediction, FieldValue, FieldValues } from "../../src/models/task-model.js";
 import {
   checkFieldValues,
   createExtractRouter,
@@ -46,33 +46,47 @@ const records: Record<string, { confidence: number; fields: Record<string, [stri
 const confidentText = "Table for four on Friday, name Ana";
 const unsureText = "some day soon, a few of us, jane.doe@example.com";
 
-/** A stand-in for the native extractor: threshold 0.9, `date` required, as `NativeExtractor.extract` decides. */
+/**
+ * A stand-in for the native extractor: threshold 0.9, `date` required, as `NativeExtractor.predictSync` decides
+ * (a value its type could not read keeps its words; a confident record without `date` is refused, naming it).
+ */
 function stubModel(threshold = 0.9): ExtractRouterModel & { calls: number } {
   const model = {
     fields: fieldNames,
     requiredFields: ["date"],
     threshold,
     calls: 0,
-    extract(texts: readonly string[]): ExtractPrediction[] {
+    predictSync(texts: readonly string[]): FieldsPrediction[] {
       model.calls += 1;
       return texts.map((text) => {
         const record = records[text] ?? { confidence: 0.2, fields: {} };
-        const fields = Object.fromEntries(
-          Object.entries(record.fields).map(([name, [spanText, value]]) => [
-            name,
-            { text: spanText, value, confidence: record.confidence },
-          ]),
-        );
-        return {
-          spans: [],
-          fields,
-          confidence: record.confidence,
-          accepted: record.confidence >= threshold && fields.date !== undefined,
-        };
+        const fields: FieldValues = Object.fromEntries(fieldNames.map((name) => [name, null]));
+        const raw: Record<string, unknown> = {};
+        for (const [name, [spanText, value]] of Object.entries(record.fields)) {
+          fields[name] = flatValue(spanText, value);
+          raw[name] = spanText;
+        }
+        const accepted = record.confidence >= threshold && fields.date !== null;
+        const prediction: FieldsPrediction = { fields, raw, confidence: record.confidence, accepted };
+        if (!accepted && record.confidence >= threshold)
+          prediction.refusal = "required fields missing (date)";
+        return prediction;
       });
+    },
+    async predict(texts: readonly string[]): Promise<FieldsPrediction[]> {
+      return model.predictSync(texts);
     },
   };
   return model;
+}
+
+/** A normalized value as clients get it: text, a number, or a quantity's number; the words when unread. */
+function flatValue(spanText: string, value: unknown): FieldValue {
+  if (typeof value === "string" || (typeof value === "number" && Number.isFinite(value))) return value;
+  const typed = value as { amount?: unknown; value?: unknown } | null;
+  if (typeof typed?.amount === "number") return typed.amount;
+  if (typeof typed?.value === "number") return typed.value;
+  return spanText;
 }
 
 /** An in-test LLM extractor: answers with `reply`, records what it was sent. */
@@ -344,16 +358,17 @@ describe("extract router", () => {
     await assertOneRowPerCall();
   });
 
-  test("each router refuses the other's tasks", () => {
+  test("createRouter routes an extract use case with the extract policy; an LLM of the wrong kind is refused", async () => {
     const extractCase = useCaseWith();
+    const router = createRouter({ useCase: extractCase, model: stubModel(), store, batching: false });
+    const result = await router.route({ useCaseId: extractCase.id, text: confidentText, apiKeyId: null });
+    assert.equal(result.answeredBy, "slm");
+    assert.deepEqual(result.fields, { date: "2025-01-17", name: "Ana", people: 4 });
+    const labeler = { model: "labeler", classify: async () => ({}) as never };
     assert.throws(
-      () =>
-        createRouter({
-          useCase: extractCase,
-          model: { labels: [], threshold: 0, predict: async () => [] },
-          store,
-        }),
-      /createExtractRouter/,
+      () => createRouter({ useCase: extractCase, model: stubModel(), store, llm: labeler }),
+      (error: unknown) =>
+        SlmkitError.isInstance(error) && error.code === "INVALID_OPTION" && error.field === "llm",
     );
     const classify = validateUseCase({
       version: 1,

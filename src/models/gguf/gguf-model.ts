@@ -14,7 +14,7 @@ import type {
 } from "node-llama-cpp";
 import { SlmkitError } from "../../errors.js";
 import type { ClassPrediction } from "../../types.js";
-import type { ModelInfo, TaskModel } from "../task-model.js";
+import type { ClassifyModel, ModelInfo } from "../task-model.js";
 import { chooseThreshold } from "../threshold.js";
 import { type ExtractionField, extractionJsonSchema, extractionValidator } from "./extraction-schema.js";
 import {
@@ -120,7 +120,7 @@ export interface GroundedAnswer {
 }
 
 /** A GGUF model loaded through node-llama-cpp. Holds native memory: call `dispose()`. */
-export interface GgufTaskModel extends TaskModel {
+export interface GgufTaskModel extends ClassifyModel {
   readonly task: "classify";
   readonly info: GgufModelInfo;
   /** The softmax temperature over label scores (1 until calibrated). */

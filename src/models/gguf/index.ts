@@ -1,6 +1,7 @@
 // Prebuilt GGUF models through node-llama-cpp (an optional dependency, imported lazily); explicit re-exports.
 
 export type { ExtractionField, ExtractionFieldType } from "./extraction-schema.js";
+export { ggufExtractModel } from "./gguf-extract-model.js";
 export {
   type AnswerOptions,
   type CalibrationResult,

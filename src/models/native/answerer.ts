@@ -1,9 +1,9 @@
 // The native `answer` model: intent classifier + FAQ answer templates with slots, BM25 retrieval as a second opinion.
 
-import { compileSlots, type FaqAnswer, fillPlaceholders } from "../../data/faq.js";
+import { createFaqFiller, type FaqAnswer } from "../../data/faq.js";
 import { normalizeText, tokenize } from "../../text/normalize.js";
 import type { ClassPrediction } from "../../types.js";
-import type { ModelInfo, TaskModel } from "../task-model.js";
+import type { AnswerModel, AnswerPrediction, ModelInfo } from "../task-model.js";
 import type { NativeClassifier } from "./classifier.js";
 
 export type { AnswerSlot, FaqAnswer } from "../../data/faq.js";
@@ -114,7 +114,7 @@ export interface NativeAnswererParts {
 }
 
 /** Placeholders in an answer: `{name}`. */
-export class NativeAnswerer implements TaskModel {
+export class NativeAnswerer implements AnswerModel {
   readonly task = "answer" as const;
   readonly reference: string;
   readonly classifier: NativeClassifier;
@@ -123,7 +123,7 @@ export class NativeAnswerer implements TaskModel {
   readonly retrieval: RetrievalSettings;
   readonly info: ModelInfo;
   private readonly index: Bm25Index;
-  private readonly answers: Map<string, { entry: FaqAnswer; patterns: Map<string, RegExp> }>;
+  private readonly filler: (label: string, text: string) => string | null;
 
   constructor(parts: NativeAnswererParts) {
     this.classifier = parts.classifier;
@@ -133,7 +133,7 @@ export class NativeAnswerer implements TaskModel {
     this.reference = parts.reference ?? "native:in-memory";
     this.info = parts.info ?? parts.classifier.info;
     this.index = new Bm25Index(parts.documents, this.retrieval);
-    this.answers = new Map(parts.faq.map((entry) => [entry.label, { entry, patterns: compileSlots(entry) }]));
+    this.filler = createFaqFiller(parts.faq);
   }
 
   get labels(): readonly string[] {
@@ -180,13 +180,29 @@ export class NativeAnswerer implements TaskModel {
    * neither a match nor a fallback. The gateway uses it for a label the LLM picked.
    */
   fillAnswer(label: string, text: string): string | null {
-    const found = this.answers.get(label);
-    return found === undefined ? null : fillPlaceholders(found.entry, found.patterns, text);
+    return this.filler(label, text);
   }
 
-  /** Intent predictions with `accepted` meaning the whole answer gate passed, for evaluation and routing. */
-  async predict(texts: readonly string[]): Promise<ClassPrediction[]> {
-    return this.answer(texts).map(({ label, confidence, accepted }) => ({ label, confidence, accepted }));
+  /** The answer of `label` filled from `text` (see `fillAnswer`): how the router answers an LLM's pick. */
+  answerFor(label: string, text: string): string | null {
+    return this.fillAnswer(label, text);
+  }
+
+  /**
+   * Intent predictions with `accepted` meaning the whole answer gate passed, the filled answer, and why a
+   * confident prediction was refused: for evaluation, routing and the edge runtime.
+   */
+  predictSync(texts: readonly string[]): AnswerPrediction[] {
+    return this.answer(texts).map(toAnswerPrediction);
+  }
+
+  async predict(texts: readonly string[]): Promise<AnswerPrediction[]> {
+    return this.predictSync(texts);
+  }
+
+  /** The intent classifier's sentence vectors, for the semantic cache. */
+  embed(texts: readonly string[]): Float32Array[] {
+    return this.classifier.embed(texts);
   }
 
   async dispose(): Promise<void> {
@@ -196,4 +212,22 @@ export class NativeAnswerer implements TaskModel {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+}
+
+/** How each refusal of the answer gate reads in a reason. */
+const refusals: Record<NonNullable<AnswerResult["reason"]>, string> = {
+  "low-confidence": "the confidence is too low",
+  "retrieval-disagrees": "retrieval (BM25) disagrees",
+  "missing-slot": "the text does not fill the answer's slots",
+};
+
+function toAnswerPrediction(result: AnswerResult): AnswerPrediction {
+  const prediction: AnswerPrediction = {
+    label: result.label,
+    confidence: result.confidence,
+    accepted: result.accepted,
+    answer: result.answer,
+  };
+  if (result.reason !== undefined) prediction.refusal = refusals[result.reason];
+  return prediction;
 }

@@ -1,7 +1,7 @@
 // The native in-process classifier: featurize → linear softmax → temperature-calibrated confidence.
 
 import type { ClassPrediction } from "../../types.js";
-import type { ModelInfo, TaskModel } from "../task-model.js";
+import type { ClassifyModel, ModelInfo } from "../task-model.js";
 import { computeLogits, type LinearWeights, softmaxInPlace, softmaxTop, type TopClass } from "./linear.js";
 import { type UnknownFeatures, Vectorizer, type Vocabulary } from "./vectorizer.js";
 import { WasmLogits } from "./wasm-logits.js";
@@ -37,7 +37,7 @@ export interface DetailedPrediction extends ClassPrediction {
   unknownShare: number;
 }
 
-export class NativeClassifier implements TaskModel {
+export class NativeClassifier implements ClassifyModel {
   readonly task = "classify" as const;
   readonly reference: string;
   readonly labels: readonly string[];

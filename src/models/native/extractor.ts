@@ -1,7 +1,14 @@
 // The native extraction model: BIO tagging by a linear-chain model over hashed token features, with calibrated confidences.
 
 import { type ExtractFieldType, normalizeFieldValue } from "../../text/normalizers/index.js";
-import type { ModelInfo } from "../task-model.js";
+import type {
+  ExtractModel,
+  FieldsPrediction,
+  FieldValue,
+  FieldValues,
+  ModelInfo,
+  PredictOptions,
+} from "../task-model.js";
 import { ChainDecoder, type ChainWeights } from "./extractor-decoder.js";
 import { type ExtractorFeatureConfig, featurizeTokens } from "./extractor-features.js";
 import { type Token, tagsToTokenSpans, tokenizeWithOffsets, trimRange } from "./extractor-tokens.js";
@@ -58,7 +65,7 @@ export interface NativeExtractorParts {
   info?: ModelInfo;
 }
 
-export class NativeExtractor implements AsyncDisposable {
+export class NativeExtractor implements ExtractModel {
   readonly task = "extract" as const;
   readonly reference: string;
   readonly fields: readonly string[];
@@ -82,6 +89,44 @@ export class NativeExtractor implements AsyncDisposable {
     this.reference = parts.reference ?? "native:in-memory";
     this.info = parts.info ?? {};
     this.decoder = new ChainDecoder(parts.weights.tagCount);
+  }
+
+  /** The field names: what `labels` means for an extract model. */
+  get labels(): readonly string[] {
+    return this.fields;
+  }
+
+  /** Each text's record as every extract model gives it (see `FieldsPrediction`); `extract` has the spans too. */
+  predictSync(texts: readonly string[], options: PredictOptions = {}): FieldsPrediction[] {
+    return this.extract(texts, options).map((prediction) => this.toFieldsPrediction(prediction));
+  }
+
+  async predict(texts: readonly string[], options: PredictOptions = {}): Promise<FieldsPrediction[]> {
+    return this.predictSync(texts, options);
+  }
+
+  private toFieldsPrediction(prediction: ExtractPrediction): FieldsPrediction {
+    const fields: FieldValues = {};
+    const raw: Record<string, unknown> = {};
+    for (const name of this.fields) {
+      const found = prediction.fields[name];
+      fields[name] = found === undefined ? null : flatValue(found);
+      if (found !== undefined) raw[name] = found.text;
+    }
+    const result: FieldsPrediction = {
+      fields,
+      raw,
+      confidence: prediction.confidence,
+      accepted: prediction.accepted,
+    };
+    if (!prediction.accepted && prediction.confidence >= this.threshold) {
+      const missing = this.requiredFields.filter((field) => prediction.fields[field] === undefined);
+      result.refusal =
+        missing.length > 0
+          ? `required fields missing (${missing.join(", ")})`
+          : "the record was not accepted";
+    }
+    return result;
   }
 
   /** Extracts spans and fields from each text, synchronously (the in-process fast path). */
@@ -174,4 +219,20 @@ export class NativeExtractor implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+}
+
+/**
+ * A typed value as clients get it: money's amount and a quantity's value as numbers, dates and times as their
+ * normalized strings. Text its type could not read keeps its words, so nothing found is lost.
+ */
+function flatValue(field: ExtractedField): FieldValue {
+  const value = field.value;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "object" && value !== null) {
+    const typed = value as { amount?: unknown; value?: unknown };
+    if (typeof typed.amount === "number") return typed.amount;
+    if (typeof typed.value === "number") return typed.value;
+  }
+  return field.text;
 }

@@ -1,7 +1,7 @@
 // A TaskModel over an OpenAI-compatible FAQ answerer: intent predictions for eval and baseline, answers on demand.
 
-import type { ClassPrediction } from "../../types.js";
-import type { ModelInfo, TaskModel } from "../task-model.js";
+import { createFaqFiller } from "../../data/faq.js";
+import type { AnswerModel, AnswerPrediction, ModelInfo } from "../task-model.js";
 import { createUsageTally, mapConcurrently } from "./batch.js";
 import {
   createOpenAiAnswerer,
@@ -20,8 +20,7 @@ export interface OpenAiAnswerModelOptions extends OpenAiAnswererOptions {
   answerer?: OpenAiAnswerer;
 }
 
-export interface OpenAiAnswerModel extends TaskModel {
-  readonly task: "answer";
+export interface OpenAiAnswerModel extends AnswerModel {
   /** Answers every question, in order, with bounded concurrency; a call that fails after its retries fails the batch. */
   answer(texts: readonly string[]): Promise<OpenAiAnswer[]>;
   /** The token usage and cost of every call so far; `unsure` counts questions left without an answer. */
@@ -46,11 +45,21 @@ export function createOpenAiAnswerModel(options: OpenAiAnswerModelOptions): Open
     return reply;
   };
 
-  const toPrediction = (reply: OpenAiAnswer): ClassPrediction => {
-    if (reply.label === null) return { label: "", confidence: 0, accepted: false };
+  const toPrediction = (reply: OpenAiAnswer): AnswerPrediction => {
+    if (reply.label === null) return { label: "", confidence: 0, accepted: false, answer: null };
     const confidence = reply.confidence ?? 1;
-    return { label: reply.label, confidence, accepted: reply.answer !== null && confidence >= threshold };
+    const accepted = reply.answer !== null && confidence >= threshold;
+    const prediction: AnswerPrediction = {
+      label: reply.label,
+      confidence,
+      accepted,
+      answer: accepted ? reply.answer : null,
+    };
+    if (!accepted && confidence >= threshold)
+      prediction.refusal = "the text does not fill the answer's slots";
+    return prediction;
   };
+  const answerFor = createFaqFiller(options.faq);
 
   return {
     task: "answer",
@@ -60,6 +69,7 @@ export function createOpenAiAnswerModel(options: OpenAiAnswerModelOptions): Open
     info,
     usage: tally.usage,
     answer: (texts) => mapConcurrently(texts, concurrency, answerOne),
+    answerFor,
     predict: async (texts) => (await mapConcurrently(texts, concurrency, answerOne)).map(toPrediction),
     async dispose() {
       // The SDK client holds no connections of its own beyond fetch's pool.

@@ -1,7 +1,7 @@
 // A TaskModel over an OpenAI-compatible endpoint, so eval, baseline and distillation can measure or use an LLM.
 
 import type { ClassPrediction } from "../../types.js";
-import type { ModelInfo, TaskModel } from "../task-model.js";
+import type { ClassifyModel, ModelInfo } from "../task-model.js";
 import { createUsageTally, mapConcurrently } from "./batch.js";
 import { createOpenAiLabeler, type OpenAiLabeler, type OpenAiLabelerOptions } from "./openai-labeler.js";
 
@@ -26,7 +26,7 @@ export interface OpenAiUsage {
   latencyMs: number;
 }
 
-export interface OpenAiClassifierModel extends TaskModel {
+export interface OpenAiClassifierModel extends ClassifyModel {
   readonly task: "classify";
   /** The token usage and cost of every call so far. */
   usage(): OpenAiUsage;

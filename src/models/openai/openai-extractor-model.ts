@@ -1,8 +1,7 @@
 // A TaskModel over an OpenAI-compatible extractor, so load, baseline and eval code can hold an LLM extract model.
 
-import { SlmkitError } from "../../errors.js";
-import type { ClassPrediction } from "../../types.js";
-import type { ModelInfo, TaskModel } from "../task-model.js";
+import { recordPrediction } from "../records.js";
+import type { ExtractModel, FieldsPrediction, ModelInfo } from "../task-model.js";
 import { createUsageTally, mapConcurrently } from "./batch.js";
 import type { OpenAiUsage } from "./openai-classifier-model.js";
 import {
@@ -27,11 +26,9 @@ export type OpenAiExtractionResult =
   | { status: "ok"; value: Record<string, string | number | null>; attempts: number }
   | { status: "unsure"; reason: string; attempts: number; lastOutput: string };
 
-export interface OpenAiExtractorModel extends TaskModel {
-  readonly task: "extract";
-  /** The field names, in the use case's order (`labels` of an extract model). */
-  readonly labels: readonly string[];
-  readonly fields: readonly ExtractorField[];
+export interface OpenAiExtractorModel extends ExtractModel {
+  /** The fields with their types, in the use case's order. */
+  readonly fieldDefinitions: readonly ExtractorField[];
   /** Extracts every text, in order, with bounded concurrency; a call that fails after its retries fails the batch. */
   extract(texts: readonly string[]): Promise<OpenAiExtractionResult[]>;
   /** The token usage and cost of every extraction so far; `unsure` counts the ones that never validated. */
@@ -39,8 +36,9 @@ export interface OpenAiExtractorModel extends TaskModel {
 }
 
 /**
- * Extracts with an LLM. `predict` has no meaning for an extract model (there is no label to predict) and
- * rejects with NOT_SUPPORTED, as `evaluateClassifier` does for extract models; use `extract`.
+ * Extracts with an LLM. `predict` gives each text's record (see `recordPrediction`: used as it is when every
+ * required field has a value; the model has no calibrated record confidence, so its threshold is 0); `extract`
+ * gives the raw results.
  */
 export function createOpenAiExtractorModel(options: OpenAiExtractorModelOptions): OpenAiExtractorModel {
   const extractor = options.extractor ?? createOpenAiExtractor(options);
@@ -62,24 +60,27 @@ export function createOpenAiExtractorModel(options: OpenAiExtractorModelOptions)
     return { status: "ok", value: reply.fields, attempts: reply.attempts };
   };
 
+  const fieldNames = extractor.fields.map((field) => field.name);
+  const requiredFields = extractor.fields
+    .filter((field) => field.required === true)
+    .map((field) => field.name);
+  const extract = (texts: readonly string[]) => mapConcurrently(texts, concurrency, extractOne);
+  const toPrediction = (result: OpenAiExtractionResult): FieldsPrediction =>
+    recordPrediction(result, fieldNames, requiredFields);
+
   return {
     task: "extract",
     reference: extractor.reference,
-    labels: extractor.fields.map((field) => field.name),
-    fields: extractor.fields,
+    labels: fieldNames,
+    fields: fieldNames,
+    requiredFields,
+    fieldDefinitions: extractor.fields,
     // Every record that validates is used as it is: there is no calibrated confidence to cut at.
     threshold: 0,
     info,
     usage: tally.usage,
-    extract: (texts) => mapConcurrently(texts, concurrency, extractOne),
-    predict(): Promise<ClassPrediction[]> {
-      return Promise.reject(
-        new SlmkitError(
-          "NOT_SUPPORTED",
-          `${extractor.reference} is an extraction model: it has no labels to predict; call extract(texts).`,
-        ),
-      );
-    },
+    extract,
+    predict: async (texts) => (await extract(texts)).map(toPrediction),
     async dispose() {
       // The SDK client holds no connections of its own beyond fetch's pool.
     },
