@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { Command } from "commander";
 import type { EvalCommandDependencies } from "../../src/cli/eval.js";
 import type { LabeledExample } from "../../src/types.js";
+import { captureOutput } from "../helpers/cli.js";
 import { KeywordModel, keywordExamples } from "./keyword-model.js";
 
 type Register = (program: Command, dependencies?: EvalCommandDependencies) => void;
@@ -18,30 +19,6 @@ async function importRegister(): Promise<Register | string> {
     if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return (error as Error).message;
     throw error;
   }
-}
-
-/** Captures the text the command writes; anything else (the test runner's own binary stream) passes through. */
-async function captureOutput(run: () => Promise<void>): Promise<{ stdout: string; stderr: string }> {
-  const captured = { stdout: "", stderr: "" };
-  const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
-  for (const name of ["stdout", "stderr"] as const) {
-    const stream = process[name];
-    const original = originals[name];
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (typeof chunk === "string") {
-        captured[name] += chunk;
-        return true;
-      }
-      return (original as (...parameters: unknown[]) => boolean).call(stream, chunk, ...rest);
-    }) as typeof stream.write;
-  }
-  try {
-    await run();
-  } finally {
-    process.stdout.write = originals.stdout;
-    process.stderr.write = originals.stderr;
-  }
-  return captured;
 }
 
 describe("slmkit eval", () => {
