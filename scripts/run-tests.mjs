@@ -151,7 +151,8 @@ async function leaveOutServiceTests(candidates) {
   const leftOutCount = candidates.length - kept.length;
   console.log(`--fast: running ${kept.length} of ${candidates.length} test files; left out ${leftOutCount}:`);
   for (const [why, leftOutFiles] of leftOut) {
-    console.log(`  ${leftOutFiles.length} need ${why}: ${leftOutFiles.join(", ")}`);
+    const verb = leftOutFiles.length === 1 ? "needs" : "need";
+    console.log(`  ${leftOutFiles.length} ${verb} ${why}: ${leftOutFiles.join(", ")}`);
   }
   if (kept.length === 0) {
     console.error("no test files left to run");
