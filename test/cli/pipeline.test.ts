@@ -1,46 +1,16 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { access, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
+import { runCli, startCli, temporaryDirectory } from "../helpers/cli.js";
 
-const main = join(import.meta.dirname, "../../src/cli/main.ts");
-// Resolved here: the commands run in a temporary folder where "tsx" is not resolvable.
-const tsx = import.meta.resolve("tsx");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function slmkit(args: string[], options: { cwd: string; input?: string }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", tsx, main, ...args], { cwd: options.cwd });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
-  });
-}
-
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "slmkit-cli-"));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = temporaryDirectory("slmkit-cli-");
 
 describe("the command line, end to end", () => {
   test("init → data check → train → eval → predict on the support template", async () => {
-    const init = await slmkit(["init", "case", "--per-label", "40"], { cwd: dir });
+    const init = await runCli(["init", "case", "--per-label", "40"], { cwd: dir });
     assert.equal(init.code, 0, init.stderr);
-    const check = await slmkit(
+    const check = await runCli(
       [
         "data",
         "check",
@@ -57,7 +27,7 @@ describe("the command line, end to end", () => {
     assert.equal(check.code, 0, check.stdout + check.stderr);
     assert.equal(JSON.parse(await readFile(join(dir, "check.json"), "utf8")).ok, true);
 
-    const train = await slmkit(
+    const train = await runCli(
       ["train", "--usecase", "case/usecase.yaml", "--out", "model", "--quantize", "int8"],
       { cwd: dir },
     );
@@ -67,7 +37,7 @@ describe("the command line, end to end", () => {
     assert.equal(manifest.precision, "int8");
     assert.equal(manifest.calibration.targetAccuracy, 0.97);
 
-    const evaluation = await slmkit(
+    const evaluation = await runCli(
       ["eval", "--model", "model", "--test", "case/data/test.jsonl", "--json", "-", "--html", "report.html"],
       {
         cwd: dir,
@@ -101,14 +71,14 @@ describe("the command line, end to end", () => {
     assert.match(html, /<svg/);
     assert.doesNotMatch(html, /(src|href)="https?:/);
 
-    const byArgs = await slmkit(["predict", "--model", "model", "I want my money back for order #A12345"], {
+    const byArgs = await runCli(["predict", "--model", "model", "I want my money back for order #A12345"], {
       cwd: dir,
     });
     assert.equal(byArgs.code, 0, byArgs.stderr);
     const line = JSON.parse(byArgs.stdout.trim());
     assert.ok(manifest.labels.includes(line.label));
     assert.equal(typeof line.accepted, "boolean");
-    const byStdin = await slmkit(["predict", "--model", "model"], {
+    const byStdin = await runCli(["predict", "--model", "model"], {
       cwd: dir,
       input: '{"text": "cancel my order please"}\n"my parcel is late"\n',
     });
@@ -119,7 +89,9 @@ describe("the command line, end to end", () => {
   test("training twice with the same seed writes byte-identical weights", async () => {
     await writeFile(join(dir, "tiny.jsonl"), tinyData());
     for (const out of ["same-a", "same-b"]) {
-      const run = await slmkit(["train", "--train", "tiny.jsonl", "--out", out, "--seed", "9"], { cwd: dir });
+      const run = await runCli(["train", "--train", "tiny.jsonl", "--out", out, "--seed", "9"], {
+        cwd: dir,
+      });
       assert.equal(run.code, 0, run.stderr);
     }
     const [a, b] = await Promise.all(
@@ -130,7 +102,9 @@ describe("the command line, end to end", () => {
 
   test("a malformed training line fails with file and line, and leaves no model directory", async () => {
     await writeFile(join(dir, "broken.jsonl"), `${tinyData()}{"text": "no closing brace"\n`);
-    const run = await slmkit(["train", "--train", "broken.jsonl", "--out", "broken-model"], { cwd: dir });
+    const run = await runCli(["train", "--train", "broken.jsonl", "--out", "broken-model"], {
+      cwd: dir,
+    });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /broken\.jsonl:\d+/);
     await assert.rejects(access(join(dir, "broken-model")));
@@ -141,25 +115,27 @@ describe("the command line, end to end", () => {
   });
 
   test("a bad number for a flag names the flag", async () => {
-    const run = await slmkit(["train", "--train", "tiny.jsonl", "--out", "x", "--lr", "fast"], { cwd: dir });
+    const run = await runCli(["train", "--train", "tiny.jsonl", "--out", "x", "--lr", "fast"], {
+      cwd: dir,
+    });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /--lr expects a number/);
   });
 
   test("an empty training file is refused", async () => {
     await writeFile(join(dir, "empty.jsonl"), "");
-    const run = await slmkit(["train", "--train", "empty.jsonl", "--out", "x"], { cwd: dir });
+    const run = await runCli(["train", "--train", "empty.jsonl", "--out", "x"], { cwd: dir });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /empty\.jsonl/);
   });
 
   test("demo runs the whole pipeline and reuses the model on a rerun", async () => {
-    const first = await slmkit(["demo", "--dir", "demo", "--no-serve"], { cwd: dir });
+    const first = await runCli(["demo", "--dir", "demo", "--no-serve"], { cwd: dir });
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /5\. eval {3}test accuracy/);
     assert.match(first.stdout, /report: demo\/reports\/eval\.html/);
     await access(join(dir, "demo/reports/eval.html"));
-    const second = await slmkit(["demo", "--dir", "demo", "--no-serve"], { cwd: dir });
+    const second = await runCli(["demo", "--dir", "demo", "--no-serve"], { cwd: dir });
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /reused demo\/model/);
   });
@@ -167,19 +143,13 @@ describe("the command line, end to end", () => {
 
 describe("npm start's serving step", () => {
   test("demo serves the use case, answers the printed request, and stops cleanly on SIGTERM", async () => {
-    const child = spawn(process.execPath, ["--import", tsx, main, "demo", "--dir", "served", "--port", "0"], {
-      cwd: dir,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const demo = startCli(["demo", "--dir", "served", "--port", "0"], { cwd: dir });
     const deadline = Date.now() + 60_000;
-    while (!/demo API key: \S+/.test(stdout) || !/Ctrl-C/.test(stdout)) {
-      assert.ok(Date.now() < deadline, `demo did not start serving: ${stdout}${stderr}`);
+    while (!/demo API key: \S+/.test(demo.stdout) || !/Ctrl-C/.test(demo.stdout)) {
+      assert.ok(Date.now() < deadline, `demo did not start serving: ${demo.stdout}${demo.stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    const stdout = demo.stdout;
     const url = /6\. serve {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
     const key = /demo API key: (\S+)/.exec(stdout)?.[1];
     assert.ok(url && key, stdout);
@@ -204,8 +174,8 @@ describe("npm start's serving step", () => {
     const page = await fetch(dashboardUrl);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);
-    child.kill("SIGTERM");
-    assert.equal(await exited, 0);
+    demo.child.kill("SIGTERM");
+    assert.equal((await demo.exited).code, 0);
   });
 });
 

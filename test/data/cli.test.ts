@@ -1,63 +1,18 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { Command, CommanderError } from "commander";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { CommanderError } from "commander";
 import { registerDataCommands } from "../../src/cli/data.js";
 import { SlmkitError } from "../../src/errors.js";
 import { normalizeText } from "../../src/text/normalize.js";
-
-const root = resolve(import.meta.dirname, "../..");
-// The real entry once every command file src/cli/run.ts imports exists; until then a harness with `data` only.
-const runSource = readFileSync(join(root, "src/cli/run.ts"), "utf8");
-const wired = [...runSource.matchAll(/from "\.\/([\w-]+)\.js"/g)].map((match) => match[1]);
-const entry = wired.every((name) => existsSync(join(root, "src/cli", `${name}.ts`)))
-  ? join(root, "src/cli/main.ts")
-  : join(root, "test/data/fixtures/cli-harness.ts");
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function slmkit(...args: string[]): Promise<Result> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], { cwd: root });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
+import { runCli, runCommand, temporaryDirectory } from "../helpers/cli.js";
 
 /** Runs `slmkit <args>` in this process, with the data commands only, capturing what they write. */
 async function inProcess(...args: string[]): Promise<{ output: string; exitCode: number | undefined }> {
-  let output = "";
-  let exitCode: number | undefined;
-  const program = new Command()
-    .name("slmkit")
-    .exitOverride()
-    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  registerDataCommands(program, {
-    write: (text) => {
-      output += text;
-    },
-    setExitCode: (code) => {
-      exitCode = code;
-    },
-  });
-  await program.parseAsync(args, { from: "user" });
-  return { output, exitCode };
+  const { stdout, exitCode } = await runCommand(registerDataCommands, args);
+  return { output: stdout, exitCode };
 }
 
 const jsonl = (rows: ReadonlyArray<[string, string]>): string =>
@@ -71,13 +26,7 @@ const cleanRows: Array<[string, string]> = ["refund", "delivery", "password"].fl
   ]),
 );
 
-let folder: string;
-before(async () => {
-  folder = await mkdtemp(join(tmpdir(), "slmkit-data-cli-"));
-});
-after(async () => {
-  await rm(folder, { recursive: true, force: true });
-});
+const folder = temporaryDirectory("slmkit-data-cli-");
 
 async function file(name: string, content: string): Promise<string> {
   const path = join(folder, name);
@@ -88,7 +37,7 @@ async function file(name: string, content: string): Promise<string> {
 describe("slmkit data, end to end through the command line", { concurrency: 2 }, () => {
   test("data check exits 1 with only JSON on stdout for --json - when labels conflict", async () => {
     const path = await file("conflict.jsonl", jsonl([...cleanRows, [cleanRows[0]?.[0] ?? "", "delivery"]]));
-    const result = await slmkit("data", "check", path, "--json", "-");
+    const result = await runCli(["data", "check", path, "--json", "-"]);
     assert.equal(result.code, 1, result.stderr);
     const report = JSON.parse(result.stdout);
     assert.equal(report.ok, false);
@@ -98,7 +47,7 @@ describe("slmkit data, end to end through the command line", { concurrency: 2 },
 
   test("data split exits 2 naming the file and line of malformed data, writing nothing", async () => {
     const broken = await file("broken.jsonl", `${jsonl(cleanRows)}{oops\n`);
-    const result = await slmkit("data", "split", broken, "--out", join(folder, "never"));
+    const result = await runCli(["data", "split", broken, "--out", join(folder, "never")]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^slmkit: .*broken\.jsonl:31: not valid JSON/);
     assert.equal(existsSync(join(folder, "never")), false);

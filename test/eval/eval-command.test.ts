@@ -4,51 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Command } from "commander";
-import type { EvalCommandDependencies } from "../../src/cli/eval.js";
+import { type EvalCommandDependencies, registerEvalCommand } from "../../src/cli/eval.js";
 import type { LabeledExample } from "../../src/types.js";
+import { captureOutput } from "../helpers/cli.js";
 import { KeywordModel, keywordExamples } from "./keyword-model.js";
 
-type Register = (program: Command, dependencies?: EvalCommandDependencies) => void;
-
-/** The command imports the model loader, which may not exist yet while the models are being written. */
-async function importRegister(): Promise<Register | string> {
-  try {
-    return (await import("../../src/cli/eval.js")).registerEvalCommand;
-  } catch (error) {
-    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return (error as Error).message;
-    throw error;
-  }
-}
-
-/** Captures the text the command writes; anything else (the test runner's own binary stream) passes through. */
-async function captureOutput(run: () => Promise<void>): Promise<{ stdout: string; stderr: string }> {
-  const captured = { stdout: "", stderr: "" };
-  const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
-  for (const name of ["stdout", "stderr"] as const) {
-    const stream = process[name];
-    const original = originals[name];
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (typeof chunk === "string") {
-        captured[name] += chunk;
-        return true;
-      }
-      return (original as (...parameters: unknown[]) => boolean).call(stream, chunk, ...rest);
-    }) as typeof stream.write;
-  }
-  try {
-    await run();
-  } finally {
-    process.stdout.write = originals.stdout;
-    process.stderr.write = originals.stderr;
-  }
-  return captured;
-}
-
 describe("slmkit eval", () => {
-  let register: Register | string;
   let folder: string;
   before(async () => {
-    register = await importRegister();
     folder = await mkdtemp(join(tmpdir(), "slmkit-eval-"));
   });
   after(async () => {
@@ -69,12 +32,11 @@ describe("slmkit eval", () => {
       },
     };
     const program = new Command().exitOverride();
-    if (typeof register !== "string") register(program, dependencies);
+    registerEvalCommand(program, dependencies);
     return { model, reads, program };
   }
 
-  test("prints the summary and writes the JSON and HTML reports", async (context) => {
-    if (typeof register === "string") return context.skip(`src/cli/eval.ts cannot load yet: ${register}`);
+  test("prints the summary and writes the JSON and HTML reports", async () => {
     const { model, reads, program } = setUp();
     const jsonPath = join(folder, "out", "report.json");
     const htmlPath = join(folder, "out", "report.html");
@@ -106,8 +68,7 @@ describe("slmkit eval", () => {
     assert.equal(model.disposed, true);
   });
 
-  test("with --json - prints only the JSON", async (context) => {
-    if (typeof register === "string") return context.skip(`src/cli/eval.ts cannot load yet: ${register}`);
+  test("with --json - prints only the JSON", async () => {
     const { model, program } = setUp();
     const output = await captureOutput(() =>
       program
@@ -120,11 +81,10 @@ describe("slmkit eval", () => {
     assert.equal(model.disposed, true);
   });
 
-  test("disposes the model when the evaluation fails", async (context) => {
-    if (typeof register === "string") return context.skip(`src/cli/eval.ts cannot load yet: ${register}`);
+  test("disposes the model when the evaluation fails", async () => {
     const model = new KeywordModel();
     const program = new Command().exitOverride();
-    register(program, {
+    registerEvalCommand(program, {
       loadModel: async () => model,
       readClassificationData: async () => [{ text: "sunny", label: "weather" }],
     });
@@ -135,8 +95,7 @@ describe("slmkit eval", () => {
     assert.equal(model.disposed, true);
   });
 
-  test("rejects a latency sample count that is not a positive integer", async (context) => {
-    if (typeof register === "string") return context.skip(`src/cli/eval.ts cannot load yet: ${register}`);
+  test("rejects a latency sample count that is not a positive integer", async () => {
     const { program } = setUp();
     // Keep commander's own error line out of the test output.
     for (const command of program.commands) command.configureOutput({ writeErr: () => {} });

@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Command } from "commander";
 import { registerEvalCommand } from "../../src/cli/eval.js";
 import { registerTrainCommand } from "../../src/cli/train.js";
 import { evaluateExtractor } from "../../src/eval/evaluate-extract.js";
 import type { ExtractPrediction, NativeExtractor } from "../../src/models/native/extractor.js";
 import type { SpanExample } from "../../src/types.js";
+import { runCommand } from "../helpers/cli.js";
 import { bookingExamples } from "../models/extractor-data.js";
 
 let dir: string;
@@ -111,42 +111,20 @@ describe("evaluateExtractor", () => {
     const out = join(dir, "model");
     const json = join(dir, "report.json");
     const html = join(dir, "report.html");
-    const write = process.stdout.write;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      const trainProgram = new Command().exitOverride();
-      registerTrainCommand(trainProgram);
-      await trainProgram.parseAsync([
-        "node",
-        "slmkit",
-        "train",
-        "--train",
-        trainFile,
-        "--out",
-        out,
-        "--epochs",
-        "3",
-      ]);
-      const evalProgram = new Command().exitOverride();
-      registerEvalCommand(evalProgram);
-      await evalProgram.parseAsync([
-        "node",
-        "slmkit",
-        "eval",
-        "--model",
-        out,
-        "--test",
-        testFile,
-        "--json",
-        json,
-        "--html",
-        html,
-        "--latency-samples",
-        "5",
-      ]);
-    } finally {
-      process.stdout.write = write;
-    }
+    await runCommand(registerTrainCommand, ["train", "--train", trainFile, "--out", out, "--epochs", "3"]);
+    await runCommand(registerEvalCommand, [
+      "eval",
+      "--model",
+      out,
+      "--test",
+      testFile,
+      "--json",
+      json,
+      "--html",
+      html,
+      "--latency-samples",
+      "5",
+    ]);
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as {
       task: string;
       fields: string[];

@@ -3,6 +3,7 @@
 
 import { connect } from "node:net";
 import pg from "pg";
+import { skipUnlessAvailable } from "./skip.js";
 
 /** `SLMKIT_TEST_POSTGRES_URL`; default the loopback Postgres of the project's machines (trust auth, db `test`). */
 export function postgresUrl(): string {
@@ -25,7 +26,7 @@ const probeTimeoutMs = 1_000;
 
 /**
  * Probes a service once. When it does not answer: with `CI=true` this throws (the run must fail); otherwise it
- * returns a skip reason, so the skip shows in the test report.
+ * returns a skip reason, so the skip shows in the test report (both through `skipUnlessAvailable`).
  */
 export async function requireService(name: string, probe: () => Promise<void>): Promise<ServiceStatus> {
   let timer: NodeJS.Timeout | undefined;
@@ -38,11 +39,8 @@ export async function requireService(name: string, probe: () => Promise<void>): 
     ]);
     return { available: true };
   } catch (error) {
-    const reason = `${name} is not available (${(error as Error).message})`;
-    if (process.env.CI === "true") {
-      throw new Error(`${reason}; CI=true requires it. Start ${name} or check its URL.`, { cause: error });
-    }
-    return { available: false, skipReason: `${reason}; start it to run these tests` };
+    const missing = `${name} is not available (${(error as Error).message}); start it or check its URL`;
+    return { available: false, skipReason: skipUnlessAvailable(missing, { cause: error }) };
   } finally {
     clearTimeout(timer);
   }

@@ -20,6 +20,7 @@ import type { ReviewItem } from "../../src/store/types.js";
 import { trainClassifier } from "../../src/train/train-classifier.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 import { answerBy, type FakeOpenAiServer, startFakeOpenAi } from "../helpers/fake-openai.js";
+import { skipUnlessAvailable } from "../helpers/skip.js";
 
 /** Screenshots for a person to look at; the folder is gitignored. */
 const artifacts = fileURLToPath(new URL("../../test-artifacts/dashboard/", import.meta.url));
@@ -427,7 +428,9 @@ describe("GET /v1/dashboard over a slow store", () => {
   });
 });
 
-describe("dashboard and review pages in headless Chromium", { skip: chromiumMissing() }, () => {
+describe("dashboard and review pages in headless Chromium", {
+  skip: skipUnlessAvailable(chromiumMissing()),
+}, () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +9,7 @@ import { startGateway } from "../../src/serve/server.js";
 import { createStore } from "../../src/store/index.js";
 import type { RequestLogEntry } from "../../src/store/types.js";
 import { trainClassifier } from "../../src/train/train-classifier.js";
+import { runCli } from "../helpers/cli.js";
 import { syntheticExamples } from "../helpers/synthetic.js";
 
 let dir: string;
@@ -133,23 +133,8 @@ describe("slmkit logs purge", () => {
     store.logRequest(row("old", 40));
     store.logRequest(row("new", 1));
     await store.close();
-    const tsx = import.meta.resolve("tsx");
-    const run = spawnSync(
-      process.execPath,
-      [
-        "--import",
-        tsx,
-        join(import.meta.dirname, "../../src/cli/main.ts"),
-        "logs",
-        "purge",
-        "--days",
-        "30",
-        "--store",
-        `sqlite:${path}`,
-      ],
-      { encoding: "utf8" },
-    );
-    assert.equal(run.status, 0, run.stderr);
+    const run = await runCli(["logs", "purge", "--days", "30", "--store", `sqlite:${path}`]);
+    assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /removed the text of 1 logged requests/);
     const reopened = createStore({ kind: "sqlite", path });
     try {

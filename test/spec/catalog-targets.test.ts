@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { evaluateExtractor } from "../../src/eval/evaluate-extract.js";
 import type { faqEntries } from "../../src/spec/catalog/answer-template.js";
 import { getTemplate, listTemplates } from "../../src/spec/catalog/index.js";
 import type { UseCaseTemplate } from "../../src/spec/catalog/template.js";
 import { normalizeText } from "../../src/text/normalize.js";
 import { trainAnswerer } from "../../src/train/train-answerer.js";
 import { trainClassifier } from "../../src/train/train-classifier.js";
+import { trainExtractor } from "../../src/train/train-extractor.js";
 import type { LabeledExample, SpanExample } from "../../src/types.js";
 
 // The splits `writeTemplate` writes with its defaults: train seed 42, valid seed 44, test seed 43, each free of
@@ -99,17 +99,8 @@ describe("every catalog use case meets its own declared accuracy target on its o
     });
   }
 
-  const extractorPath = fileURLToPath(new URL("../../src/train/train-extractor.ts", import.meta.url));
-  const haveExtractor = existsSync(extractorPath);
   for (const summary of catalog.filter((template) => template.task === "extract")) {
-    const name = `${summary.id} (extract: span F1 against the accuracy target)`;
-    if (!haveExtractor) {
-      test.skip(`${name}: skipped, src/train/train-extractor.ts does not exist yet`);
-      continue;
-    }
-    test(name, async () => {
-      const { trainExtractor } = await import("../../src/train/train-extractor.js");
-      const { evaluateExtractor } = await import("../../src/eval/evaluate-extract.js");
+    test(`${summary.id} (extract: span F1 against the accuracy target)`, async () => {
       const template = getTemplate(summary.id);
       if (template.examples !== "spans") throw new Error(`${summary.id} is not an extract template`);
       const {

@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Command } from "commander";
 import { registerInitCommand } from "../../src/cli/init.js";
 import { SlmkitError } from "../../src/errors.js";
 import { getTemplate, listTemplates } from "../../src/spec/catalog/index.js";
 import { writeTemplate } from "../../src/spec/catalog/write-template.js";
 import { loadUseCase } from "../../src/spec/load.js";
+import { runCommand } from "../helpers/cli.js";
 
 interface Row {
   text: string;
@@ -25,16 +25,7 @@ async function readJsonl(path: string): Promise<Row[]> {
 
 /** Runs `slmkit init ...args` through commander and returns what it printed. */
 async function runInit(args: string[]): Promise<string> {
-  let printed = "";
-  const program = new Command().exitOverride().configureOutput({
-    writeOut: (text) => {
-      printed += text;
-    },
-    writeErr: () => {},
-  });
-  registerInitCommand(program);
-  await program.parseAsync(["init", ...args], { from: "user" });
-  return printed;
+  return (await runCommand(registerInitCommand, ["init", ...args])).stdout;
 }
 
 let root: string;

@@ -3,9 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { SlmkitError } from "../../src/errors.js";
-import { loadModel } from "../../src/models/load.js";
-import { writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { SlmkitError } from "../../../src/errors.js";
+import { loadModel } from "../../../src/models/load.js";
+import { writeTinyGguf } from "../../helpers/tiny-gguf.js";
 
 test("a gguf: reference loads through loadModel with the use case's labels, and needs them", async () => {
   const dir = await mkdtemp(join(tmpdir(), "slmkit-gguf-reference-"));

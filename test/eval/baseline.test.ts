@@ -3,13 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Command } from "commander";
 import { registerBaselineCommand } from "../../src/cli/baseline.js";
 import { formatJsonl } from "../../src/data/io.js";
 import type { BaselineReport } from "../../src/eval/baseline.js";
 import { saveNativeModel } from "../../src/models/native/model-directory.js";
 import { generateSupportData, supportTemplate } from "../../src/spec/catalog/support.js";
 import { trainClassifier } from "../../src/train/train-classifier.js";
+import { runCommand } from "../helpers/cli.js";
 import { answerBy, type FakeOpenAiServer, startFakeOpenAi } from "../helpers/fake-openai.js";
 
 let dir: string;
@@ -51,30 +51,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(argv: string[]): Promise<string> {
-  let stdout = "";
-  const original = process.stdout.write;
-  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === "string") {
-      stdout += chunk;
-      return true;
-    }
-    return (original as (...parameters: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
-  }) as typeof process.stdout.write;
-  try {
-    const program = new Command().exitOverride();
-    registerBaselineCommand(program);
-    await program.parseAsync(["node", "slmkit", ...argv]);
-  } finally {
-    process.stdout.write = original;
-  }
-  return stdout;
-}
-
 test("baseline measures the native model and the endpoint on one test set, with cost per 1K requests", async () => {
   const jsonPath = join(dir, "baseline.json");
   const htmlPath = join(dir, "baseline.html");
-  const output = await run([
+  const { stdout: output } = await runCommand(registerBaselineCommand, [
     "baseline",
     "--usecase",
     join(dir, "usecase.yaml"),
@@ -109,8 +89,7 @@ test("baseline measures the native model and the endpoint on one test set, with 
 
 test("a model that cannot be loaded gets an error row and the others still run", async () => {
   const jsonPath = join(dir, "broken.json");
-  const previous = process.exitCode;
-  await run([
+  const { exitCode: failedExitCode } = await runCommand(registerBaselineCommand, [
     "baseline",
     "--test",
     join(dir, "test.jsonl"),
@@ -121,8 +100,6 @@ test("a model that cannot be loaded gets an error row and the others still run",
     "--json",
     jsonPath,
   ]);
-  const failedExitCode = process.exitCode;
-  process.exitCode = previous;
   const report = JSON.parse(await readFile(jsonPath, "utf8")) as BaselineReport;
   assert.equal(report.rows.length, 2);
   assert.ok((report.rows[0]?.accuracy ?? 0) > 0);
@@ -132,8 +109,7 @@ test("a model that cannot be loaded gets an error row and the others still run",
 
 test("an openai: reference without labels says to pass --usecase or --labels", async () => {
   const jsonPath = join(dir, "unlabelled.json");
-  const previous = process.exitCode;
-  await run([
+  await runCommand(registerBaselineCommand, [
     "baseline",
     "--test",
     join(dir, "test.jsonl"),
@@ -142,7 +118,6 @@ test("an openai: reference without labels says to pass --usecase or --labels", a
     "--json",
     jsonPath,
   ]);
-  process.exitCode = previous;
   const report = JSON.parse(await readFile(jsonPath, "utf8")) as BaselineReport;
   assert.match(report.rows[0]?.error ?? "", /--usecase.*--labels/);
 });

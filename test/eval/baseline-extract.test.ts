@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
-import { Command } from "commander";
 import { baselineCandidates, registerBaselineCommand } from "../../src/cli/baseline.js";
 import { formatJsonl } from "../../src/data/io.js";
 import {
@@ -18,6 +17,7 @@ import { loadUseCase } from "../../src/spec/load.js";
 import { normalizeFieldValue } from "../../src/text/normalizers/index.js";
 import { trainExtractor } from "../../src/train/train-extractor.js";
 import type { Span, SpanExample } from "../../src/types.js";
+import { runCommand } from "../helpers/cli.js";
 import type { FakeHandler, FakeOpenAiServer } from "../helpers/fake-openai.js";
 import { startFakeOpenAi } from "../helpers/fake-openai.js";
 import { writeTinyGguf } from "../helpers/tiny-gguf.js";
@@ -104,30 +104,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(argv: string[]): Promise<string> {
-  let stdout = "";
-  const original = process.stdout.write;
-  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === "string") {
-      stdout += chunk;
-      return true;
-    }
-    return (original as (...parameters: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
-  }) as typeof process.stdout.write;
-  try {
-    const program = new Command().exitOverride();
-    registerBaselineCommand(program);
-    await program.parseAsync(["node", "slmkit", ...argv]);
-  } finally {
-    process.stdout.write = original;
-  }
-  return stdout;
-}
-
 test("an endpoint extractor is scored by normalized values, with figures that match a hand count", async () => {
   const jsonPath = join(dir, "hand.json");
   const htmlPath = join(dir, "hand.html");
-  const output = await run([
+  const { stdout: output } = await runCommand(registerBaselineCommand, [
     "baseline",
     "--usecase",
     join(dir, "usecase.yaml"),

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { z } from "zod";
-import { SlmkitError } from "../../src/errors.js";
-import { type GgufTaskModel, loadGgufModel } from "../../src/models/gguf/index.js";
-import { writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { SlmkitError } from "../../../src/errors.js";
+import { type GgufTaskModel, loadGgufModel } from "../../../src/models/gguf/index.js";
+import { writeTinyGguf } from "../../helpers/tiny-gguf.js";
 
 const labels = [
   { name: "billing", description: "invoices, charges and refunds" },

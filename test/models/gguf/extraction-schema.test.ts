@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { extractionJsonSchema, extractionValidator } from "../../src/models/gguf/extraction-schema.js";
+import { extractionJsonSchema, extractionValidator } from "../../../src/models/gguf/extraction-schema.js";
 
 const fields = [
   { name: "quantity", type: "integer" as const, required: true },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { buildTinyGguf, gpt2ByteTokens } from "../helpers/tiny-gguf.js";
+import { buildTinyGguf, gpt2ByteTokens } from "../../helpers/tiny-gguf.js";
 
 describe("tiny GGUF writer", () => {
   test("writes a small GGUF v3 file, byte-identical for the same seed", () => {

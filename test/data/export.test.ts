@@ -3,7 +3,6 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Command } from "commander";
 import { registerExportCommand } from "../../src/cli/export.js";
 import { registerDataSelectCommand } from "../../src/cli/select.js";
 import { buildChatExport, estimateTokens } from "../../src/data/export-chat.js";
@@ -13,6 +12,7 @@ import { saveNativeModel } from "../../src/models/native/model-directory.js";
 import { generateSupportData } from "../../src/spec/catalog/support.js";
 import { selectInformative } from "../../src/train/active-learning.js";
 import { trainClassifier } from "../../src/train/train-classifier.js";
+import { runCommand } from "../helpers/cli.js";
 
 let dir: string;
 before(async () => {
@@ -21,26 +21,6 @@ before(async () => {
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function run(register: (program: Command) => void, argv: string[]): Promise<string> {
-  let stdout = "";
-  const original = process.stdout.write;
-  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === "string") {
-      stdout += chunk;
-      return true;
-    }
-    return (original as (...parameters: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
-  }) as typeof process.stdout.write;
-  try {
-    const program = new Command().exitOverride();
-    register(program);
-    await program.parseAsync(["node", "slmkit", ...argv]);
-  } finally {
-    process.stdout.write = original;
-  }
-  return stdout;
-}
 
 describe("export", () => {
   const lines = [
@@ -60,7 +40,7 @@ describe("export", () => {
     await writeFile(dataPath, `${lines.join("\n")}\n`);
     const out = join(dir, "chat.jsonl");
     const summaryPath = join(dir, "summary.json");
-    const printed = await run(registerExportCommand, [
+    const { stdout: printed } = await runCommand(registerExportCommand, [
       "export",
       "--format",
       "openai-chat",
@@ -167,7 +147,7 @@ describe("data select", () => {
     const poolPath = join(dir, "pool.jsonl");
     await writeFile(poolPath, `${pool.map((text) => JSON.stringify({ text })).join("\n")}\n`);
     const out = join(dir, "selected.jsonl");
-    await run(
+    await runCommand(
       (program) => registerDataSelectCommand(program.command("data")),
       ["data", "select", "--model", join(dir, "model"), "--pool", poolPath, "--n", "7", "--out", out],
     );

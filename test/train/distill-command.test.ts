@@ -1,35 +1,15 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { saveNativeModel } from "../../src/models/native/model-directory.js";
 import { generateSupportData } from "../../src/spec/catalog/support.js";
 import { trainClassifier } from "../../src/train/train-classifier.js";
+import { runCli, temporaryDirectory } from "../helpers/cli.js";
 
-const main = join(import.meta.dirname, "../../src/cli/main.ts");
-const tsx = import.meta.resolve("tsx");
+const dir = temporaryDirectory("slmkit-distill-cli-");
 
-function slmkit(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", tsx, main, ...args], { cwd });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
-
-let dir: string;
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "slmkit-distill-cli-"));
   const teacher = await trainClassifier(generateSupportData({ seed: 1, perLabel: 30 }), { seed: 1 });
   await saveNativeModel(teacher.model, join(dir, "teacher"), teacher.record);
   const lines = (examples: Array<{ text: string; label?: string }>) =>
@@ -40,13 +20,10 @@ before(async () => {
   );
   await writeFile(join(dir, "test.jsonl"), lines(generateSupportData({ seed: 3, perLabel: 8 })));
 });
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 describe("slmkit distill", () => {
   test("passes the distillation temperature, hard-label weight, augmentation and student schedule through", async () => {
-    const run = await slmkit(
+    const run = await runCli(
       [
         "distill",
         "--teacher",
@@ -68,7 +45,7 @@ describe("slmkit distill", () => {
         "--learning-rate",
         "1",
       ],
-      dir,
+      { cwd: dir },
     );
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report = JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8"));
@@ -86,7 +63,7 @@ describe("slmkit distill", () => {
   });
 
   test("a hard-label weight outside [0, 1] fails with a message that names it", async () => {
-    const run = await slmkit(
+    const run = await runCli(
       [
         "distill",
         "--teacher",
@@ -98,7 +75,7 @@ describe("slmkit distill", () => {
         "--hard-label-weight",
         "2",
       ],
-      dir,
+      { cwd: dir },
     );
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /hardLabelWeight must be <= 1/);

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { writeTinyGguf } from "../../helpers/tiny-gguf.js";
 
-const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url));
+const repositoryRoot = fileURLToPath(new URL("../../..", import.meta.url));
 let dir: string;
 let modelPath: string;
 
