@@ -83,10 +83,12 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRunRes
     });
     trained = tuned.best;
     trials = tuned.trials;
+    // A copy: `chosen` inside the very object it is added to made the manifest a circle JSON cannot write.
+    const { autotune: _previous, ...chosen } = trained.record.hyperparameters;
     trained.record.hyperparameters.autotune = {
       seconds: options.autotuneSeconds,
       trials: trials.length,
-      chosen: tuned.best.record.hyperparameters,
+      chosen,
     };
   } else {
     trained = await trainClassifier(train, {
