@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeJsonl } from "../data/io.js";
+import { stratifiedSplit } from "../data/split.js";
 import { SlmkitError } from "../errors.js";
 import { writeFileAtomic } from "../internal/fs.js";
 import { createRandom, type Random } from "../internal/random.js";
@@ -390,10 +391,10 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
 
   // Held out first, from every teacher label, so agreement speaks for the whole distribution, not the filtered part.
   const random = createRandom(seed ^ 0xd157);
-  const [heldOut, rest] = stratifiedSplit(teacherLabels, heldOutFraction, random);
+  const [heldOut, rest] = splitOffByLabel(teacherLabels, heldOutFraction, random);
   const confident = rest.filter((label) => label.confidence >= minConfidence);
   const belowMinConfidence = rest.length - confident.length;
-  const [valid, originalTrain] = stratifiedSplit(confident, validFraction, random);
+  const [valid, originalTrain] = splitOffByLabel(confident, validFraction, random);
   if (originalTrain.length === 0 || new Set(originalTrain.map((label) => label.label)).size < 2) {
     throw new SlmkitError(
       "EMPTY_DATA",
@@ -796,26 +797,20 @@ function distributionOf(labels: readonly string[], label: string, entry: CacheEn
     : labels.map((name) => (name === label ? 1 : 0));
 }
 
-/** Splits off about `fraction` of each label's items (labels with one item stay whole). */
-function stratifiedSplit<T extends { label: string }>(
+/**
+ * Splits off about `fraction` of each label's items (rounded; labels with one item stay whole) by
+ * `stratifiedSplit`, drawing from `random`, which the caller shares between its two splits. Returns [taken, kept].
+ */
+function splitOffByLabel<T extends { label: string }>(
   items: readonly T[],
   fraction: number,
-  random: ReturnType<typeof createRandom>,
+  random: Random,
 ): [T[], T[]] {
-  const byLabel = new Map<string, T[]>();
-  for (const item of items) {
-    const group = byLabel.get(item.label) ?? [];
-    group.push(item);
-    byLabel.set(item.label, group);
-  }
-  const taken: T[] = [];
-  const kept: T[] = [];
-  for (const label of [...byLabel.keys()].sort()) {
-    const group = random.shuffle([...(byLabel.get(label) as T[])]);
-    const count = group.length >= 2 ? Math.round(group.length * fraction) : 0;
-    taken.push(...group.slice(0, count));
-    kept.push(...group.slice(count));
-  }
+  const [taken = [], kept = []] = stratifiedSplit(items, {
+    stratumOf: (item) => item.label,
+    random,
+    deal: { firstPartSize: (size) => (size >= 2 ? Math.round(size * fraction) : 0) },
+  });
   return [taken, kept];
 }
 

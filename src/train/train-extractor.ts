@@ -4,7 +4,6 @@ import { resolveOverlaps } from "../data/spans.js";
 import { SlmkitError } from "../errors.js";
 import { chooseThreshold } from "../eval/selective.js";
 import { goldenSectionMinimum } from "../internal/golden-section.js";
-import { createRandom } from "../internal/random.js";
 import { NativeExtractor } from "../models/native/extractor.js";
 import {
   ChainDecoder,
@@ -29,6 +28,7 @@ import {
 import { type ModelRecord, sha256 } from "../models/native/model-directory.js";
 import type { ExtractFieldType } from "../text/normalizers/index.js";
 import type { Span, SpanExample } from "../types.js";
+import { holdOutValidation } from "./internal-steps.js";
 import { shuffledOrder } from "./sgd.js";
 import { validateNumber } from "./train-classifier.js";
 
@@ -160,10 +160,8 @@ export async function trainExtractor(
         "EMPTY_DATA",
         `only ${train.length} training examples: give at least 10, or a validation file.`,
       );
-    const shuffled = createRandom(seed ^ 0x5eed).shuffle([...train]);
-    const count = Math.max(1, Math.round(train.length * 0.1));
-    validSet = shuffled.slice(0, count);
-    trainSet = shuffled.slice(count);
+    // One stratum: a plain seeded 10% (span data has no one label to stratify by).
+    [trainSet, validSet] = holdOutValidation(train, () => "", 0.1, seed);
   } else validSet = options.valid as readonly SpanExample[];
 
   const notes: ExtractorDataNotes = { overlapsResolved: 0, trimmed: 0, snapped: 0, dropped: 0 };
