@@ -42,7 +42,6 @@ const pendingSplits = new Set([
   "src/cli/distill.ts:registerDistillCommand",
   "src/cost/gather.ts:gatherTcoInputs",
   "src/cost/tco.ts:computeTco",
-  "src/data/check.ts:buildReport",
   "src/route/extract-router.ts:createExtractRouter",
   "src/route/router-core.ts:createRouterCore",
   "src/route/router.ts:createRouter",
