@@ -40,8 +40,6 @@ const maxFunctionLines = 150;
 const pendingSplits = new Set([
   "src/cache/redis-cache.ts:createRedisCache",
   "src/cli/distill.ts:registerDistillCommand",
-  "src/cost/gather.ts:gatherTcoInputs",
-  "src/cost/tco.ts:computeTco",
   "src/route/extract-router.ts:createExtractRouter",
   "src/route/router-core.ts:createRouterCore",
   "src/route/router.ts:createRouter",
