@@ -48,7 +48,6 @@ const pendingSplits = new Set([
   "src/serve/shared-rate-limit.ts:createSharedRateLimiter",
   "src/store/postgres-store.ts:createPostgresStore",
   "src/store/sqlite-store.ts:createSqliteStore",
-  "src/train/train-extractor.ts:trainExtractor",
 ]);
 
 /**
