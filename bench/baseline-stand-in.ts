@@ -9,6 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readClassificationData } from "../src/data/io.js";
+import { stratifiedSplit } from "../src/data/split.js";
 import { createRandom } from "../src/internal/random.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { LabeledExample } from "../src/types.js";
@@ -52,20 +53,14 @@ const seed = Number(values.seed);
 const delayMs = Number(values.delay);
 const summaryPath = values.summary;
 
-/** A seeded half of each label's examples, so every label stays known but the model sees half the data. */
+/** A seeded half of each label's examples (rounded up), so every label stays known but the model sees half the data. */
 function stratifiedHalf(examples: readonly LabeledExample[], seed: number): LabeledExample[] {
   const random = createRandom(seed);
-  const byLabel = new Map<string, LabeledExample[]>();
-  for (const example of examples) {
-    const group = byLabel.get(example.label) ?? [];
-    group.push(example);
-    byLabel.set(example.label, group);
-  }
-  const half: LabeledExample[] = [];
-  for (const label of [...byLabel.keys()].sort()) {
-    const group = random.shuffle([...(byLabel.get(label) ?? [])]);
-    half.push(...group.slice(0, Math.ceil(group.length / 2)));
-  }
+  const [half = []] = stratifiedSplit(examples, {
+    stratumOf: (example) => example.label,
+    random,
+    deal: { firstPartSize: (size) => Math.ceil(size / 2) },
+  });
   return random.shuffle(half);
 }
 

@@ -1,7 +1,8 @@
 // The scale-out response cache: exact answers shared by every replica through Redis, sentence vectors per replica.
 
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { connectRedis, type RedisConnection } from "../internal/redis-connection.js";
 import { normalizeText } from "../text/normalize.js";
 import type { Logger } from "../types.js";
 import { type CacheTuningOptions, requireNumber, resolveCacheTuning } from "./options.js";
@@ -75,6 +76,17 @@ interface StoreCommand {
 
 const answeredByValues = new Set(["slm", "llm", "review"]);
 
+/** The options with their defaults, checked. */
+interface RedisCacheSettings {
+  url: string;
+  tuning: ReturnType<typeof resolveCacheTuning>;
+  keyPrefix: string;
+  commandTimeoutMs: number;
+  pauseAfterTimeoutMs: number;
+  maxReconnectDelayMs: number;
+  socketTimeoutMs: number;
+}
+
 /**
  * Exact entries live in Redis under `keyPrefix + scope + ":" + sha256(normalizeText(text))` (value: the answer
  * as JSON, never the text), with a PX TTL, so every replica sees them. Redis 7.0 has no vector search, so
@@ -83,24 +95,14 @@ const answeredByValues = new Set(["slm", "llm", "review"]);
  * in the background and the cache recovers by itself. `get` and `set` never throw.
  */
 export function createRedisCache(options: RedisCacheOptions): RedisResponseCache {
-  const tuning = resolveCacheTuning(options);
-  const keyPrefix = options.keyPrefix ?? "slmkit:cache:";
-  const commandTimeoutMs = options.commandTimeoutMs ?? 100;
-  const pauseAfterTimeoutMs = options.pauseAfterTimeoutMs ?? 1_000;
-  const maxReconnectDelayMs = options.maxReconnectDelayMs ?? 2_000;
-  const socketTimeoutMs = options.socketTimeoutMs ?? 5_000;
-  requireNumber("socketTimeoutMs", socketTimeoutMs, socketTimeoutMs > 0, "> 0 milliseconds");
-  requireNumber("commandTimeoutMs", commandTimeoutMs, commandTimeoutMs > 0, "> 0 milliseconds");
-  requireNumber("pauseAfterTimeoutMs", pauseAfterTimeoutMs, pauseAfterTimeoutMs >= 0, ">= 0 milliseconds");
-  requireNumber("maxReconnectDelayMs", maxReconnectDelayMs, maxReconnectDelayMs > 0, "> 0 milliseconds");
-  const now = options.now ?? Date.now;
-  const logger = options.logger;
+  const settings = resolveSettings(options);
+  const { tuning } = settings;
   const semantic = new ScopedSemanticIndex({
     capacity: tuning.maxEntriesPerScope,
     threshold: tuning.semanticThreshold,
     ttlMs: tuning.ttlMs,
     maxTextLength: tuning.maxSemanticTextLength,
-    now,
+    now: options.now ?? Date.now,
   });
   const counters: CacheStats = {
     exactHits: 0,
@@ -109,100 +111,14 @@ export function createRedisCache(options: RedisCacheOptions): RedisResponseCache
     guardRejections: 0,
     backendErrors: 0,
   };
-
-  const redis = new Redis(options.url, {
-    // No queue while disconnected: a command fails at once instead of piling up behind a dead server.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    socketTimeout: socketTimeoutMs,
-    connectTimeout: Math.max(1_000, commandTimeoutMs),
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxReconnectDelayMs),
-    // Replies to commands sent before a reconnect would answer requests long gone.
-    autoResendUnfulfilledCommands: false,
-  });
-  redis.defineCommand("slmkitCacheStore", { numberOfKeys: 2, lua: storeScript });
-  const store = redis as Redis & StoreCommand;
-
-  let closed = false;
-  let degraded = false;
-  let pausedUntil = 0;
-  let lastError = "";
-
-  function markDegraded(reason: string): void {
-    lastError = reason;
-    if (degraded || closed) return;
-    degraded = true;
-    logger?.warn({ reason }, "redis cache degraded: lookups miss until Redis answers again");
-  }
-  // Listening to "error" is also what keeps ioredis from printing unhandled errors itself.
-  redis.on("error", (error: Error) => markDegraded(error.message));
-  redis.on("close", () => markDegraded(lastError || "connection closed"));
-  function markRecovered(): void {
-    pausedUntil = 0;
-    if (!degraded) return;
-    degraded = false;
-    logger?.info({}, "redis cache recovered");
-  }
-  redis.on("ready", markRecovered);
-
-  function usable(): boolean {
-    return !closed && redis.status === "ready" && Date.now() >= pausedUntil;
-  }
-
-  function noteFailure(error: unknown): void {
-    counters.backendErrors++;
-    const message = error instanceof Error ? error.message : String(error);
-    // A timeout on a live connection means a hung or overloaded server: pause rather than pay it per request.
-    if (/timed out/iu.test(message)) pausedUntil = Date.now() + pauseAfterTimeoutMs;
-    markDegraded(message);
-  }
-
-  function entryKeyStem(scope: string): string {
-    return `${keyPrefix}${scope}:`;
-  }
-
-  function hashOf(normalized: string): string {
-    return createHash("sha256").update(normalized).digest("hex");
-  }
-
-  async function getExact(scope: string, normalized: string): Promise<CachedAnswer | undefined> {
-    if (!usable()) return undefined;
-    try {
-      const raw = await redis.get(entryKeyStem(scope) + hashOf(normalized));
-      // A hung server that answers again never reconnects, so success is what ends the outage.
-      markRecovered();
-      return raw === null ? undefined : parseAnswer(raw);
-    } catch (error) {
-      noteFailure(error);
-      return undefined;
-    }
-  }
-
-  async function setExact(scope: string, normalized: string, answer: CachedAnswer): Promise<void> {
-    if (!usable()) return;
-    const stem = entryKeyStem(scope);
-    const member = hashOf(normalized);
-    try {
-      await store.slmkitCacheStore(
-        stem + member,
-        `${stem}#index`,
-        JSON.stringify(answer),
-        Math.ceil(tuning.ttlMs),
-        member,
-        tuning.maxEntriesPerScope,
-        stem,
-      );
-      markRecovered();
-    } catch (error) {
-      noteFailure(error);
-    }
-  }
+  const exact = createExactEntries(settings, counters, options.logger);
+  const { connection } = exact;
 
   async function close(): Promise<void> {
-    if (closed) return;
-    closed = true;
+    if (exact.closed) return;
+    exact.close();
     semantic.clear();
+    const redis = connection.redis;
     if (redis.status === "ready") {
       try {
         await redis.quit();
@@ -215,16 +131,16 @@ export function createRedisCache(options: RedisCacheOptions): RedisResponseCache
   }
 
   return {
-    keyPrefix,
+    keyPrefix: settings.keyPrefix,
     async get(scope, text, vector, vectorSpace): Promise<CacheHit | undefined> {
       try {
         const normalized = normalizeText(text);
-        const exact = await getExact(scope, normalized);
-        if (exact !== undefined) {
+        const answer = await exact.get(scope, normalized);
+        if (answer !== undefined) {
           counters.exactHits++;
-          return { answer: exact, kind: "exact", similarity: 1 };
+          return { answer, kind: "exact", similarity: 1 };
         }
-        if (vector !== undefined && !closed) {
+        if (vector !== undefined && !exact.closed) {
           const match = semantic.find(scope, text, vector, counters, vectorSpace);
           if (match !== undefined) {
             counters.semanticHits++;
@@ -233,46 +149,145 @@ export function createRedisCache(options: RedisCacheOptions): RedisResponseCache
         }
       } catch (error) {
         // Only a caller's malformed argument gets here; a cache must never fail the request it speeds up.
-        noteFailure(error);
+        exact.noteFailure(error);
       }
       counters.misses++;
       return undefined;
     },
     async set(scope, text, answer, vector, vectorSpace): Promise<void> {
-      if (closed) return;
+      if (exact.closed) return;
       try {
         const normalized = normalizeText(text);
         if (vector !== undefined) semantic.add(scope, text, normalized, answer, vector, vectorSpace);
-        await setExact(scope, normalized, answer);
+        await exact.set(scope, normalized, answer);
       } catch (error) {
-        noteFailure(error);
+        exact.noteFailure(error);
       }
     },
     size(scope) {
       return semantic.size(scope);
     },
     status(): CacheStatus {
-      return usable() ? "ready" : "degraded";
+      return exact.usable() ? "ready" : "degraded";
     },
     stats() {
       return { ...counters };
     },
-    waitUntilReady(timeoutMs = 2_000): Promise<boolean> {
-      if (redis.status === "ready") return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const onReady = (): void => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-        const timer = setTimeout(() => {
-          redis.off("ready", onReady);
-          resolve(false);
-        }, timeoutMs);
-        redis.once("ready", onReady);
-      });
-    },
+    waitUntilReady: (timeoutMs = 2_000) => connection.waitUntilReady(timeoutMs),
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+function resolveSettings(options: RedisCacheOptions): RedisCacheSettings {
+  const settings = {
+    url: options.url,
+    tuning: resolveCacheTuning(options),
+    keyPrefix: options.keyPrefix ?? "slmkit:cache:",
+    commandTimeoutMs: options.commandTimeoutMs ?? 100,
+    pauseAfterTimeoutMs: options.pauseAfterTimeoutMs ?? 1_000,
+    maxReconnectDelayMs: options.maxReconnectDelayMs ?? 2_000,
+    socketTimeoutMs: options.socketTimeoutMs ?? 5_000,
+  };
+  const { socketTimeoutMs, commandTimeoutMs, pauseAfterTimeoutMs, maxReconnectDelayMs } = settings;
+  requireNumber("socketTimeoutMs", socketTimeoutMs, socketTimeoutMs > 0, "> 0 milliseconds");
+  requireNumber("commandTimeoutMs", commandTimeoutMs, commandTimeoutMs > 0, "> 0 milliseconds");
+  requireNumber("pauseAfterTimeoutMs", pauseAfterTimeoutMs, pauseAfterTimeoutMs >= 0, ">= 0 milliseconds");
+  requireNumber("maxReconnectDelayMs", maxReconnectDelayMs, maxReconnectDelayMs > 0, "> 0 milliseconds");
+  return settings;
+}
+
+/** The exact entries in Redis: lookups and stores that miss or drop, never throw, while Redis is away. */
+interface ExactEntries {
+  readonly connection: RedisConnection;
+  readonly closed: boolean;
+  /** Redis is connected, the cache open and no timeout pause running. */
+  usable(): boolean;
+  get(scope: string, normalized: string): Promise<CachedAnswer | undefined>;
+  set(scope: string, normalized: string, answer: CachedAnswer): Promise<void>;
+  /** Counts a failed command and marks the cache degraded; after a timeout, pauses Redis for a while. */
+  noteFailure(error: unknown): void;
+  close(): void;
+}
+
+function createExactEntries(
+  settings: RedisCacheSettings,
+  counters: CacheStats,
+  logger: Logger | undefined,
+): ExactEntries {
+  const { tuning, keyPrefix } = settings;
+  let closed = false;
+  let pausedUntil = 0;
+  const connection = connectRedis({
+    url: settings.url,
+    commandTimeoutMs: settings.commandTimeoutMs,
+    socketTimeoutMs: settings.socketTimeoutMs,
+    maxReconnectDelayMs: settings.maxReconnectDelayMs,
+    logger,
+    messages: {
+      degraded: "redis cache degraded: lookups miss until Redis answers again",
+      recovered: "redis cache recovered",
+    },
+    onRecovered: () => {
+      pausedUntil = 0;
+    },
+  });
+  const redis = connection.redis;
+  redis.defineCommand("slmkitCacheStore", { numberOfKeys: 2, lua: storeScript });
+  const store = redis as Redis & StoreCommand;
+  const usable = (): boolean => !closed && redis.status === "ready" && Date.now() >= pausedUntil;
+  const noteFailure = (error: unknown): void => {
+    counters.backendErrors++;
+    const message = error instanceof Error ? error.message : String(error);
+    // A timeout on a live connection means a hung or overloaded server: pause rather than pay it per request.
+    if (/timed out/iu.test(message)) pausedUntil = Date.now() + settings.pauseAfterTimeoutMs;
+    connection.markDegraded(message);
+  };
+  const entryKeyStem = (scope: string): string => `${keyPrefix}${scope}:`;
+  const hashOf = (normalized: string): string => createHash("sha256").update(normalized).digest("hex");
+
+  return {
+    connection,
+    get closed() {
+      return closed;
+    },
+    usable,
+    noteFailure,
+    async get(scope, normalized) {
+      if (!usable()) return undefined;
+      try {
+        const raw = await redis.get(entryKeyStem(scope) + hashOf(normalized));
+        // A hung server that answers again never reconnects, so success is what ends the outage.
+        connection.markRecovered();
+        return raw === null ? undefined : parseAnswer(raw);
+      } catch (error) {
+        noteFailure(error);
+        return undefined;
+      }
+    },
+    async set(scope, normalized, answer) {
+      if (!usable()) return;
+      const stem = entryKeyStem(scope);
+      const member = hashOf(normalized);
+      try {
+        await store.slmkitCacheStore(
+          stem + member,
+          `${stem}#index`,
+          JSON.stringify(answer),
+          Math.ceil(tuning.ttlMs),
+          member,
+          tuning.maxEntriesPerScope,
+          stem,
+        );
+        connection.markRecovered();
+      } catch (error) {
+        noteFailure(error);
+      }
+    },
+    close() {
+      closed = true;
+      connection.stop();
+    },
   };
 }
 

@@ -10,7 +10,14 @@ import { createOpenAiLabeler, type LabelDefinition } from "../models/openai/open
 import { parseOpenAiReference } from "../models/openai/reference.js";
 import type { LabelModel } from "../models/task-model.js";
 import { loadUseCase } from "../spec/load.js";
-import { distill, type Teacher, teacherFromLabeler, teacherFromModel } from "../train/distill.js";
+import {
+  type DistillOptions,
+  type DistillResult,
+  distill,
+  type Teacher,
+  teacherFromLabeler,
+  teacherFromModel,
+} from "../train/distill.js";
 import { parseIntegerOption, parseNumberOption } from "./options.js";
 import { createProgress } from "./output.js";
 
@@ -37,11 +44,17 @@ interface DistillFlags {
 }
 
 export function registerDistillCommand(program: Command): void {
-  program
+  const command = program
     .command("distill")
     .description(
       "Label unlabelled texts with a teacher model (answers cached in <out>/.teacher-cache.jsonl, so an interrupted run resumes), train a native student on them; writes <out>/teacher-labels.jsonl, <out>/model/ and <out>/report.json.",
-    )
+    );
+  addDistillOptions(command).action(runDistill);
+}
+
+/** The flags of `slmkit distill`, with their help and defaults. */
+function addDistillOptions(command: Command): Command {
+  return command
     .requiredOption(
       "--teacher <reference>",
       "teacher: model directory, gguf:<file> or openai:<model>@<baseUrl>",
@@ -120,83 +133,99 @@ export function registerDistillCommand(program: Command): void {
       "accepted accuracy the student's threshold is chosen for (default: the use case's, else 0.97)",
       parseNumberOption("--target-accuracy"),
     )
-    .option("--text-field <name>", 'JSONL key holding the text (default: "text")')
-    .action(async (flags: DistillFlags) => {
-      const useCase = flags.usecase === undefined ? undefined : await loadUseCase(flags.usecase);
-      const texts = await readUnlabeledTexts(flags.unlabeled, flags.textField ?? "text");
-      const test = flags.test === undefined ? undefined : await readClassificationData(flags.test);
-      const labels: LabelDefinition[] | undefined =
-        useCase?.spec.labels ?? flags.labels?.split(",").map((name) => ({ name: name.trim() }));
-      const { teacher, model } = await resolveTeacher(flags, labels, useCase?.spec.llm);
-      const controller = new AbortController();
-      // Ctrl-C stops asking the teacher; answers so far are already cached, so the next run resumes.
-      const onInterrupt = () =>
-        controller.abort(
-          new SlmkitError(
-            "INVALID_INPUT",
-            "interrupted; run the same command again to resume (answers so far are cached).",
-          ),
-        );
-      process.once("SIGINT", onInterrupt);
-      const progress = createProgress();
-      try {
-        const result = await distill({
-          teacher,
-          texts,
-          out: flags.out,
-          ...(test === undefined ? {} : { test }),
-          minConfidence: flags.minConfidence,
-          selfConsistency: flags.selfConsistency,
-          concurrency: flags.concurrency,
-          softLabels: flags.hardLabels !== true,
-          ...(flags.distillationTemperature === undefined
-            ? {}
-            : { distillationTemperature: flags.distillationTemperature }),
-          ...(flags.hardLabelWeight === undefined ? {} : { hardLabelWeight: flags.hardLabelWeight }),
-          augment: flags.augment,
-          ...(flags.epochs === undefined && flags.learningRate === undefined
-            ? {}
-            : {
-                hyperparameters: {
-                  ...(flags.epochs === undefined ? {} : { epochs: flags.epochs }),
-                  ...(flags.learningRate === undefined ? {} : { learningRate: flags.learningRate }),
-                },
-              }),
-          seed: flags.seed,
-          ...(flags.targetAccuracy !== undefined
-            ? { targetAccuracy: flags.targetAccuracy }
-            : useCase === undefined
-              ? {}
-              : { targetAccuracy: useCase.spec.routing.targetAccuracy }),
-          signal: controller.signal,
-          onProgress: ({ stage, done, total, cached, calls, costUsd }) =>
-            progress.update(
-              `teacher: ${done}/${total} ${stage === "augmented" ? "perturbed copies" : "texts"} (${cached} from cache, ${calls} calls${costUsd > 0 ? `, $${costUsd.toFixed(4)}` : ""})`,
-            ),
-        });
-        progress.done();
-        const report = result.report;
-        const lines = [
-          `Distilled ${report.teacher} into ${result.paths.model}`,
-          `  teacher labels   ${report.labelled} of ${report.texts} texts (${report.unsure} unsure, ${report.belowMinConfidence} below --min-confidence) → ${result.paths.teacherLabels}`,
-          `  student          trained on ${report.trainTexts} texts${report.augmentedTexts > 0 ? ` (${report.augmentedTexts} perturbed copies)` : ""}, ${report.softLabels ? `soft labels at temperature ${report.distillationTemperature}` : "hard labels"}, validated on ${report.validTexts}`,
-          `  agreement        ${percent(report.agreement)} with the teacher on ${report.heldOut} held-out texts`,
-          ...(report.studentAccuracy === undefined
-            ? []
-            : [
-                `  test accuracy    student ${percent(report.studentAccuracy)}, teacher ${percent(report.teacherAccuracy ?? 0)} (${report.testSize} texts)`,
-              ]),
-          `  teacher calls    ${report.teacherCalls}${report.augmentTeacherCalls > 0 ? `, ${report.augmentTeacherCalls} of them for perturbed copies` : ""} (${report.teacherCachedAnswers} answers from cache), $${report.teacherCostUsd.toFixed(4)}`,
-          ...report.notes.map((note) => `  note: ${note}`),
-          `wrote ${result.paths.report}`,
-        ];
-        process.stdout.write(`${lines.join("\n")}\n`);
-      } finally {
-        progress.done();
-        process.off("SIGINT", onInterrupt);
-        await model?.dispose();
-      }
+    .option("--text-field <name>", 'JSONL key holding the text (default: "text")');
+}
+
+/** Reads the inputs, resolves the teacher, distills (Ctrl-C stops it, resumable) and prints the summary. */
+async function runDistill(flags: DistillFlags): Promise<void> {
+  const useCase = flags.usecase === undefined ? undefined : await loadUseCase(flags.usecase);
+  const texts = await readUnlabeledTexts(flags.unlabeled, flags.textField ?? "text");
+  const test = flags.test === undefined ? undefined : await readClassificationData(flags.test);
+  const labels: LabelDefinition[] | undefined =
+    useCase?.spec.labels ?? flags.labels?.split(",").map((name) => ({ name: name.trim() }));
+  const { teacher, model } = await resolveTeacher(flags, labels, useCase?.spec.llm);
+  const controller = new AbortController();
+  // Ctrl-C stops asking the teacher; answers so far are already cached, so the next run resumes.
+  const onInterrupt = () =>
+    controller.abort(
+      new SlmkitError(
+        "INVALID_INPUT",
+        "interrupted; run the same command again to resume (answers so far are cached).",
+      ),
+    );
+  process.once("SIGINT", onInterrupt);
+  const progress = createProgress();
+  try {
+    const result = await distill({
+      ...distillOptionsFrom(flags, useCase?.spec.routing.targetAccuracy),
+      teacher,
+      texts,
+      ...(test === undefined ? {} : { test }),
+      signal: controller.signal,
+      onProgress: ({ stage, done, total, cached, calls, costUsd }) =>
+        progress.update(
+          `teacher: ${done}/${total} ${stage === "augmented" ? "perturbed copies" : "texts"} (${cached} from cache, ${calls} calls${costUsd > 0 ? `, $${costUsd.toFixed(4)}` : ""})`,
+        ),
     });
+    progress.done();
+    process.stdout.write(`${formatDistillSummary(result).join("\n")}\n`);
+  } finally {
+    progress.done();
+    process.off("SIGINT", onInterrupt);
+    await model?.dispose();
+  }
+}
+
+/** The flags as distill options (the teacher, texts and test data aside); the use case's target when no flag. */
+function distillOptionsFrom(
+  flags: DistillFlags,
+  useCaseTargetAccuracy: number | undefined,
+): Omit<DistillOptions, "teacher" | "texts"> {
+  return {
+    out: flags.out,
+    minConfidence: flags.minConfidence,
+    selfConsistency: flags.selfConsistency,
+    concurrency: flags.concurrency,
+    softLabels: flags.hardLabels !== true,
+    ...(flags.distillationTemperature === undefined
+      ? {}
+      : { distillationTemperature: flags.distillationTemperature }),
+    ...(flags.hardLabelWeight === undefined ? {} : { hardLabelWeight: flags.hardLabelWeight }),
+    augment: flags.augment,
+    ...(flags.epochs === undefined && flags.learningRate === undefined
+      ? {}
+      : {
+          hyperparameters: {
+            ...(flags.epochs === undefined ? {} : { epochs: flags.epochs }),
+            ...(flags.learningRate === undefined ? {} : { learningRate: flags.learningRate }),
+          },
+        }),
+    seed: flags.seed,
+    ...(flags.targetAccuracy !== undefined
+      ? { targetAccuracy: flags.targetAccuracy }
+      : useCaseTargetAccuracy === undefined
+        ? {}
+        : { targetAccuracy: useCaseTargetAccuracy }),
+  };
+}
+
+/** What the run did, one line a figure. */
+function formatDistillSummary(result: DistillResult): string[] {
+  const report = result.report;
+  return [
+    `Distilled ${report.teacher} into ${result.paths.model}`,
+    `  teacher labels   ${report.labelled} of ${report.texts} texts (${report.unsure} unsure, ${report.belowMinConfidence} below --min-confidence) → ${result.paths.teacherLabels}`,
+    `  student          trained on ${report.trainTexts} texts${report.augmentedTexts > 0 ? ` (${report.augmentedTexts} perturbed copies)` : ""}, ${report.softLabels ? `soft labels at temperature ${report.distillationTemperature}` : "hard labels"}, validated on ${report.validTexts}`,
+    `  agreement        ${percent(report.agreement)} with the teacher on ${report.heldOut} held-out texts`,
+    ...(report.studentAccuracy === undefined
+      ? []
+      : [
+          `  test accuracy    student ${percent(report.studentAccuracy)}, teacher ${percent(report.teacherAccuracy ?? 0)} (${report.testSize} texts)`,
+        ]),
+    `  teacher calls    ${report.teacherCalls}${report.augmentTeacherCalls > 0 ? `, ${report.augmentTeacherCalls} of them for perturbed copies` : ""} (${report.teacherCachedAnswers} answers from cache), $${report.teacherCostUsd.toFixed(4)}`,
+    ...report.notes.map((note) => `  note: ${note}`),
+    `wrote ${result.paths.report}`,
+  ];
 }
 
 /**

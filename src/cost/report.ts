@@ -39,7 +39,8 @@ export function formatVolume(volume: number): string {
 
 /** The volumes tables show: each decade of the curve, the break-even and the volume served now. */
 function tableVolumes(report: TcoReport): { volume: number; label: string }[] {
-  const curveVolumes = report.curve.map((point) => point.requestsPerMonth);
+  // Decades of positive volumes only: log10(0) is -Infinity, and a loop from there would never end.
+  const curveVolumes = report.curve.map((point) => point.requestsPerMonth).filter((volume) => volume > 0);
   const lowest = Math.min(...curveVolumes);
   const highest = Math.max(...curveVolumes);
   const rows: { volume: number; label: string }[] = [];

@@ -99,136 +99,33 @@ const shares: readonly (
  */
 export function computeTco(inputs: TcoInputs, options: ComputeTcoOptions = {}): TcoReport {
   checkInputs(inputs);
-  const value = (name: RequiredInputName): number => inputs[name].value;
-  const inputTokens = value("llmInputTokensPerCall");
-  const outputTokens = value("llmOutputTokensPerCall");
-  const priceIn = value("llmPricePer1kInputUsd");
-  const priceOut = value("llmPricePer1kOutputUsd");
-  const escalationRate = value("escalationRate");
-  const llmCallRate = value("llmCallRate");
-  const reviewRate = value("reviewRate");
-  const cacheHitRate = value("cacheHitRate");
-  const llmOnlyReviewRate = value("llmOnlyReviewRate");
-  const throughput = value("throughputPerSec");
-  const utilization = value("utilization");
-  const machineUsdPerHour = value("machineUsdPerHour");
-  const replicas = value("replicas");
-  const reviewCost = value("reviewCostUsdPerItem");
-  const labelledItems = value("labelledItems");
-  const labelCost = value("labelCostUsdPerItem");
-  const teacherUsd = value("teacherCostUsd");
-  const trainSeconds = value("trainSeconds");
-  const amortizeMonths = value("amortizeMonths");
-
-  const llmCostPerCallUsd = (inputTokens / 1000) * priceIn + (outputTokens / 1000) * priceOut;
-  const requestsPerMachinePerMonth = throughput * utilization * 3600 * hoursPerMonth;
-  const llmOnlyLlmUsdPerThousand = (1 - cacheHitRate) * 1000 * llmCostPerCallUsd;
-  const llmOnlyReviewUsdPerThousand = llmOnlyReviewRate * 1000 * reviewCost;
-  const machineUsdPerThousand = (machineUsdPerHour / (throughput * utilization * 3600)) * 1000;
-  const hybridLlmUsdPerThousand = llmCallRate * 1000 * llmCostPerCallUsd;
-  const hybridReviewUsdPerThousand = reviewRate * 1000 * reviewCost;
-  const slmOnlyReviewUsdPerThousand = escalationRate * 1000 * reviewCost;
-  const machineMonthlyUsd = machineUsdPerHour * hoursPerMonth;
-  const labellingUsd = labelledItems * labelCost;
-  const trainingUsd = (trainSeconds / 3600) * machineUsdPerHour;
-  const oneOffTotal = labellingUsd + teacherUsd + trainingUsd;
-  const breakdown: TcoBreakdown = {
-    llmCostPerCallUsd,
-    requestsPerMachinePerMonth,
-    llmOnlyLlmUsdPerThousand,
-    llmOnlyReviewUsdPerThousand,
-    machineUsdPerThousand,
-    hybridLlmUsdPerThousand,
-    hybridReviewUsdPerThousand,
-    slmOnlyReviewUsdPerThousand,
-    machineMonthlyUsd,
-    replicasMonthlyUsd: replicas * machineMonthlyUsd,
-    oneOff: { labellingUsd, teacherUsd, trainingUsd, totalUsd: oneOffTotal },
-    amortizedOneOffMonthlyUsd: oneOffTotal / amortizeMonths,
-  };
-  const perThousand: TcoPerThousand = {
-    llmOnly: llmOnlyLlmUsdPerThousand + llmOnlyReviewUsdPerThousand,
-    slmOnly: machineUsdPerThousand + slmOnlyReviewUsdPerThousand,
-    hybrid: machineUsdPerThousand + hybridLlmUsdPerThousand + hybridReviewUsdPerThousand,
-  };
+  const replicas = inputs.replicas.value;
+  const breakdown = costBreakdown(inputs);
+  const perThousand = perThousandOf(breakdown);
   const monthlyFixedUsd = breakdown.replicasMonthlyUsd + breakdown.amortizedOneOffMonthlyUsd;
-
   const hybridBreakEven = breakEvenVolume(
     breakdown,
     replicas,
     perThousand.llmOnly,
-    hybridLlmUsdPerThousand + hybridReviewUsdPerThousand,
+    breakdown.hybridLlmUsdPerThousand + breakdown.hybridReviewUsdPerThousand,
     perThousand.hybrid,
   );
   const slmOnlyBreakEven = breakEvenVolume(
     breakdown,
     replicas,
     perThousand.llmOnly,
-    slmOnlyReviewUsdPerThousand,
+    breakdown.slmOnlyReviewUsdPerThousand,
     perThousand.slmOnly,
   );
   const current = inputs.requestsPerMonth?.value;
   const volumes =
     options.volumes ??
-    defaultVolumes(requestsPerMachinePerMonth, replicas, [
+    defaultVolumes(breakdown.requestsPerMachinePerMonth, replicas, [
       ...(hybridBreakEven === null ? [] : [hybridBreakEven]),
       ...(current === undefined ? [] : [current]),
     ]);
   const pointAt = (volume: number) => curvePoint(breakdown, replicas, perThousand.llmOnly, volume);
-  const curve = volumes.map(pointAt);
-
-  const notes: string[] = [];
-  if (hybridBreakEven !== null && hybridBreakEven > replicas * requestsPerMachinePerMonth) {
-    notes.push(
-      `At the break-even volume the replicas are full: hybrid needs ${machinesAt(hybridBreakEven, requestsPerMachinePerMonth, replicas)} machines there (${formatFigure(requestsPerMachinePerMonth)} requests/month each); below it, hybrid may be cheaper between machine steps.`,
-    );
-  }
-  const largest = volumes.length === 0 ? 0 : Math.max(...volumes);
-  const machinesAtLargest = machinesAt(largest, requestsPerMachinePerMonth, replicas);
-  if (machinesAtLargest > replicas) {
-    notes.push(
-      `Capacity: one machine serves ${formatFigure(requestsPerMachinePerMonth)} requests/month at ${formatFigure(utilization)} utilization; above ${formatFigure(replicas * requestsPerMachinePerMonth)} requests/month machines are added (${machinesAtLargest} at ${formatFigure(largest)}).`,
-    );
-  }
-  const peopleLlmOnly = breakdown.llmOnlyReviewUsdPerThousand;
-  const peopleHybrid = breakdown.hybridReviewUsdPerThousand;
-  if (peopleLlmOnly + peopleHybrid > 0) {
-    // People's time often outweighs tokens, and its share in LLM-only is the least certain input: show the
-    // break-even on LLM calls and machines alone as well, so a reader sees how much hangs on it.
-    const withoutPeople = breakEvenVolume(
-      breakdown,
-      replicas,
-      breakdown.llmOnlyLlmUsdPerThousand,
-      hybridLlmUsdPerThousand,
-      machineUsdPerThousand + hybridLlmUsdPerThousand,
-    );
-    notes.push(
-      `People answering requests cost ${formatUsd(peopleLlmOnly)} of LLM-only's ${formatUsd(perThousand.llmOnly)} and ${formatUsd(peopleHybrid)} of hybrid's ${formatUsd(perThousand.hybrid)} per 1K. On LLM calls and machines alone, hybrid would ${withoutPeople === null ? "never be cheaper than LLM-only" : `be cheaper than LLM-only above ${formatFigure(Math.round(withoutPeople))} requests/month`}.`,
-    );
-  }
-  const assumedNames = tcoInputOrder.filter((name) => inputs[name]?.source === "assumed");
-  if (assumedNames.length > 0) {
-    notes.push(
-      `${assumedNames.length} of the inputs are assumed (${assumedNames.join(", ")}): each note says why and which flag replaces it.`,
-    );
-  }
-  const target = inputs.targetCostPer1kRequestsUsd?.value;
-  const costTarget =
-    target === undefined
-      ? null
-      : {
-          perThousandUsd: target,
-          met: {
-            llmOnly: perThousand.llmOnly <= target,
-            slmOnly: perThousand.slmOnly <= target,
-            hybrid: perThousand.hybrid <= target,
-          },
-        };
-  if (costTarget !== null) {
-    notes.push(
-      `Target cost ${formatUsd(target as number)} per 1K requests: hybrid ${formatUsd(perThousand.hybrid)} ${costTarget.met.hybrid ? "meets" : "misses"} it, LLM-only ${formatUsd(perThousand.llmOnly)} ${costTarget.met.llmOnly ? "meets" : "misses"} it (per 1K at scale, fixed costs aside).`,
-    );
-  }
+  const costTarget = costTargetOf(inputs.targetCostPer1kRequestsUsd?.value, perThousand);
 
   const inputsByName: Record<string, TcoInput> = {};
   for (const name of tcoInputOrder) {
@@ -243,14 +140,126 @@ export function computeTco(inputs: TcoInputs, options: ComputeTcoOptions = {}): 
     monthlyFixedUsd,
     breakEvenRequestsPerMonth: hybridBreakEven,
     breakEvenSlmOnlyRequestsPerMonth: slmOnlyBreakEven,
-    curve,
+    curve: volumes.map(pointAt),
     formulas: formulas(inputs, breakdown, perThousand, monthlyFixedUsd, hybridBreakEven),
     computedAt: options.now ?? Date.now(),
     breakdown,
     atCurrentVolume: current === undefined ? null : pointAt(current),
     costTarget,
-    notes,
+    notes: tcoNotes({ inputs, breakdown, perThousand, hybridBreakEven, volumes, costTarget }),
   };
+}
+
+/** Every cost of the model (see the module comment) from the checked inputs. */
+function costBreakdown(inputs: TcoInputs): TcoBreakdown {
+  const value = (name: RequiredInputName): number => inputs[name].value;
+  const throughput = value("throughputPerSec");
+  const utilization = value("utilization");
+  const machineUsdPerHour = value("machineUsdPerHour");
+  const reviewCost = value("reviewCostUsdPerItem");
+  const llmCostPerCallUsd =
+    (value("llmInputTokensPerCall") / 1000) * value("llmPricePer1kInputUsd") +
+    (value("llmOutputTokensPerCall") / 1000) * value("llmPricePer1kOutputUsd");
+  const machineMonthlyUsd = machineUsdPerHour * hoursPerMonth;
+  const labellingUsd = value("labelledItems") * value("labelCostUsdPerItem");
+  const teacherUsd = value("teacherCostUsd");
+  const trainingUsd = (value("trainSeconds") / 3600) * machineUsdPerHour;
+  const oneOffTotal = labellingUsd + teacherUsd + trainingUsd;
+  return {
+    llmCostPerCallUsd,
+    requestsPerMachinePerMonth: throughput * utilization * 3600 * hoursPerMonth,
+    llmOnlyLlmUsdPerThousand: (1 - value("cacheHitRate")) * 1000 * llmCostPerCallUsd,
+    llmOnlyReviewUsdPerThousand: value("llmOnlyReviewRate") * 1000 * reviewCost,
+    machineUsdPerThousand: (machineUsdPerHour / (throughput * utilization * 3600)) * 1000,
+    hybridLlmUsdPerThousand: value("llmCallRate") * 1000 * llmCostPerCallUsd,
+    hybridReviewUsdPerThousand: value("reviewRate") * 1000 * reviewCost,
+    slmOnlyReviewUsdPerThousand: value("escalationRate") * 1000 * reviewCost,
+    machineMonthlyUsd,
+    replicasMonthlyUsd: value("replicas") * machineMonthlyUsd,
+    oneOff: { labellingUsd, teacherUsd, trainingUsd, totalUsd: oneOffTotal },
+    amortizedOneOffMonthlyUsd: oneOffTotal / value("amortizeMonths"),
+  };
+}
+
+/** Each way's cost per 1K requests at scale, the machine's share included. */
+function perThousandOf(breakdown: TcoBreakdown): TcoPerThousand {
+  return {
+    llmOnly: breakdown.llmOnlyLlmUsdPerThousand + breakdown.llmOnlyReviewUsdPerThousand,
+    slmOnly: breakdown.machineUsdPerThousand + breakdown.slmOnlyReviewUsdPerThousand,
+    hybrid:
+      breakdown.machineUsdPerThousand +
+      breakdown.hybridLlmUsdPerThousand +
+      breakdown.hybridReviewUsdPerThousand,
+  };
+}
+
+function costTargetOf(target: number | undefined, perThousand: TcoPerThousand): TcoReport["costTarget"] {
+  if (target === undefined) return null;
+  return {
+    perThousandUsd: target,
+    met: {
+      llmOnly: perThousand.llmOnly <= target,
+      slmOnly: perThousand.slmOnly <= target,
+      hybrid: perThousand.hybrid <= target,
+    },
+  };
+}
+
+interface NotesInput {
+  inputs: TcoInputs;
+  breakdown: TcoBreakdown;
+  perThousand: TcoPerThousand;
+  hybridBreakEven: number | null;
+  volumes: readonly number[];
+  costTarget: TcoReport["costTarget"];
+}
+
+/** What a reader should know about the figures: capacity, people's share, assumed inputs, the target. */
+function tcoNotes(input: NotesInput): string[] {
+  const { inputs, breakdown, perThousand, hybridBreakEven, volumes, costTarget } = input;
+  const replicas = inputs.replicas.value;
+  const capacity = breakdown.requestsPerMachinePerMonth;
+  const notes: string[] = [];
+  if (hybridBreakEven !== null && hybridBreakEven > replicas * capacity) {
+    notes.push(
+      `At the break-even volume the replicas are full: hybrid needs ${machinesAt(hybridBreakEven, capacity, replicas)} machines there (${formatFigure(capacity)} requests/month each); below it, hybrid may be cheaper between machine steps.`,
+    );
+  }
+  const largest = volumes.length === 0 ? 0 : Math.max(...volumes);
+  const machinesAtLargest = machinesAt(largest, capacity, replicas);
+  if (machinesAtLargest > replicas) {
+    notes.push(
+      `Capacity: one machine serves ${formatFigure(capacity)} requests/month at ${formatFigure(inputs.utilization.value)} utilization; above ${formatFigure(replicas * capacity)} requests/month machines are added (${machinesAtLargest} at ${formatFigure(largest)}).`,
+    );
+  }
+  const peopleLlmOnly = breakdown.llmOnlyReviewUsdPerThousand;
+  const peopleHybrid = breakdown.hybridReviewUsdPerThousand;
+  if (peopleLlmOnly + peopleHybrid > 0) {
+    // People's time often outweighs tokens, and its share in LLM-only is the least certain input: show the
+    // break-even on LLM calls and machines alone as well, so a reader sees how much hangs on it.
+    const withoutPeople = breakEvenVolume(
+      breakdown,
+      replicas,
+      breakdown.llmOnlyLlmUsdPerThousand,
+      breakdown.hybridLlmUsdPerThousand,
+      breakdown.machineUsdPerThousand + breakdown.hybridLlmUsdPerThousand,
+    );
+    notes.push(
+      `People answering requests cost ${formatUsd(peopleLlmOnly)} of LLM-only's ${formatUsd(perThousand.llmOnly)} and ${formatUsd(peopleHybrid)} of hybrid's ${formatUsd(perThousand.hybrid)} per 1K. On LLM calls and machines alone, hybrid would ${withoutPeople === null ? "never be cheaper than LLM-only" : `be cheaper than LLM-only above ${formatFigure(Math.round(withoutPeople))} requests/month`}.`,
+    );
+  }
+  const assumedNames = tcoInputOrder.filter((name) => inputs[name]?.source === "assumed");
+  if (assumedNames.length > 0) {
+    notes.push(
+      `${assumedNames.length} of the inputs are assumed (${assumedNames.join(", ")}): each note says why and which flag replaces it.`,
+    );
+  }
+  if (costTarget !== null) {
+    notes.push(
+      `Target cost ${formatUsd(costTarget.perThousandUsd)} per 1K requests: hybrid ${formatUsd(perThousand.hybrid)} ${costTarget.met.hybrid ? "meets" : "misses"} it, LLM-only ${formatUsd(perThousand.llmOnly)} ${costTarget.met.llmOnly ? "meets" : "misses"} it (per 1K at scale, fixed costs aside).`,
+    );
+  }
+  return notes;
 }
 
 /** Machines the small model needs for `volume` requests a month: the replicas, more once they are full. */

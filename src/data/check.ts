@@ -1,10 +1,16 @@
 // Data quality checks behind `slmkit data check`: a JSON-serialisable report of what would hurt training or evaluation.
 
-import { SlmkitError } from "../errors.js";
-import { normalizeText } from "../text/normalize.js";
 import type { LabeledExample, SpanExample } from "../types.js";
+import { findExactDuplicates, findNearDuplicates } from "./check/duplicates.js";
+import { labelFigures, lengthSummary, textFigures } from "./check/figures.js";
+import { findIssues } from "./check/issues.js";
+import { findLeakage } from "./check/leakage.js";
+import { findPersonalData } from "./check/personal-data.js";
+import { resolveCheckSettings } from "./check/settings.js";
+import { type CheckRecord, indexTexts, readSplits } from "./check/splits.js";
+import { compareCodeUnits, plural } from "./check/wording.js";
 import type { DataProblem } from "./io.js";
-import { findPii, type PiiKind, piiKinds } from "./pii.js";
+import { type PiiKind, piiKinds } from "./pii.js";
 import { findSimilarPairs } from "./similarity.js";
 import { resolveOverlaps } from "./spans.js";
 
@@ -202,19 +208,10 @@ export function checkSpanData(
 
 // ---------------------------------------------------------------------------------------------------------------
 
-interface CheckRecord {
-  text: string;
-  /** The label (classify) or a canonical form of the annotation (extract). */
-  key: string;
-  line: number;
-}
-
-/** Where a distinct normalized text occurs: per split, its lines and their keys. */
-interface TextEntry {
-  normalized: string;
-  occurrences: Map<string, { lines: number[]; keys: string[] }>;
-}
-
+/**
+ * The report of either check: each section is a part of its own in `check/` (the splits and their text index,
+ * label and text figures, duplicates, leakage, personal data, the issues' rules); this puts them together.
+ */
 function buildReport<T>(
   task: "classify" | "extract",
   toRecords: (list: readonly T[]) => CheckRecord[],
@@ -222,373 +219,65 @@ function buildReport<T>(
   options: CheckDataOptions<T>,
   spanInfo: { statistics: SpanStatistics; labels: Map<string, number> } | null,
 ): DataReport {
-  const settings = resolveOptions(options);
-  const mainName = settings.splitName;
-  const records = toRecords(examples);
-  const others = Object.entries(options.otherSplits ?? {}).map(([name, split]) => ({
-    name,
-    records: toRecords(split.examples),
-    problems: split.problems ?? [],
-  }));
-  if (others.some((other) => other.name === mainName)) {
-    throw new SlmkitError(
-      "INVALID_OPTION",
-      `otherSplits must not contain the checked split's own name "${mainName}".`,
-      {
-        field: "otherSplits",
-      },
-    );
-  }
-  const issues: DataIssue[] = [];
-  const error = (code: string, message: string): void => {
-    issues.push({ severity: "error", code, message });
-  };
-  const warning = (code: string, message: string): void => {
-    issues.push({ severity: "warning", code, message });
-  };
-
-  // Labels.
-  const labelCounts = spanInfo?.labels ?? countBy(records.map((record) => record.key));
-  const labels = Object.fromEntries([...labelCounts.entries()].sort(([a], [b]) => compareCodeUnits(a, b)));
-  const counts = [...labelCounts.values()];
-  const imbalanceRatio = counts.length === 0 ? null : round(Math.max(...counts) / Math.min(...counts), 3);
-
-  // Texts.
-  const problems = [...(options.problems ?? []), ...others.flatMap((other) => other.problems)];
-  const isEmptyText = (problem: DataProblem): boolean => problem.kind === "empty-text";
-  const emptyTexts =
-    records.filter((record) => record.text.trim() === "").length +
-    (options.problems ?? []).filter(isEmptyText).length;
-  const emptyElsewhere =
-    others.reduce(
-      (total, other) => total + other.records.filter((record) => record.text.trim() === "").length,
-      0,
-    ) + others.flatMap((other) => other.problems).filter(isEmptyText).length;
-  const overlong = records.filter((record) => record.text.length > settings.maxChars);
-  const lengths = records.map((record) => record.text.length).sort((a, b) => a - b);
-
-  // Duplicates, conflicts and leakage, over the distinct normalized texts of all splits.
-  const entries: TextEntry[] = [];
-  const entryByText = new Map<string, TextEntry>();
-  const addRecords = (name: string, list: readonly CheckRecord[]): void => {
-    for (const record of list) {
-      const normalized = normalizeText(record.text);
-      if (normalized === "") continue;
-      let entry = entryByText.get(normalized);
-      if (entry === undefined) {
-        entry = { normalized, occurrences: new Map() };
-        entryByText.set(normalized, entry);
-        entries.push(entry);
-      }
-      let occurrence = entry.occurrences.get(name);
-      if (occurrence === undefined) {
-        occurrence = { lines: [], keys: [] };
-        entry.occurrences.set(name, occurrence);
-      }
-      occurrence.lines.push(record.line);
-      occurrence.keys.push(record.key);
-    }
-  };
-  addRecords(mainName, records);
-  for (const other of others) addRecords(other.name, other.records);
-
-  const duplicateGroups: DuplicateGroup[] = [];
-  const conflictGroups: DuplicateGroup[] = [];
-  let extraCopies = 0;
-  for (const entry of entries) {
-    const occurrence = entry.occurrences.get(mainName);
-    if (occurrence === undefined || occurrence.lines.length < 2) continue;
-    const group = { lines: occurrence.lines, labels: [...new Set(occurrence.keys)].sort(compareCodeUnits) };
-    duplicateGroups.push(group);
-    extraCopies += occurrence.lines.length - 1;
-    if (group.labels.length > 1) conflictGroups.push(group);
-  }
-
+  const settings = resolveCheckSettings(options);
+  const splits = readSplits(toRecords, examples, options.otherSplits, settings.splitName);
+  const labels = labelFigures(splits.records, spanInfo?.labels);
+  const texts = textFigures(splits, options.problems ?? [], settings.maxChars);
+  const entries = indexTexts(splits);
+  const exact = findExactDuplicates(entries, splits.mainName);
   const similar = findSimilarPairs(
     entries.map((entry) => entry.normalized),
     settings.nearDuplicateThreshold,
   );
-  const nearPairs: NearDuplicatePair[] = [];
-  let nearDifferentLabels = 0;
-  for (const { first, second, similarity } of similar) {
-    const a = entries[first]?.occurrences.get(mainName);
-    const b = entries[second]?.occurrences.get(mainName);
-    if (a === undefined || b === undefined) continue;
-    const sameLabel = a.keys[0] === b.keys[0];
-    if (!sameLabel) nearDifferentLabels += 1;
-    nearPairs.push({
-      lines: [a.lines[0] ?? 0, b.lines[0] ?? 0],
-      similarity: round(similarity, 3),
-      sameLabel,
-    });
-  }
-
-  const splitNames = [mainName, ...others.map((other) => other.name)];
-  const leakage: SplitLeakage[] = [];
-  for (let i = 0; i < splitNames.length; i++) {
-    for (let j = i + 1; j < splitNames.length; j++) {
-      const nameA = splitNames[i] ?? "";
-      const nameB = splitNames[j] ?? "";
-      const pairs: LeakedPair[] = [];
-      let exact = 0;
-      for (const entry of entries) {
-        const a = entry.occurrences.get(nameA);
-        const b = entry.occurrences.get(nameB);
-        if (a === undefined || b === undefined) continue;
-        exact += 1;
-        pairs.push({ kind: "exact", lines: [a.lines[0] ?? 0, b.lines[0] ?? 0], similarity: 1 });
-      }
-      let near = 0;
-      for (const { first, second, similarity } of similar) {
-        const x = entries[first]?.occurrences;
-        const y = entries[second]?.occurrences;
-        if (x === undefined || y === undefined) continue;
-        const forward = x.get(nameA) !== undefined && y.get(nameB) !== undefined;
-        const backward = y.get(nameA) !== undefined && x.get(nameB) !== undefined;
-        if (!forward && !backward) continue;
-        near += 1;
-        const a = (forward ? x : y).get(nameA);
-        const b = (forward ? y : x).get(nameB);
-        pairs.push({
-          kind: "near",
-          lines: [a?.lines[0] ?? 0, b?.lines[0] ?? 0],
-          similarity: round(similarity, 3),
-        });
-      }
-      leakage.push({ splits: [nameA, nameB], exact, near, pairs: pairs.slice(0, settings.maxListed) });
-    }
-  }
-
-  // Personal data.
-  const piiCounts = Object.fromEntries(piiKinds.map((kind) => [kind, 0])) as Record<PiiKind, number>;
-  const piiExamples: Array<{ line: number; kind: PiiKind }> = [];
-  let piiTexts = 0;
-  for (const record of records) {
-    const found = findPii(record.text);
-    if (found.length === 0) continue;
-    piiTexts += 1;
-    for (const match of found) {
-      piiCounts[match.kind] += 1;
-      if (piiExamples.length < settings.maxListed) piiExamples.push({ line: record.line, kind: match.kind });
-    }
-  }
-
-  // Issues, errors first.
-  const nonEmptyProblems = problems.filter((problem) => !isEmptyText(problem));
-  if (records.length === 0) {
-    error(
-      "empty-data",
-      "no examples could be read; the file needs one JSON object a line (or a CSV header and rows).",
-    );
-  }
-  if (nonEmptyProblems.length > 0) {
-    error(
-      "malformed-lines",
-      `${plural(nonEmptyProblems.length, "line")} could not be read as examples (first: ${describeProblem(nonEmptyProblems[0])}); fix or remove them.`,
-    );
-  }
-  if (emptyTexts + emptyElsewhere > 0) {
-    const total = emptyTexts + emptyElsewhere;
-    const where = emptyElsewhere > 0 ? ` (${emptyElsewhere} in other splits)` : "";
-    error(
-      "empty-texts",
-      `${plural(total, "text")}${where} ${total === 1 ? "is" : "are"} empty; remove those lines or add the text.`,
-    );
-  }
-  if (task === "classify") {
-    if (conflictGroups.length > 0) {
-      error(
-        "conflicting-labels",
-        `${plural(conflictGroups.length, "text")} appear${conflictGroups.length === 1 ? "s" : ""} with different labels (first: lines ${listLines(conflictGroups[0]?.lines ?? [])}); keep one label per text.`,
-      );
-    }
-    if (records.length > 0 && labelCounts.size < 2) {
-      error(
-        "one-class",
-        `only ${plural(labelCounts.size, "label")} found; a classifier needs at least 2 labels.`,
-      );
-    }
-  } else {
-    if (records.length > 0 && (spanInfo?.statistics.count ?? 0) === 0) {
-      error("no-spans", "no example has a span; an extractor needs annotated spans to learn from.");
-    }
-    if (conflictGroups.length > 0) {
-      warning(
-        "conflicting-spans",
-        `${plural(conflictGroups.length, "text")} appear${conflictGroups.length === 1 ? "s" : ""} with different annotations (first: lines ${listLines(conflictGroups[0]?.lines ?? [])}).`,
-      );
-    }
-  }
-  // The checked split against "test" (it is always first in its pairs): shared texts inflate test figures.
-  const checkedAgainstTest = (entry: SplitLeakage): boolean =>
-    entry.splits[0] === mainName && entry.splits[1] === "test";
-  for (const entry of leakage) {
-    if (entry.exact > 0 && checkedAgainstTest(entry)) {
-      error(
-        "test-leakage",
-        `${plural(entry.exact, "text")} of ${mainName} ${entry.exact === 1 ? "is" : "are"} also in test; remove them from one side (slmkit data split keeps duplicates together).`,
-      );
-    }
-  }
-
-  if (imbalanceRatio !== null && imbalanceRatio > settings.maxImbalance) {
-    warning(
-      "imbalance",
-      `the largest label has ${imbalanceRatio} times the examples of the smallest (above ${settings.maxImbalance}); add examples to small labels or merge them.`,
-    );
-  }
-  const rare = [...labelCounts.entries()]
-    .filter(([, count]) => count < settings.minExamplesPerLabel)
-    .map(([name]) => name);
-  if (rare.length > 0) {
-    warning(
-      "rare-labels",
-      `${plural(rare.length, "label")} ${rare.length === 1 ? "has" : "have"} fewer than ${settings.minExamplesPerLabel} examples: ${listNames(rare)}; add examples or merge them.`,
-    );
-  }
-  const similarLabels = labelsEqualWhenNormalized([...labelCounts.keys()]);
-  if (similarLabels.length > 0) {
-    warning(
-      "similar-labels",
-      `labels differ only in case or spacing: ${similarLabels.map((group) => listNames(group)).join("; ")}; use one spelling.`,
-    );
-  }
-  const sameLabelDuplicates = duplicateGroups.length - conflictGroups.length;
-  if (sameLabelDuplicates > 0) {
-    warning(
-      "exact-duplicates",
-      `${plural(sameLabelDuplicates, "text")} appear${sameLabelDuplicates === 1 ? "s" : ""} more than once (first: lines ${listLines(duplicateGroups.find((group) => group.labels.length === 1)?.lines ?? [])}); duplicates weigh more in training.`,
-    );
-  }
-  if (nearPairs.length > 0) {
-    const conflicting =
-      nearDifferentLabels > 0 ? `, ${nearDifferentLabels} of them with different labels` : "";
-    warning(
-      "near-duplicates",
-      `${plural(nearPairs.length, "pair")} of nearly identical texts (similarity >= ${settings.nearDuplicateThreshold}${conflicting}); first: lines ${listLines(nearPairs[0]?.lines ?? [])}.`,
-    );
-  }
-  for (const entry of leakage) {
-    const exact = checkedAgainstTest(entry) ? 0 : entry.exact;
-    if (exact + entry.near > 0) {
-      const parts = [
-        exact > 0 ? `${plural(exact, "identical text")}` : "",
-        entry.near > 0 ? `${plural(entry.near, "near-identical pair")}` : "",
-      ].filter(Boolean);
-      warning(
-        "split-leakage",
-        `${entry.splits[0]} and ${entry.splits[1]} share ${parts.join(" and ")}; evaluation on ${entry.splits[1]} will look better than it is.`,
-      );
-    }
-  }
-  if (task === "classify") {
-    for (const other of others) {
-      const unknown = [...new Set(other.records.map((record) => record.key))]
-        .filter((label) => !labelCounts.has(label))
-        .sort(compareCodeUnits);
-      if (unknown.length > 0) {
-        warning(
-          "unknown-labels",
-          `${other.name} has ${plural(unknown.length, "label")} that ${mainName} lacks: ${listNames(unknown)}; a model trained on ${mainName} cannot predict them.`,
-        );
-      }
-    }
-  } else if (spanInfo !== null && spanInfo.statistics.droppedByOverlapRule > 0) {
-    warning(
-      "overlapping-spans",
-      `${plural(spanInfo.statistics.textsWithOverlaps, "text")} ${spanInfo.statistics.textsWithOverlaps === 1 ? "has" : "have"} overlapping spans; the overlap rule (keep the longest, then the earliest) drops ${plural(spanInfo.statistics.droppedByOverlapRule, "span")}.`,
-    );
-  }
-  if (piiTexts > 0) {
-    const kinds = piiKinds.filter((kind) => piiCounts[kind] > 0).map((kind) => `${piiCounts[kind]} ${kind}`);
-    warning(
-      "pii",
-      `${plural(piiTexts, "text")} hold${piiTexts === 1 ? "s" : ""} personal data (${kinds.join(", ")}); redact it (redactPii) unless the model needs it.`,
-    );
-  }
-  if (overlong.length > 0) {
-    warning(
-      "overlong-texts",
-      `${plural(overlong.length, "text")} ${overlong.length === 1 ? "is" : "are"} longer than ${settings.maxChars} characters (lines ${listLines(overlong.map((record) => record.line))}); long texts are slow and usually truncated.`,
-    );
-  }
-
+  const near = findNearDuplicates(entries, similar, splits.mainName);
+  const splitNames = [splits.mainName, ...splits.others.map((other) => other.name)];
+  const leakage = findLeakage(entries, similar, splitNames, settings.maxListed);
+  const personalData = findPersonalData(splits.records, settings.maxListed);
+  const spanStatistics = spanInfo?.statistics ?? null;
+  const issues = findIssues({
+    task,
+    splits,
+    settings,
+    labels,
+    texts,
+    exact,
+    near,
+    leakage,
+    personalData,
+    spanStatistics,
+  });
   return {
     task,
     file: options.file ?? null,
-    n: records.length,
-    labels,
-    labelCount: labelCounts.size,
-    imbalanceRatio,
-    textLength:
-      lengths.length === 0
-        ? null
-        : {
-            min: lengths[0] ?? 0,
-            median: quantile(lengths, 0.5),
-            p95: quantile(lengths, 0.95),
-            max: lengths[lengths.length - 1] ?? 0,
-          },
-    emptyTexts,
-    overlongTexts: overlong.length,
+    n: splits.records.length,
+    labels: labels.sorted,
+    labelCount: labels.counts.size,
+    imbalanceRatio: labels.imbalanceRatio,
+    textLength: lengthSummary(texts.lengths),
+    emptyTexts: texts.emptyTexts,
+    overlongTexts: texts.overlong.length,
     maxChars: settings.maxChars,
     exactDuplicates: {
-      groupCount: duplicateGroups.length,
-      extraCopies,
-      groups: duplicateGroups.slice(0, settings.maxListed),
+      groupCount: exact.groups.length,
+      extraCopies: exact.extraCopies,
+      groups: exact.groups.slice(0, settings.maxListed),
     },
     nearDuplicates: {
       threshold: settings.nearDuplicateThreshold,
-      pairCount: nearPairs.length,
-      pairs: nearPairs.slice(0, settings.maxListed),
+      pairCount: near.pairs.length,
+      pairs: near.pairs.slice(0, settings.maxListed),
     },
     conflictingLabels: {
-      groupCount: conflictGroups.length,
-      groups: conflictGroups.slice(0, settings.maxListed),
+      groupCount: exact.conflicts.length,
+      groups: exact.conflicts.slice(0, settings.maxListed),
     },
     leakage,
-    pii: { textCount: piiTexts, counts: piiCounts, examples: piiExamples },
-    malformed: { count: problems.length, problems: problems.slice(0, settings.maxListed) },
-    spans: spanInfo?.statistics ?? null,
+    pii: personalData,
+    malformed: { count: texts.problems.length, problems: texts.problems.slice(0, settings.maxListed) },
+    spans: spanStatistics,
     issues,
     ok: issues.every((issue) => issue.severity !== "error"),
   };
-}
-
-function resolveOptions<T>(
-  options: CheckDataOptions<T>,
-): Required<Omit<CheckDataOptions<T>, "file" | "problems" | "otherSplits">> {
-  const settings = {
-    maxChars: options.maxChars ?? 2000,
-    splitName: options.splitName ?? "train",
-    nearDuplicateThreshold: options.nearDuplicateThreshold ?? 0.9,
-    maxImbalance: options.maxImbalance ?? 10,
-    minExamplesPerLabel: options.minExamplesPerLabel ?? 5,
-    maxListed: options.maxListed ?? 100,
-  };
-  const positive = (name: keyof typeof settings, value: number, integer: boolean): void => {
-    if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-      throw new SlmkitError(
-        "INVALID_OPTION",
-        `${name} must be a positive ${integer ? "integer" : "number"}, got ${value}.`,
-        { field: name },
-      );
-    }
-  };
-  positive("maxChars", settings.maxChars, true);
-  positive("maxImbalance", settings.maxImbalance, false);
-  positive("minExamplesPerLabel", settings.minExamplesPerLabel, true);
-  positive("maxListed", settings.maxListed, true);
-  if (!(settings.nearDuplicateThreshold > 0 && settings.nearDuplicateThreshold <= 1)) {
-    throw new SlmkitError(
-      "INVALID_OPTION",
-      `nearDuplicateThreshold must be in (0, 1], got ${settings.nearDuplicateThreshold}.`,
-      {
-        field: "nearDuplicateThreshold",
-      },
-    );
-  }
-  return settings;
 }
 
 /**
@@ -600,57 +289,6 @@ function annotationKey(example: SpanExample): string {
     .map((span) => `${span.label}@${span.start}-${span.end}`)
     .sort(compareCodeUnits)
     .join(" ");
-}
-
-function labelsEqualWhenNormalized(labels: readonly string[]): string[][] {
-  const groups = new Map<string, string[]>();
-  for (const label of labels) {
-    const key = normalizeText(label);
-    groups.set(key, [...(groups.get(key) ?? []), label]);
-  }
-  return [...groups.values()]
-    .filter((group) => group.length > 1)
-    .map((group) => group.sort(compareCodeUnits));
-}
-
-function countBy(values: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
-  return counts;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-}
-
-function round(value: number, decimals: number): number {
-  const factor = 10 ** decimals;
-  return Math.round(value * factor) / factor;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-function listLines(lines: readonly number[], most = 5): string {
-  const shown = lines.slice(0, most).join(", ");
-  return lines.length > most ? `${shown}, …` : shown;
-}
-
-function listNames(names: readonly string[], most = 8): string {
-  const shown = names
-    .slice(0, most)
-    .map((name) => JSON.stringify(name))
-    .join(", ");
-  return names.length > most ? `${shown} and ${names.length - most} more` : shown;
-}
-
-function describeProblem(problem: DataProblem | undefined): string {
-  return problem === undefined ? "" : `${problem.file}:${problem.line} ${problem.message}`;
-}
-
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -40,5 +40,11 @@ export { findPii, passesIbanCheck, passesLuhn, piiKinds, piiPlaceholders, redact
 export type { SimilarPair } from "./similarity.js";
 export { findSimilarPairs } from "./similarity.js";
 export { resolveOverlaps } from "./spans.js";
-export type { DatasetSplits, SplitOptions, SplitRatios } from "./split.js";
-export { defaultSplitRatios, splitDataset, validateRatios } from "./split.js";
+export type {
+  DatasetSplits,
+  SplitOptions,
+  SplitRatios,
+  StratifiedSplitOptions,
+  StratumDeal,
+} from "./split.js";
+export { defaultSplitRatios, splitDataset, stratifiedSplit, validateRatios } from "./split.js";

@@ -1,7 +1,7 @@
-// Seeded, stratified train/valid/test split that keeps duplicate texts together so no split leaks into another.
+// Seeded, stratified splits: one primitive behind the dataset's train/valid/test split and every hold-out.
 
 import { SlmkitError } from "../errors.js";
-import { createRandom } from "../internal/random.js";
+import { createRandom, type Random } from "../internal/random.js";
 import { normalizeText } from "../text/normalize.js";
 
 /** Shares of the examples per split. */
@@ -56,55 +56,140 @@ export function splitDataset<T extends { text: string; label?: string }>(
   if (!Number.isSafeInteger(seed)) {
     throw new SlmkitError("INVALID_OPTION", `seed must be an integer, got ${seed}.`, { field: "seed" });
   }
-  const stratifyBy = options.stratifyBy ?? ((example: T) => example.label ?? "");
-
-  // Group duplicates, remembering each group's first position so the grouping does not depend on Map order.
-  const groupsByText = new Map<string, { members: number[]; classCounts: Map<string, number> }>();
-  examples.forEach((example, index) => {
-    const key = normalizeText(example.text);
-    let group = groupsByText.get(key);
-    if (group === undefined) {
-      group = { members: [], classCounts: new Map() };
-      groupsByText.set(key, group);
-    }
-    group.members.push(index);
-    const stratum = stratifyBy(example);
-    group.classCounts.set(stratum, (group.classCounts.get(stratum) ?? 0) + 1);
+  const [train = [], valid = [], test = []] = stratifiedSplit(examples, {
+    stratumOf: options.stratifyBy ?? ((example: T) => example.label ?? ""),
+    unitOf: (example) => normalizeText(example.text),
+    random: createRandom(seed),
+    deal: { shares: splitNames.map((name) => ratios[name]) },
+    keepOrder: true,
   });
+  return { train, valid, test };
+}
 
-  const strata = new Map<string, number[][]>();
-  for (const group of groupsByText.values()) {
-    const stratum = majorityClass(group.classCounts);
-    let list = strata.get(stratum);
-    if (list === undefined) {
-      list = [];
-      strata.set(stratum, list);
+/** How `stratifiedSplit` deals each stratum's shuffled units to the parts. */
+export type StratumDeal =
+  | {
+      /**
+       * One part per share (each >= 0, the first above 0). A part's quota of a stratum is its share of the
+       * stratum's items, rounded by largest remainder (ties to the earlier part). The largest unit goes to the
+       * first part, each next one to the part furthest below its quota (ties to the earlier part; a part whose
+       * share is 0 gets none): every stratum is in the first part, and each quota is met within one unit.
+       */
+      shares: readonly number[];
     }
-    list.push(group.members);
-  }
+  | {
+      /**
+       * Two parts: the stratum's units, in their shuffled order, go to the first part until it holds
+       * `firstPartSize(items in the stratum)` items; the rest go to the second. A hold-out of a fraction.
+       */
+      firstPartSize: (stratumSize: number) => number;
+    };
 
-  const random = createRandom(seed);
-  const assignment = new Int8Array(examples.length);
-  const targetShares = splitNames.map((name) => ratios[name]);
-  for (const stratum of [...strata.keys()].sort(compareCodeUnits)) {
-    const groups = random.shuffle([...(strata.get(stratum) ?? [])]);
-    // Stable: equal sizes keep their shuffled order.
-    groups.sort((a, b) => b.length - a.length);
-    const size = groups.reduce((total, group) => total + group.length, 0);
-    const quotas = apportion(size, targetShares);
-    const filled = [0, 0, 0];
-    groups.forEach((group, index) => {
-      const split = index === 0 ? 0 : neediestSplit(quotas, filled, targetShares);
-      filled[split] = (filled[split] ?? 0) + group.length;
-      for (const member of group) assignment[member] = split;
+export interface StratifiedSplitOptions<T, Stratum extends string | number> {
+  /** Each item's stratum. Strata are split one at a time, in ascending order (strings by UTF-16 code units). */
+  stratumOf: (item: T) => Stratum;
+  /**
+   * The stream every stratum is shuffled with, one after another in that order. The caller owns it: the same
+   * stream may go on to draw something else (a second split, a shuffle), and the seed says where it started.
+   */
+  random: Random;
+  deal: StratumDeal;
+  /**
+   * Items with the same key form one unit that always lands in one part (e.g. duplicate texts); a unit's
+   * stratum is its members' most common one (ties: the one seen first). Default: every item is a unit alone.
+   */
+  unitOf?: (item: T) => string;
+  /**
+   * True: each part keeps the items' original order. Default false: each part is in the order dealt, stratum
+   * after stratum, each in its shuffled order.
+   */
+  keepOrder?: boolean;
+}
+
+/**
+ * The one stratified split behind `splitDataset` and the hold-outs of the trainers and the distiller: groups the
+ * items into units and the units by stratum, shuffles each stratum's units with `random` (then, stably, the
+ * largest first), and deals them to the parts by `deal`. Deterministic: the same items, options and stream
+ * state give the same parts. Returns one array per part (two with `firstPartSize`).
+ */
+export function stratifiedSplit<T, Stratum extends string | number>(
+  items: readonly T[],
+  options: StratifiedSplitOptions<T, Stratum>,
+): T[][] {
+  const { deal, random } = options;
+  const strata = unitsByStratum(items, options.stratumOf, options.unitOf);
+  const parts: number[][] = Array.from({ length: "shares" in deal ? deal.shares.length : 2 }, () => []);
+  for (const stratum of [...strata.keys()].sort(compareAscending)) {
+    const units = random.shuffle([...(strata.get(stratum) ?? [])]);
+    // Stable: equal sizes keep their shuffled order (so units of one item are not reordered at all).
+    units.sort((a, b) => b.length - a.length);
+    const dealt =
+      "shares" in deal ? dealByShares(units, deal.shares) : dealFirstPart(units, deal.firstPartSize);
+    units.forEach((unit, index) => {
+      parts[dealt[index] ?? 0]?.push(...unit);
     });
   }
+  if (options.keepOrder === true) for (const part of parts) part.sort((a, b) => a - b);
+  return parts.map((part) => part.map((index) => items[index] as T));
+}
 
-  const result: DatasetSplits<T> = { train: [], valid: [], test: [] };
-  examples.forEach((example, index) => {
-    result[splitNames[assignment[index] ?? 0] ?? "train"].push(example);
+/** The items' positions grouped into units (in order of first appearance), and the units by stratum. */
+function unitsByStratum<T, Stratum extends string | number>(
+  items: readonly T[],
+  stratumOf: (item: T) => Stratum,
+  unitOf: ((item: T) => string) | undefined,
+): Map<Stratum, number[][]> {
+  const strata = new Map<Stratum, number[][]>();
+  const addUnit = (stratum: Stratum, unit: number[]): void => {
+    const units = strata.get(stratum);
+    if (units === undefined) strata.set(stratum, [unit]);
+    else units.push(unit);
+  };
+  if (unitOf === undefined) {
+    items.forEach((item, index) => {
+      addUnit(stratumOf(item), [index]);
+    });
+    return strata;
+  }
+  // Remembering each unit's first position, so the grouping does not depend on Map order.
+  const units = new Map<string, { members: number[]; strataCounts: Map<Stratum, number> }>();
+  items.forEach((item, index) => {
+    const key = unitOf(item);
+    let unit = units.get(key);
+    if (unit === undefined) {
+      unit = { members: [], strataCounts: new Map() };
+      units.set(key, unit);
+    }
+    unit.members.push(index);
+    const stratum = stratumOf(item);
+    unit.strataCounts.set(stratum, (unit.strataCounts.get(stratum) ?? 0) + 1);
   });
-  return result;
+  for (const unit of units.values()) addUnit(mostCommon(unit.strataCounts), unit.members);
+  return strata;
+}
+
+/** The part of each unit under a `shares` deal (see `StratumDeal`). */
+function dealByShares(units: readonly number[][], shares: readonly number[]): number[] {
+  const size = units.reduce((total, unit) => total + unit.length, 0);
+  const quotas = apportion(size, shares);
+  const filled = shares.map(() => 0);
+  return units.map((unit, index) => {
+    const part = index === 0 ? 0 : neediestPart(quotas, filled, shares);
+    filled[part] = (filled[part] ?? 0) + unit.length;
+    return part;
+  });
+}
+
+/** The part of each unit under a `firstPartSize` deal (see `StratumDeal`). */
+function dealFirstPart(units: readonly number[][], firstPartSize: (stratumSize: number) => number): number[] {
+  const size = units.reduce((total, unit) => total + unit.length, 0);
+  const wanted = firstPartSize(size);
+  let filled = 0;
+  return units.map((unit) => {
+    if (filled >= wanted) return 1;
+    filled += unit.length;
+    return 0;
+  });
 }
 
 /** Throws `INVALID_OPTION` naming `ratios` unless the ratios are usable. */
@@ -134,20 +219,20 @@ export function validateRatios(ratios: SplitRatios): void {
   }
 }
 
-function majorityClass(counts: ReadonlyMap<string, number>): string {
-  let best = "";
+function mostCommon<Stratum>(counts: ReadonlyMap<Stratum, number>): Stratum {
+  let best: Stratum | undefined;
   let bestCount = -1;
-  // Map order is insertion order, so ties go to the class seen first.
+  // Map order is insertion order, so ties go to the stratum seen first.
   for (const [name, count] of counts) {
     if (count > bestCount) {
       best = name;
       bestCount = count;
     }
   }
-  return best;
+  return best as Stratum;
 }
 
-/** Integer quotas summing to `size`, each within 1 of `size * share` (largest remainder; ties favour train). */
+/** Integer quotas summing to `size`, each within 1 of `size * share` (largest remainder; ties favour the first). */
 function apportion(size: number, shares: readonly number[]): number[] {
   const exact = shares.map((share) => size * share);
   const quotas = exact.map((value) => Math.floor(value + 1e-9));
@@ -164,8 +249,8 @@ function apportion(size: number, shares: readonly number[]): number[] {
   return quotas;
 }
 
-/** The split furthest below its quota (ties favour train, then valid); splits with a zero share never. */
-function neediestSplit(
+/** The part furthest below its quota (ties favour the earlier part); parts with a zero share never. */
+function neediestPart(
   quotas: readonly number[],
   filled: readonly number[],
   shares: readonly number[],
@@ -183,6 +268,7 @@ function neediestSplit(
   return best;
 }
 
-function compareCodeUnits(a: string, b: string): number {
+/** Ascending: numbers by value, strings by UTF-16 code units (as `Array.prototype.sort` without a comparator). */
+function compareAscending<Value extends string | number>(a: Value, b: Value): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

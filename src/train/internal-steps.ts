@@ -1,5 +1,6 @@
 // Steps the hard-label and the soft-target classifier trainers share, so each lives once: split, vectorize, epochs, calibrate, record.
 
+import { stratifiedSplit } from "../data/split.js";
 import { SlmkitError } from "../errors.js";
 import { expectedCalibrationError } from "../eval/calibration.js";
 import { chooseThreshold, type ThresholdChoice } from "../eval/selective.js";
@@ -20,33 +21,22 @@ import { shuffledOrder } from "./sgd.js";
 import type { ClassifierHyperparameters, TrainProgress, ValidationFigures } from "./train-classifier.js";
 
 /**
- * Stratified hold-out: about `fraction` of each group (by `groupOf`) with 2+ examples goes to validation.
- * Groups are visited in `compareGroups` order (default: `Array.prototype.sort`'s), so the split is deterministic.
+ * The trainers' validation set when none is given: about `fraction` of each stratum (by `stratumOf`) with 2+
+ * examples, at least one, held out by `stratifiedSplit` over a stream seeded `seed ^ 0x5eed`. Returns
+ * [train, valid], each stratum after stratum in shuffled order.
  */
-export function stratifiedHoldOut<Example, Group>(
+export function holdOutValidation<Example>(
   examples: readonly Example[],
-  groupOf: (example: Example) => Group,
+  stratumOf: (example: Example) => string | number,
   fraction: number,
   seed: number,
-  compareGroups?: (left: Group, right: Group) => number,
 ): [Example[], Example[]] {
-  const byGroup = new Map<Group, Example[]>();
-  for (const example of examples) {
-    const group = groupOf(example);
-    const members = byGroup.get(group) ?? [];
-    members.push(example);
-    byGroup.set(group, members);
-  }
-  const random = createRandom(seed ^ 0x5eed);
-  const kept: Example[] = [];
-  const held: Example[] = [];
-  for (const group of [...byGroup.keys()].sort(compareGroups)) {
-    const members = random.shuffle([...(byGroup.get(group) as Example[])]);
-    const count = members.length >= 2 ? Math.max(1, Math.round(members.length * fraction)) : 0;
-    held.push(...members.slice(0, count));
-    kept.push(...members.slice(count));
-  }
-  return [kept, held];
+  const [valid = [], train = []] = stratifiedSplit(examples, {
+    stratumOf,
+    random: createRandom(seed ^ 0x5eed),
+    deal: { firstPartSize: (size) => (size >= 2 ? Math.max(1, Math.round(size * fraction)) : 0) },
+  });
+  return [train, valid];
 }
 
 export interface VectorizedSplits {

@@ -12,11 +12,11 @@ import {
   createInlineRunner,
   definedOnly,
   hashExamples,
+  holdOutValidation,
   logSoftmaxParts,
   rowLogits,
   runEpochs,
   type ScoredRows,
-  stratifiedHoldOut,
   summarizeTraining,
   vectorizeSplits,
 } from "./internal-steps.js";
@@ -125,7 +125,7 @@ export async function trainClassifier(
   let validSet: readonly LabeledExample[];
   const heldOutFromTrain = options.valid === undefined || options.valid.length === 0;
   if (heldOutFromTrain)
-    [trainSet, validSet] = stratifiedHoldOut(train, (example) => example.label, 0.1, seed);
+    [trainSet, validSet] = holdOutValidation(train, (example) => example.label, 0.1, seed);
   else validSet = options.valid as readonly LabeledExample[];
 
   const labels = [...new Set(trainSet.map((example) => example.label))].sort();

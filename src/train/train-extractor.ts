@@ -4,19 +4,13 @@ import { resolveOverlaps } from "../data/spans.js";
 import { SlmkitError } from "../errors.js";
 import { chooseThreshold } from "../eval/selective.js";
 import { goldenSectionMinimum } from "../internal/golden-section.js";
-import { createRandom } from "../internal/random.js";
 import { NativeExtractor } from "../models/native/extractor.js";
-import {
-  ChainDecoder,
-  type ChainWeights,
-  tagCountFor,
-  transitionLength,
-} from "../models/native/extractor-decoder.js";
+import type { ChainDecoder, ChainWeights } from "../models/native/extractor-decoder.js";
+import { tagCountFor } from "../models/native/extractor-decoder.js";
 import {
   defaultExtractorFeatures,
   type ExtractorFeatureConfig,
   featurizeTokens,
-  type TokenFeatures,
 } from "../models/native/extractor-features.js";
 import {
   type AlignmentCounts,
@@ -29,6 +23,8 @@ import {
 import { type ModelRecord, sha256 } from "../models/native/model-directory.js";
 import type { ExtractFieldType } from "../text/normalizers/index.js";
 import type { Span, SpanExample } from "../types.js";
+import { AveragedPerceptron, type PreparedExample } from "./averaged-perceptron.js";
+import { definedOnly, holdOutValidation } from "./internal-steps.js";
 import { shuffledOrder } from "./sgd.js";
 import { validateNumber } from "./train-classifier.js";
 
@@ -97,10 +93,33 @@ export interface TrainedExtractor {
   history: ExtractorProgress[];
 }
 
-interface PreparedExample {
-  features: TokenFeatures;
-  tags: Uint8Array;
-  length: number;
+/** The options of a run, checked, with their defaults. */
+interface ExtractorSettings {
+  seed: number;
+  targetAccuracy: number;
+  epochs: number;
+  patience: number;
+  features: ExtractorFeatureConfig;
+  fields: string[];
+  fieldIndex: Map<string, number>;
+}
+
+/** What training learns from and is scored on. */
+interface PreparedData {
+  trainSet: readonly SpanExample[];
+  validSet: readonly SpanExample[];
+  heldOutFromTrain: boolean;
+  prepared: PreparedExample[];
+  validPrepared: PreparedExample[];
+  validGold: Span[][];
+  notes: ExtractorDataNotes;
+}
+
+/** The best epoch's averaged weights. */
+interface BestEpoch {
+  epoch: number;
+  f1: number;
+  weights: ChainWeights;
 }
 
 /** Trains an extractor on span data. Deterministic: the same data, options and seed give identical weights. */
@@ -109,13 +128,75 @@ export async function trainExtractor(
   options: TrainExtractorOptions = {},
 ): Promise<TrainedExtractor> {
   const started = performance.now();
+  const settings = resolveSettings(train, options);
+  const data = prepareData(train, options.valid, settings);
+  const perceptron = new AveragedPerceptron(
+    tagCountFor(settings.fields.length),
+    1 << settings.features.hashBits,
+  );
+  const { best, history } = runEpochs(perceptron, data, settings, started, options.onProgress);
+  const finalWeights = best.weights;
+
+  const temperature = fitChainTemperature(finalWeights, perceptron.decoder, data.validPrepared);
+  const uncalibrated = new NativeExtractor({
+    fields: settings.fields,
+    features: settings.features,
+    weights: finalWeights,
+    temperature,
+    threshold: 0,
+    ...(options.fieldTypes === undefined ? {} : { fieldTypes: options.fieldTypes }),
+    ...(options.requiredFields === undefined ? {} : { requiredFields: options.requiredFields }),
+  });
+  const predictions = uncalibrated.extract(data.validSet.map((example) => example.text));
+  const correct = predictions.map((prediction, index) =>
+    recordCorrect(prediction.spans, data.validGold[index] as Span[]),
+  );
+  // A record missing a required field is never accepted, so it is left out by giving it confidence 0.
+  const confidences = predictions.map((prediction) =>
+    uncalibrated.requiredFields.every((field) => prediction.fields[field] !== undefined)
+      ? prediction.confidence
+      : 0,
+  );
+  const choice = chooseThreshold(confidences, correct, settings.targetAccuracy);
+  const model = uncalibrated.withThreshold(choice.threshold);
+  const trainSeconds = (performance.now() - started) / 1000;
+  const validation: ExtractorValidation = {
+    spanF1: best.f1,
+    n: data.validSet.length,
+    coverage: choice.coverage,
+    acceptedAccuracy: choice.accuracy,
+    recordAccuracy: correct.filter(Boolean).length / Math.max(1, correct.length),
+    bestEpoch: best.epoch,
+    heldOutFromTrain: data.heldOutFromTrain,
+  };
+  const record: ModelRecord = {
+    hyperparameters: {
+      algorithm: "averaged structured perceptron, BIO tags, Viterbi",
+      epochs: settings.epochs,
+      patience: settings.patience,
+      epochsRun: history.length,
+      bestEpoch: best.epoch,
+      features: settings.features,
+    },
+    seed: settings.seed,
+    dataHash: hashSpanData(train, options.valid),
+    targetAccuracy: settings.targetAccuracy,
+    validation: { ...validation },
+    trainSeconds,
+    extra: { dataNotes: data.notes },
+  };
+  return { model, record, validation, notes: data.notes, history };
+}
+
+/** Throws INVALID_OPTION naming an option out of range, EMPTY_DATA or INVALID_DATA for data it cannot learn. */
+function resolveSettings(train: readonly SpanExample[], options: TrainExtractorOptions): ExtractorSettings {
   const seed = options.seed ?? 42;
   const targetAccuracy = options.targetAccuracy ?? 0.97;
   const epochs = options.epochs ?? 12;
   const patience = options.patience ?? 3;
   const features: ExtractorFeatureConfig = {
     ...defaultExtractorFeatures,
-    ...definedEntries(options.features ?? {}),
+    ...definedOnly(options.features ?? {}),
   };
   validateNumber("seed", seed, { integer: true, minimum: 0 });
   validateNumber("targetAccuracy", targetAccuracy, { minimum: 0, exclusiveMinimum: true, maximum: 1 });
@@ -150,95 +231,65 @@ export async function trainExtractor(
   }
   checkLabels(train, fieldIndex, fields);
   if (options.valid !== undefined) checkLabels(options.valid, fieldIndex, fields);
+  return { seed, targetAccuracy, epochs, patience, features, fields, fieldIndex };
+}
 
+/** The validation set (10% of train, seeded, when none is given) and both sets as tags and features. */
+function prepareData(
+  train: readonly SpanExample[],
+  valid: readonly SpanExample[] | undefined,
+  settings: ExtractorSettings,
+): PreparedData {
   let trainSet: readonly SpanExample[] = train;
   let validSet: readonly SpanExample[];
-  const heldOutFromTrain = options.valid === undefined || options.valid.length === 0;
+  const heldOutFromTrain = valid === undefined || valid.length === 0;
   if (heldOutFromTrain) {
     if (train.length < 10)
       throw new SlmkitError(
         "EMPTY_DATA",
         `only ${train.length} training examples: give at least 10, or a validation file.`,
       );
-    const shuffled = createRandom(seed ^ 0x5eed).shuffle([...train]);
-    const count = Math.max(1, Math.round(train.length * 0.1));
-    validSet = shuffled.slice(0, count);
-    trainSet = shuffled.slice(count);
-  } else validSet = options.valid as readonly SpanExample[];
+    // One stratum: a plain seeded 10% (span data has no one label to stratify by).
+    [trainSet, validSet] = holdOutValidation(train, () => "", 0.1, settings.seed);
+  } else validSet = valid;
 
+  const { fieldIndex, features } = settings;
   const notes: ExtractorDataNotes = { overlapsResolved: 0, trimmed: 0, snapped: 0, dropped: 0 };
   const prepared = trainSet.map((example) => prepare(example, fieldIndex, features, notes));
   const validGold = validSet.map((example) => goldSpans(example.text, example.spans));
   const validPrepared = validSet.map((example) =>
     prepare(example, fieldIndex, features, { overlapsResolved: 0, trimmed: 0, snapped: 0, dropped: 0 }),
   );
+  return { trainSet, validSet, heldOutFromTrain, prepared, validPrepared, validGold, notes };
+}
 
-  const tagCount = tagCountFor(fields.length);
-  const rows = 1 << features.hashBits;
-  const current: ChainWeights = {
-    tagCount,
-    emission: new Float32Array(rows * tagCount),
-    transition: new Float32Array(transitionLength(tagCount)),
-  };
-  // Averaging by the usual trick: the average is w - u / c, where u accumulates c × every update.
-  const emissionSums = new Float64Array(rows * tagCount);
-  const transitionSums = new Float64Array(transitionLength(tagCount));
-  const averaged: ChainWeights = {
-    tagCount,
-    emission: new Float32Array(rows * tagCount),
-    transition: new Float32Array(transitionLength(tagCount)),
-  };
-  let best: { epoch: number; f1: number; weights: ChainWeights } | undefined;
+/**
+ * Perceptron epochs over the training examples, shuffled anew each epoch with `seed + epoch`, scoring the
+ * averaged weights on validation after each; stops after `patience` epochs without a better span F1.
+ */
+function runEpochs(
+  perceptron: AveragedPerceptron,
+  data: PreparedData,
+  settings: ExtractorSettings,
+  started: number,
+  onProgress: ((progress: ExtractorProgress) => void) | undefined,
+): { best: BestEpoch; history: ExtractorProgress[] } {
+  const { epochs, patience, seed } = settings;
+  let best: BestEpoch | undefined;
   const history: ExtractorProgress[] = [];
-  const decoder = new ChainDecoder(tagCount);
-  let step = 1;
-  const update = (index: number, delta: number, weights: Float32Array, sums: Float64Array): void => {
-    weights[index] = (weights[index] as number) + delta;
-    sums[index] = (sums[index] as number) + step * delta;
-  };
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    for (const position of shuffledOrder(prepared.length, seed + epoch)) {
-      const example = prepared[position] as PreparedExample;
-      const { length, tags, features: tokenFeatures } = example;
-      if (length > 0) {
-        decoder.score(current, tokenFeatures, length);
-        decoder.viterbi(current, length);
-        const path = decoder.path;
-        let wrong = false;
-        for (let token = 0; token < length; token++) if (path[token] !== tags[token]) wrong = true;
-        if (wrong) {
-          let previousGold = tagCount;
-          let previousPredicted = tagCount;
-          for (let token = 0; token < length; token++) {
-            const gold = tags[token] as number;
-            const predicted = path[token] as number;
-            if (gold !== predicted) {
-              const end = tokenFeatures.offsets[token + 1] as number;
-              for (let cursor = tokenFeatures.offsets[token] as number; cursor < end; cursor++) {
-                const row = (tokenFeatures.rows[cursor] as number) * tagCount;
-                update(row + gold, 1, current.emission, emissionSums);
-                update(row + predicted, -1, current.emission, emissionSums);
-              }
-            }
-            if (gold !== predicted || previousGold !== previousPredicted) {
-              update(previousGold * tagCount + gold, 1, current.transition, transitionSums);
-              update(previousPredicted * tagCount + predicted, -1, current.transition, transitionSums);
-            }
-            previousGold = gold;
-            previousPredicted = predicted;
-          }
-          if (previousGold !== previousPredicted) {
-            const endOffset = (tagCount + 1) * tagCount;
-            update(endOffset + previousGold, 1, current.transition, transitionSums);
-            update(endOffset + previousPredicted, -1, current.transition, transitionSums);
-          }
-        }
-      }
-      step++;
+    for (const position of shuffledOrder(data.prepared.length, seed + epoch)) {
+      perceptron.learn(data.prepared[position] as PreparedExample);
     }
-    average(current.emission, emissionSums, step, averaged.emission);
-    average(current.transition, transitionSums, step, averaged.transition);
-    const f1 = validationF1(averaged, decoder, validSet, validPrepared, validGold, fields);
+    const averaged = perceptron.average();
+    const f1 = validationF1(
+      averaged,
+      perceptron.decoder,
+      data.validSet,
+      data.validPrepared,
+      data.validGold,
+      settings.fields,
+    );
     const progress = {
       epoch,
       epochs,
@@ -246,7 +297,7 @@ export async function trainExtractor(
       elapsedSeconds: (performance.now() - started) / 1000,
     };
     history.push(progress);
-    options.onProgress?.(progress);
+    onProgress?.(progress);
     if (best === undefined || f1 > best.f1) {
       best = {
         epoch,
@@ -256,61 +307,7 @@ export async function trainExtractor(
     } else if (epoch - best.epoch >= patience) break;
   }
   if (best === undefined) throw new SlmkitError("TRAINING_FAILED", "training ran no epoch.");
-  const finalWeights = best.weights;
-
-  const temperature = fitChainTemperature(finalWeights, decoder, validPrepared);
-  const uncalibrated = new NativeExtractor({
-    fields,
-    features,
-    weights: finalWeights,
-    temperature,
-    threshold: 0,
-    ...(options.fieldTypes === undefined ? {} : { fieldTypes: options.fieldTypes }),
-    ...(options.requiredFields === undefined ? {} : { requiredFields: options.requiredFields }),
-  });
-  const predictions = uncalibrated.extract(validSet.map((example) => example.text));
-  const correct = predictions.map((prediction, index) =>
-    recordCorrect(prediction.spans, validGold[index] as Span[]),
-  );
-  // A record missing a required field is never accepted, so it is left out by giving it confidence 0.
-  const confidences = predictions.map((prediction) =>
-    uncalibrated.requiredFields.every((field) => prediction.fields[field] !== undefined)
-      ? prediction.confidence
-      : 0,
-  );
-  const choice = chooseThreshold(confidences, correct, targetAccuracy);
-  const model = uncalibrated.withThreshold(choice.threshold);
-  const trainSeconds = (performance.now() - started) / 1000;
-  const validation: ExtractorValidation = {
-    spanF1: best.f1,
-    n: validSet.length,
-    coverage: choice.coverage,
-    acceptedAccuracy: choice.accuracy,
-    recordAccuracy: correct.filter(Boolean).length / Math.max(1, correct.length),
-    bestEpoch: best.epoch,
-    heldOutFromTrain,
-  };
-  const record: ModelRecord = {
-    hyperparameters: {
-      algorithm: "averaged structured perceptron, BIO tags, Viterbi",
-      epochs,
-      patience,
-      epochsRun: history.length,
-      bestEpoch: best.epoch,
-      features,
-    },
-    seed,
-    dataHash: hashSpanData(train, options.valid),
-    targetAccuracy,
-    validation: { ...validation },
-    trainSeconds,
-    extra: { dataNotes: notes },
-  };
-  return { model, record, validation, notes, history };
-}
-
-function definedEntries<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+  return { best, history };
 }
 
 function checkLabels(
@@ -351,11 +348,6 @@ function prepare(
   notes.snapped += counts.snapped;
   notes.dropped += counts.dropped;
   return { features: featurizeTokens(tokens, features), tags, length: tokens.length };
-}
-
-function average(weights: Float32Array, sums: Float64Array, step: number, out: Float32Array): void {
-  for (let index = 0; index < weights.length; index++)
-    out[index] = (weights[index] as number) - (sums[index] as number) / step;
 }
 
 function copyWeights(weights: ChainWeights): ChainWeights {

@@ -14,10 +14,10 @@ import {
   createInlineRunner,
   definedOnly,
   hashExamples,
+  holdOutValidation,
   rowLogits,
   runEpochs,
   type ScoredRows,
-  stratifiedHoldOut,
   summarizeTraining,
   vectorizeSplits,
 } from "./internal-steps.js";
@@ -366,7 +366,7 @@ function holdOutByTopLabel(
     }
     return best;
   };
-  return stratifiedHoldOut(examples, topLabel, fraction, seed, (left, right) => left - right);
+  return holdOutValidation(examples, topLabel, fraction, seed);
 }
 
 /** sha256 over the texts and targets (and validation), in order: identifies the data a student learnt. */

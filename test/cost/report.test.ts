@@ -122,6 +122,15 @@ describe("TCO reports", () => {
     for (const formula of report.formulas) assert.ok(text.includes(formula));
   });
 
+  test("a curve from 0 requests a month still gives its tables, from the first positive decade", () => {
+    // Volumes are the caller's (ComputeTcoOptions.volumes); 0 once made the tables loop until memory ran out.
+    const report = computeTco(inputs(), { now: 0, volumes: [0, 1_000, 1_000_000] });
+    const text = formatTcoText(report);
+    assert.match(text, /^\s+1,000\s/m);
+    assert.match(text, /^\s+1,000,000\s/m);
+    assert.ok(renderTcoHtml(report).includes("<svg"));
+  });
+
   test("money reads naturally at every size", () => {
     assert.equal(formatMoney(0), "$0");
     assert.equal(formatMoney(0.0585123), "$0.0585");

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { splitDataset } from "../../src/data/split.js";
+import { splitDataset, stratifiedSplit } from "../../src/data/split.js";
 import { SlmkitError } from "../../src/errors.js";
+import { createRandom } from "../../src/internal/random.js";
 import { normalizeText } from "../../src/text/normalize.js";
 import type { LabeledExample, SpanExample } from "../../src/types.js";
 
@@ -166,6 +167,92 @@ describe("splitDataset", () => {
         assert.equal(all.length, data.length);
         assert.equal(new Set(all).size, data.length);
       }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("stratifiedSplit", () => {
+  // Seven of b, five of a, one of c: texts name their label and position.
+  const small = Object.entries({ b: 7, a: 5, c: 1 }).flatMap(([label, count]) =>
+    Array.from({ length: count }, (_, index) => ({ text: `${label}${index}`, label })),
+  );
+  const texts = (list: readonly { text: string }[] | undefined): string =>
+    (list ?? []).map((example) => example.text).join(" ");
+  const holdOut = (fraction: number) => ({
+    firstPartSize: (size: number) => (size >= 2 ? Math.max(1, Math.round(size * fraction)) : 0),
+  });
+
+  // Pinned to what the four splits it replaced gave: the banking77 and distillation figures depend on them.
+  test("deals exactly as the splits it replaced did, for the same seed", () => {
+    const [held, kept] = stratifiedSplit(small, {
+      stratumOf: (example) => example.label,
+      random: createRandom(42 ^ 0x5eed),
+      deal: holdOut(0.3),
+    });
+    assert.equal(texts(held), "a3 a2 b5 b2");
+    assert.equal(texts(kept), "a1 a4 a0 b4 b0 b1 b3 b6 c0");
+    const splits = splitDataset(small, { seed: 42, ratios: { train: 0.6, valid: 0.2, test: 0.2 } });
+    assert.deepEqual(
+      [texts(splits.train), texts(splits.valid), texts(splits.test)],
+      ["b0 b4 b5 b6 a0 a2 a4 c0", "b2 b3 a1", "b1 a3"],
+    );
+  });
+
+  test("a caller's stream goes on where the split left it, so two splits in a row are pinned too", () => {
+    const random = createRandom(7);
+    const rounded = { firstPartSize: (size: number) => (size >= 2 ? Math.round(size * 0.3) : 0) };
+    const [taken, rest = []] = stratifiedSplit(small, { stratumOf: (e) => e.label, random, deal: rounded });
+    const [again, left] = stratifiedSplit(rest, { stratumOf: (e) => e.label, random, deal: rounded });
+    assert.deepEqual(
+      [texts(taken), texts(rest), texts(again), texts(left)],
+      ["a3 a1 b6 b4", "a2 a4 a0 b1 b0 b5 b2 b3 c0", "a4 b0 b3", "a0 a2 b1 b5 b2 c0"],
+    );
+  });
+
+  test("visits numeric strata by value, not as text", () => {
+    const items = [10, 2, 10, 2, 1].map((stratum, index) => ({ stratum, index }));
+    const [first, second] = stratifiedSplit(items, {
+      stratumOf: (item) => item.stratum,
+      random: createRandom(1),
+      deal: { firstPartSize: () => 1 },
+    });
+    assert.deepEqual(
+      [...(first ?? []), ...(second ?? [])].map((item) => item.stratum),
+      [1, 2, 10, 2, 10],
+    );
+  });
+
+  test("keeps a unit's items in one part under either deal, and loses or repeats none", () => {
+    const example = fc.record({
+      text: fc.constantFrom("a", "b", "c", "d", "e", "f", "g", "h"),
+      label: fc.constantFrom("x", "y", "z"),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(example, { maxLength: 60 }),
+        fc.integer(),
+        fc.boolean(),
+        (data, seed, byShares) => {
+          const parts = stratifiedSplit(data, {
+            stratumOf: (item) => item.label,
+            unitOf: (item) => item.text,
+            random: createRandom(seed),
+            deal: byShares ? { shares: [0.6, 0.2, 0.2] } : { firstPartSize: (size) => Math.round(size / 3) },
+          });
+          assert.equal(parts.length, byShares ? 3 : 2);
+          const all = parts.flat();
+          assert.equal(all.length, data.length);
+          assert.equal(new Set(all).size, data.length);
+          const home = new Map<string, number>();
+          parts.forEach((part, index) => {
+            for (const item of part) {
+              assert.ok((home.get(item.text) ?? index) === index, `"${item.text}" is in two parts`);
+              home.set(item.text, index);
+            }
+          });
+        },
+      ),
       { numRuns: 200 },
     );
   });
