@@ -46,7 +46,6 @@ const pendingSplits = new Set([
   "src/route/extract-router.ts:createExtractRouter",
   "src/route/router-core.ts:createRouterCore",
   "src/route/router.ts:createRouter",
-  "src/serve/server.ts:startGateway",
   "src/serve/shared-rate-limit.ts:createSharedRateLimiter",
   "src/store/postgres-store.ts:createPostgresStore",
   "src/store/sqlite-store.ts:createSqliteStore",
