@@ -16,7 +16,7 @@ declare module "fastify" {
 }
 
 export interface ApiKeyCacheOptions {
-  store: Store;
+  store: Pick<Store, "verifyApiKey">;
   /** How long a verified API key is trusted without asking the store again, in ms. Default 10,000. */
   apiKeyCacheMs?: number;
   /** Where a store failure is reported. Default: nowhere. */
