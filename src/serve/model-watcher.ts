@@ -1,5 +1,6 @@
-// Hot reload: a use case's model is swapped for the one now in its directory, on request or when the watcher
-// sees a new manifest there (a model promoted by `slmkit retrain`); a bad new model leaves the old one serving.
+// Hot reload, when and with what outcome: a use case's model is replaced by the one now in its directory
+// (`replaceModel` in runtime.ts) on request, or when the watcher sees a new manifest there (a model promoted by
+// `slmkit retrain`); a bad new model leaves the old one serving and is not tried again until the files change.
 
 import { SlmkitError } from "../errors.js";
 import type { Logger } from "../types.js";
