@@ -1,8 +1,10 @@
 // Wire formats of the HTTP API: validation of what comes in (zod) and the shapes of what goes out.
 
 import { z } from "zod";
+import { checkFieldValues } from "../route/extract-router.js";
 import type { RouteResult } from "../route/types.js";
-import { badRequest } from "./http-error.js";
+import { badRequest } from "./errors.js";
+import type { UseCaseRuntime } from "./runtime.js";
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() }).passthrough();
 const roleNames = ["system", "developer", "user", "assistant", "tool"] as const;
@@ -77,6 +79,34 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
     "invalid_value",
     `${param ? `${param}: ` : ""}${issue?.message ?? "invalid request body"}`,
     param || null,
+  );
+}
+
+/** The fields clients of an extract use case get: its schema's, else the model's. */
+function fieldNamesOf(useCase: UseCaseRuntime): readonly string[] {
+  return useCase.spec.schema?.fields.map((field) => field.name) ?? useCase.model.labels;
+}
+
+/**
+ * The right answer for an extract use case's request as stored (compact JSON of every field, absent ones null),
+ * or a 400: `text` must be a JSON object whose keys are field names and whose values are strings, numbers or null.
+ * `what` names the request or review item it answers, `param` the body field it came in.
+ */
+export function fieldsAnswer(useCase: UseCaseRuntime, text: string, what: string, param: string): string {
+  const names = fieldNamesOf(useCase);
+  let problem: string;
+  try {
+    const checked = checkFieldValues(JSON.parse(text), names);
+    if ("fields" in checked) return JSON.stringify(checked.fields);
+    problem = checked.problem;
+  } catch {
+    problem = "not valid JSON";
+  }
+  const example = JSON.stringify(Object.fromEntries(names.slice(0, 2).map((name) => [name, "…"])));
+  throw badRequest(
+    "invalid_fields",
+    `${what} is of the extract use case "${useCase.id}": give a JSON object of its fields (${names.join(", ")}) as a string, e.g. ${example}; this one is ${problem}.`,
+    param,
   );
 }
 

@@ -10,8 +10,8 @@ import { SlmkitError } from "../../errors.js";
 import type { DriftReport } from "../../monitor/types.js";
 import type { RequestSummary, Store } from "../../store/types.js";
 import type { AnsweredBy } from "../../types.js";
-import type { UseCaseRuntime } from "../app.js";
-import { badRequest, HttpError } from "../http-error.js";
+import { assetNotFound, badRequest } from "../errors.js";
+import { findUseCase, type UseCaseRuntime } from "../runtime.js";
 
 /** Where the dashboard gets the reports other parts of slmkit compute; each one is optional. */
 export interface DashboardSources {
@@ -228,7 +228,7 @@ export async function registerDashboardRoutes(
 
   const send = (name: string, request: FastifyRequest, reply: FastifyReply) => {
     const file = files.get(name);
-    if (file === undefined) throw new HttpError(404, "not_found_error", "not_found", `no asset "${name}".`);
+    if (file === undefined) throw assetNotFound(name);
     void reply.headers(pageHeaders).header("etag", file.etag);
     if (request.headers["if-none-match"] === file.etag) return reply.code(304).send();
     return reply.type(file.type).send(file.body);
@@ -238,19 +238,6 @@ export async function registerDashboardRoutes(
   app.get<{ Params: { name: string } }>("/assets/:name", (request, reply) =>
     send(request.params.name, request, reply),
   );
-
-  const findUseCase = (id: string): UseCaseRuntime => {
-    const useCase = useCases.get(id);
-    if (useCase === undefined)
-      throw new HttpError(
-        404,
-        "not_found_error",
-        "model_not_found",
-        `no use case "${id}"; GET /v1/models lists them.`,
-        "usecase",
-      );
-    return useCase;
-  };
 
   const report = async <T>(
     name: string,
@@ -326,7 +313,11 @@ export async function registerDashboardRoutes(
       if (!Number.isFinite(hours) || hours <= 0 || hours > maxHours)
         throw badRequest("invalid_value", `hours must be a number in (0, ${maxHours}].`, "hours");
       // Without `usecase` the first served one is shown, so the page has something to open on.
-      const useCase = findUseCase(request.query.usecase ?? [...useCases.keys()][0] ?? "");
+      const useCase = findUseCase(
+        useCases,
+        request.query.usecase ?? [...useCases.keys()][0] ?? "",
+        "usecase",
+      );
       const useCaseId = useCase.id;
       // Drift and cost come from their own sources, which keep their latest report: only the store's
       // figures go through `reuse`, so a slow cost report never holds the request counts back.

@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { FastifyInstance } from "fastify";
-import type { RouterStats } from "../../src/route/router.js";
-import type { RouteRequest, RouteResult } from "../../src/route/types.js";
-import { createApp, type RouterHandle, type UseCaseRuntime } from "../../src/serve/app.js";
-import { createGatewayMetrics } from "../../src/serve/metrics.js";
-import { createRateLimiter } from "../../src/serve/rate-limit.js";
-import { supportTemplate, validateUseCase } from "../../src/spec/index.js";
-import { createSqliteStore } from "../../src/store/sqlite-store.js";
-import type { Store } from "../../src/store/types.js";
-import { routeResult } from "../helpers/route-result.js";
+import type { RouterStats } from "../../../src/route/router.js";
+import type { RouteRequest, RouteResult } from "../../../src/route/types.js";
+import { createApp, type RouterHandle, type UseCaseRuntime } from "../../../src/serve/app.js";
+import { HttpError } from "../../../src/serve/errors.js";
+import { createGatewayMetrics } from "../../../src/serve/metrics.js";
+import { createRoutingDeadline } from "../../../src/serve/middleware/deadline.js";
+import { createRateLimiter } from "../../../src/serve/rate-limit.js";
+import { supportTemplate, validateUseCase } from "../../../src/spec/index.js";
+import { createSqliteStore } from "../../../src/store/sqlite-store.js";
+import type { Store } from "../../../src/store/types.js";
+import { routeResult } from "../../helpers/route-result.js";
 
 const requestTimeoutMs = 100;
 
@@ -112,5 +114,55 @@ describe("the request timeout", () => {
     assert.equal(router.answeredLate, 2);
     const again = await ask("wait 10");
     assert.equal(again.statusCode, 200);
+  });
+});
+
+describe("the routing deadline on its own", () => {
+  /** A router whose answer to each request is `answer`'s. */
+  const routerOf = (answer: (request: RouteRequest) => Promise<RouteResult>): RouterHandle => ({
+    route: answer,
+    async idle() {},
+    async close() {},
+    stats: () => ({}) as RouterStats,
+  });
+  const answerAfter = (delayMs: number, request: RouteRequest) =>
+    new Promise<RouteResult>((resolve) =>
+      setTimeout(() => resolve(routeResult({ requestId: request.requestId ?? "id" })), delayMs),
+    );
+
+  test("an answer in time is resolved and reported once; a late one is a 504 and is not reported", async () => {
+    const reported: string[] = [];
+    const deadline = createRoutingDeadline({
+      timeoutMs: 50,
+      onAnswer: (result) => reported.push(result.requestId),
+    });
+    const router = routerOf((request) => answerAfter(request.requestId === "late" ? 150 : 5, request));
+    const request = (requestId: string) => ({ useCaseId: "support", text: "hi", apiKeyId: null, requestId });
+    const [onTime, late] = await Promise.allSettled([
+      deadline.route(router, request("on-time")),
+      deadline.route(router, request("late")),
+    ]);
+    assert.equal(onTime.status === "fulfilled" && onTime.value.requestId, "on-time");
+    assert.ok(late.status === "rejected" && late.reason instanceof HttpError);
+    assert.equal(late.reason.statusCode, 504);
+    assert.equal(late.reason.code, "timeout");
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.deepEqual(reported, ["on-time"], "the late answer changes nothing");
+    deadline.close();
+  });
+
+  test("a router's own failure is passed on as it is, not as a timeout", async () => {
+    const deadline = createRoutingDeadline({ timeoutMs: 1000, onAnswer: () => assert.fail("not answered") });
+    const failure = new Error("the store is away");
+    await assert.rejects(
+      deadline.route(
+        routerOf(async () => {
+          throw failure;
+        }),
+        { useCaseId: "support", text: "hi", apiKeyId: null, requestId: "r" },
+      ),
+      (error) => error === failure,
+    );
+    deadline.close();
   });
 });

@@ -1,0 +1,164 @@
+// The gateway's errors in one place: the one HTTP error type, every error it answers with, and the translation
+// of anything thrown (domain errors, Fastify's, Node's) into the OpenAI error shape.
+
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "../types.js";
+import type { GatewayMetrics } from "./metrics.js";
+
+/** OpenAI's error `type` values that clients switch on. */
+export type OpenAiErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "server_error";
+
+export class HttpError extends Error {
+  override readonly name = "HttpError";
+  constructor(
+    readonly statusCode: number,
+    readonly type: OpenAiErrorType,
+    readonly code: string,
+    message: string,
+    readonly param: string | null = null,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** `{error: {message, type, code, param}}`: the body OpenAI clients parse. Never a stack trace. */
+export function openAiErrorBody(error: HttpError): {
+  error: { message: string; type: string; code: string; param: string | null };
+} {
+  return { error: { message: error.message, type: error.type, code: error.code, param: error.param } };
+}
+
+// The errors the gateway answers with, by status. Routes and middleware throw these; the handler below renders
+// them. A new kind of failure is one more function here, so every status and code a client can see is listed
+// in this file.
+
+/** 400: what the client sent is wrong; `param` names the field when there is one. */
+export const badRequest = (code: string, message: string, param: string | null = null): HttpError =>
+  new HttpError(400, "invalid_request_error", code, message, param);
+
+export const missingApiKey = (): HttpError =>
+  new HttpError(
+    401,
+    "authentication_error",
+    "missing_api_key",
+    "send an API key as `Authorization: Bearer <key>` (create one with `slmkit keys create`).",
+  );
+
+export const invalidApiKey = (): HttpError =>
+  new HttpError(401, "authentication_error", "invalid_api_key", "the API key is not valid or was revoked.");
+
+/** 404 for a use case id the gateway does not serve; `param` is where the id was given. */
+export const useCaseNotFound = (id: string, param: string): HttpError =>
+  new HttpError(
+    404,
+    "not_found_error",
+    "model_not_found",
+    `no use case "${id}"; GET /v1/models lists them.`,
+    param,
+  );
+
+export const routeNotFound = (method: string, url: string): HttpError =>
+  new HttpError(404, "not_found_error", "not_found", `no route ${method} ${url}.`);
+
+export const assetNotFound = (name: string): HttpError =>
+  new HttpError(404, "not_found_error", "not_found", `no asset "${name}".`);
+
+export const requestNotFound = (requestId: string): HttpError =>
+  new HttpError(
+    404,
+    "not_found_error",
+    "request_not_found",
+    `no logged request "${requestId}".`,
+    "request_id",
+  );
+
+export const reviewNotFound = (id: string): HttpError =>
+  new HttpError(404, "not_found_error", "review_not_found", `no open review item "${id}".`, "id");
+
+/** 409: a reload whose new model failed a check (the reason is the domain error's message). */
+export const reloadRefused = (error: unknown): HttpError =>
+  new HttpError(
+    409,
+    "invalid_request_error",
+    "reload_refused",
+    `the new model was refused and the old one keeps serving: ${(error as Error).message}`,
+  );
+
+export const bodyTooLarge = (bodyLimitBytes: number): HttpError =>
+  new HttpError(
+    413,
+    "invalid_request_error",
+    "body_too_large",
+    `the request body is larger than ${bodyLimitBytes} bytes.`,
+  );
+
+export const rateLimited = (waitSeconds: number): HttpError =>
+  new HttpError(
+    429,
+    "rate_limit_error",
+    "rate_limit_exceeded",
+    `too many requests; retry in ${waitSeconds} s.`,
+    null,
+    { "retry-after": String(waitSeconds) },
+  );
+
+export const internalError = (): HttpError =>
+  new HttpError(500, "server_error", "internal_error", "the server failed to answer; the error is logged.");
+
+/** 503 for a store that did not answer; `what` says what could not be done, e.g. "cannot check the API key". */
+export const storeUnavailable = (what: string): HttpError =>
+  new HttpError(503, "server_error", "store_unavailable", `${what} right now; retry shortly.`, null, {
+    "retry-after": "1",
+  });
+
+export const deadlineExceeded = (timeoutMs: number): HttpError =>
+  new HttpError(504, "server_error", "timeout", `no answer within ${timeoutMs} ms.`);
+
+/**
+ * What a client is answered for anything a route, a hook or Fastify threw: an HttpError as it is, Fastify's body
+ * errors as ours, other 4xx as a 400 with their message, and everything else as a 500 whose cause is logged.
+ */
+export function toHttpError(
+  error: Error & { statusCode?: number; code?: string },
+  bodyLimitBytes: number,
+): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return bodyTooLarge(bodyLimitBytes);
+  if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" || error.code === "FST_ERR_CTP_EMPTY_JSON_BODY")
+    return badRequest("invalid_body", "send a JSON body with Content-Type: application/json.");
+  if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500)
+    return badRequest("invalid_request", error.message);
+  return undefined;
+}
+
+export interface ErrorHandlerOptions {
+  /** The body limit the app was built with, in bytes, for the 413's message. */
+  bodyLimitBytes: number;
+  metrics: GatewayMetrics;
+  /** Where 500s' causes go. Default: nowhere. */
+  logger?: Pick<Logger, "error">;
+}
+
+/** Renders every error, and every unknown route, in the OpenAI error shape; counts errors by route and status. */
+export function registerErrorHandlers(app: FastifyInstance, options: ErrorHandlerOptions): void {
+  const { bodyLimitBytes, metrics, logger } = options;
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    let httpError = toHttpError(error, bodyLimitBytes);
+    if (httpError === undefined) {
+      logger?.error({ err: error, url: request.url }, "request failed");
+      httpError = internalError();
+    }
+    metrics.httpError(request.routeOptions.url ?? "unknown", httpError.statusCode);
+    void reply.code(httpError.statusCode).headers(httpError.headers).send(openAiErrorBody(httpError));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(openAiErrorBody(routeNotFound(request.method, request.url)));
+  });
+}
