@@ -319,7 +319,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         conditions.push(`use_case_id = $${values.length}`);
       }
       if (filter.since !== undefined) {
-        values.push(filter.since);
+        values.push(Math.ceil(filter.since));
         conditions.push(`created_at >= $${values.length}`);
       }
       const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
@@ -479,7 +479,7 @@ FROM (
         conditions.push(`request_id = $${values.length}`);
       }
       if (filter.since !== undefined) {
-        values.push(filter.since);
+        values.push(Math.ceil(filter.since));
         conditions.push(`created_at >= $${values.length}`);
       }
       const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
@@ -626,9 +626,11 @@ FROM (
 
     async purgeText(olderThan: number) {
       requireTime("olderThan", olderThan);
+      // Times are whole ms: rounding up keeps "< olderThan" exact (as `rangeConditions` does for ranges),
+      // and Postgres' BIGINT would refuse the fraction.
       const result = await query(
         "UPDATE requests SET input_text = NULL WHERE created_at < $1 AND input_text IS NOT NULL",
-        [olderThan],
+        [Math.ceil(olderThan)],
       );
       return result.rowCount ?? 0;
     },

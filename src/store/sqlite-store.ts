@@ -495,7 +495,7 @@ FROM (
       }
       if (filter.since !== undefined) {
         conditions.push("created_at >= ?");
-        values.push(filter.since);
+        values.push(Math.ceil(filter.since));
       }
       const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
       const row = (await run(() =>
@@ -601,7 +601,7 @@ FROM (
       }
       if (filter.since !== undefined) {
         conditions.push("created_at >= ?");
-        values.push(filter.since);
+        values.push(Math.ceil(filter.since));
       }
       const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
       values.push(listLimit(filter.limit, defaultFeedbackLimit));
@@ -742,10 +742,12 @@ FROM (
 
     async purgeText(olderThan: number) {
       requireTime("olderThan", olderThan);
+      // Times are whole ms: rounding up keeps "< olderThan" exact (as `rangeConditions` does for ranges),
+      // and Postgres' BIGINT would refuse the fraction.
       const result = await run(() =>
         statement(
           "UPDATE requests SET input_text = NULL WHERE created_at < ? AND input_text IS NOT NULL",
-        ).run(olderThan),
+        ).run(Math.ceil(olderThan)),
       );
       return result.changes;
     },

@@ -320,6 +320,26 @@ export function storeContract(name: string, factory: () => Promise<BackendUnderT
       assert.equal(await store.countRequests(), 4);
     });
 
+    test("times with a fraction of a millisecond bound whole-ms columns alike (e.g. `logs purge --days 0.5`)", async (t) => {
+      const store = await openStore(t, await factory());
+      const at = 1_700_000_000_000;
+      const first = entry({ createdAt: at });
+      const second = entry({ createdAt: at + 1 });
+      for (const item of [first, second]) store.logRequest(item);
+      await store.flush();
+      await store.addFeedback({ requestId: first.id, correct: "billing", source: "user", createdAt: at });
+      await store.addFeedback({ requestId: second.id, correct: "refund", source: "user", createdAt: at + 1 });
+      // Times are whole ms, so "at or after at + 0.5" and "before at + 0.5" split the two rows.
+      assert.equal(await store.countRequests({ since: at + 0.5 }), 1);
+      assert.deepEqual(
+        (await store.listFeedback({ since: at + 0.5 })).map((item) => item.correct),
+        ["refund"],
+      );
+      assert.equal(await store.purgeText(at + 0.5), 1);
+      assert.deepEqual(await store.getRequest(first.id), { ...first, inputText: null });
+      assert.deepEqual(await store.getRequest(second.id), second);
+    });
+
     test("close writes pending rows; a reopened store sees them; later rows are dropped and counted", async (t) => {
       const backend = await factory();
       const store = backend.open();
