@@ -49,8 +49,6 @@ const pendingSplits = new Set([
   "src/serve/app.ts:createApp",
   "src/serve/server.ts:startGateway",
   "src/serve/shared-rate-limit.ts:createSharedRateLimiter",
-  "src/store/postgres-store.ts:createPostgresStore",
-  "src/store/sqlite-store.ts:createSqliteStore",
   "src/train/distill.ts:distill",
   "src/train/train-extractor.ts:trainExtractor",
 ]);

@@ -12,7 +12,7 @@ import pg from "pg";
 import { SlmkitError } from "../../src/errors.js";
 import { createStore } from "../../src/store/index.js";
 import { sqliteMigrations } from "../../src/store/migrations.js";
-import { requestColumns, requestValues } from "../../src/store/rows.js";
+import { requestColumns, requestValues } from "../../src/store/queries/request-log.js";
 import {
   createSqliteStore,
   type SqliteStoreInternals,
