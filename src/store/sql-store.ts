@@ -64,6 +64,10 @@ export interface SqlBackend extends SqlDatabase {
 /** Default wait of `flush()`, in ms. */
 const defaultFlushTimeoutMs = 10_000;
 
+/**
+ * Every method is async, so a bad argument rejects rather than throws, and `return await`s the backend: an
+ * async function that returns a promise adopts it two microtask ticks later, one that awaits it one tick.
+ */
 export class SqlStore implements Store {
   readonly #backend: SqlBackend;
   readonly #queue: WriteQueue<RequestValues>;
@@ -107,24 +111,24 @@ export class SqlStore implements Store {
   }
 
   async getRequest(id: string): Promise<RequestLogEntry | undefined> {
-    return this.#backend.run(() => getRequest(id));
+    return await this.#backend.run(() => getRequest(id));
   }
 
   async countRequests(filter: { useCaseId?: string; since?: number } = {}): Promise<number> {
-    return this.#backend.run(() => countRequests(filter));
+    return await this.#backend.run(() => countRequests(filter));
   }
 
   async listRequests(filter: ListRequestsFilter = {}): Promise<RequestLogEntry[]> {
     requireListRequestsFilter(filter);
     const limit = requireListLimit(filter.limit, defaultRequestLimit);
-    return this.#backend.run(() => listRequests(filter, limit));
+    return await this.#backend.run(() => listRequests(filter, limit));
   }
 
   async summarizeRequests(filter: RequestFilter & { bucketMs?: number } = {}): Promise<RequestSummary> {
     requireRequestFilter(filter);
     const bucketMs = requireBucketMs(filter.bucketMs);
     const dialect = this.#backend.dialect;
-    return this.#backend.snapshot(() => summarizeRequests(dialect, filter, bucketMs));
+    return await this.#backend.snapshot(() => summarizeRequests(dialect, filter, bucketMs));
   }
 
   async addShadowResult(result: ShadowResult): Promise<void> {
@@ -135,13 +139,13 @@ export class SqlStore implements Store {
   async listShadowResults(filter: RequestFilter & { limit?: number } = {}): Promise<ShadowResult[]> {
     requireRequestFilter(filter);
     const limit = requireListLimit(filter.limit, defaultShadowLimit);
-    return this.#backend.run(() => listShadowResults(filter, limit));
+    return await this.#backend.run(() => listShadowResults(filter, limit));
   }
 
   async listLabelledRequests(filter: RequestFilter & { limit?: number } = {}): Promise<LabelledRequest[]> {
     requireRequestFilter(filter);
     const limit = requireListLimit(filter.limit, defaultLabelledLimit);
-    return this.#backend.run(() => listLabelledRequests(filter, limit));
+    return await this.#backend.run(() => listLabelledRequests(filter, limit));
   }
 
   async addFeedback(entry: FeedbackEntry): Promise<void> {
@@ -152,7 +156,7 @@ export class SqlStore implements Store {
     filter: { requestId?: string; since?: number; limit?: number } = {},
   ): Promise<FeedbackEntry[]> {
     const limit = listLimit(filter.limit, defaultFeedbackLimit);
-    return this.#backend.run(() => listFeedback(filter, limit));
+    return await this.#backend.run(() => listFeedback(filter, limit));
   }
 
   async enqueueReview(
@@ -181,16 +185,16 @@ export class SqlStore implements Store {
   ): Promise<ReviewItem[]> {
     const limit = listLimit(filter.limit, defaultReviewLimit);
     const dialect = this.#backend.dialect;
-    return this.#backend.run(() => listReview(dialect, filter, limit));
+    return await this.#backend.run(() => listReview(dialect, filter, limit));
   }
 
   async getReview(id: string): Promise<ReviewItem | undefined> {
-    return this.#backend.run(() => getReview(id));
+    return await this.#backend.run(() => getReview(id));
   }
 
   async resolveReview(id: string, resolution: string): Promise<ReviewItem | undefined> {
     const now = Date.now();
-    return this.#backend.transaction(() => resolveReview(id, resolution, now));
+    return await this.#backend.transaction(() => resolveReview(id, resolution, now));
   }
 
   async createApiKey(name: string): Promise<{ record: ApiKeyRecord; key: string }> {
@@ -204,17 +208,17 @@ export class SqlStore implements Store {
     // A malformed key is refused without a query (also by a closed store).
     const parsed = parseApiKey(key);
     if (parsed === undefined) return undefined;
-    return this.#backend.run(() => verifyApiKey(parsed));
+    return await this.#backend.run(() => verifyApiKey(parsed));
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
     const dialect = this.#backend.dialect;
-    return this.#backend.run(() => listApiKeys(dialect));
+    return await this.#backend.run(() => listApiKeys(dialect));
   }
 
   async revokeApiKey(id: string): Promise<boolean> {
     const now = Date.now();
-    return this.#backend.run(() => revokeApiKey(id, now));
+    return await this.#backend.run(() => revokeApiKey(id, now));
   }
 
   async addSpend(scope: string, usd: number, at = Date.now()): Promise<void> {
@@ -224,12 +228,12 @@ export class SqlStore implements Store {
 
   async getSpend(scope: string, since: number): Promise<number> {
     requireTime("since", since);
-    return this.#backend.run(() => getSpend(scope, since));
+    return await this.#backend.run(() => getSpend(scope, since));
   }
 
   async purgeText(olderThan: number): Promise<number> {
     requireTime("olderThan", olderThan);
-    return this.#backend.run(() => purgeText(olderThan));
+    return await this.#backend.run(() => purgeText(olderThan));
   }
 
   /** Writes the queued rows (for up to `closeTimeoutMs`), then releases the backend, once. */

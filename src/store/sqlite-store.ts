@@ -213,10 +213,10 @@ function createSqliteBackend(
 
   return {
     dialect: sqliteDialect,
-    run: async <T>(query: () => Query<T>) => retrying(() => runQuerySync(query(), perform)),
-    snapshot: async <T>(query: () => Query<T>) =>
+    run: <T>(query: () => Query<T>) => retrying(() => runQuerySync(query(), perform)),
+    snapshot: <T>(query: () => Query<T>) =>
       retrying(() => inTransaction.deferred(() => runQuerySync(query(), perform)) as T),
-    transaction: async <T>(query: () => Query<T>) =>
+    transaction: <T>(query: () => Query<T>) =>
       retrying(() => inTransaction.immediate(() => runQuerySync(query(), perform)) as T),
 
     async writeRequests(rows) {

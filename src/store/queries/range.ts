@@ -11,12 +11,25 @@ export interface RangeFilter {
 
 /** WHERE conditions for a range on `use_case_id` and `created_at` of `table` (an alias, or "" for none). */
 export function rangeConditions(filter: RangeFilter, table = ""): Sql[] {
-  const column = (name: string) => raw(table === "" ? name : `${table}.${name}`);
+  const { useCase, createdAt } = columnsOf(table);
   const conditions: Sql[] = [];
-  if (filter.useCaseId !== undefined) conditions.push(sql`${column("use_case_id")} = ${filter.useCaseId}`);
-  if (filter.since !== undefined) conditions.push(sql`${column("created_at")} >= ${wholeMs(filter.since)}`);
-  if (filter.until !== undefined) conditions.push(sql`${column("created_at")} < ${wholeMs(filter.until)}`);
+  if (filter.useCaseId !== undefined) conditions.push(sql`${useCase} = ${filter.useCaseId}`);
+  if (filter.since !== undefined) conditions.push(sql`${createdAt} >= ${wholeMs(filter.since)}`);
+  if (filter.until !== undefined) conditions.push(sql`${createdAt} < ${wholeMs(filter.until)}`);
   return conditions;
+}
+
+// The columns per alias, made once: range reads build their conditions on every call.
+const columnsOfAlias = new Map<string, { useCase: Sql; createdAt: Sql }>();
+
+function columnsOf(table: string): { useCase: Sql; createdAt: Sql } {
+  let columns = columnsOfAlias.get(table);
+  if (columns === undefined) {
+    const prefix = table === "" ? "" : `${table}.`;
+    columns = { useCase: raw(`${prefix}use_case_id`), createdAt: raw(`${prefix}created_at`) };
+    columnsOfAlias.set(table, columns);
+  }
+  return columns;
 }
 
 /**

@@ -35,8 +35,10 @@ export class Sql {
  * another fragment (a condition list, a dialect expression), whose text and values are put in its place.
  */
 export function sql(strings: TemplateStringsArray, ...values: (SqlValue | Sql)[]): Sql {
-  const flat = values.every((value) => !(value instanceof Sql));
-  return new Sql(strings, values, flat ? strings : undefined);
+  for (const value of values) {
+    if (value instanceof Sql) return new Sql(strings, values);
+  }
+  return new Sql(strings, values, strings);
 }
 
 /** SQL text written in this code (a column list, ASC or DESC), put in as it is. Never pass it input. */
@@ -46,13 +48,22 @@ export function raw(text: string): Sql {
 
 /** The fragments one after another, with `separator` (text, not a value) between them. */
 export function join(fragments: readonly Sql[], separator: string): Sql {
-  if (fragments.length === 0) return raw("");
-  return new Sql(["", ...fragments.slice(1).map(() => separator), ""], fragments);
+  return between(fragments, "", separator);
 }
 
 /** " WHERE a AND b", or nothing for no conditions. */
 export function where(conditions: readonly Sql[]): Sql {
-  return conditions.length === 0 ? raw("") : sql` WHERE ${join(conditions, " AND ")}`;
+  return between(conditions, " WHERE ", " AND ");
+}
+
+const nothing = raw("");
+
+function between(fragments: readonly Sql[], before: string, separator: string): Sql {
+  if (fragments.length === 0) return nothing;
+  const strings = [before];
+  for (let index = 1; index < fragments.length; index += 1) strings.push(separator);
+  strings.push("");
+  return new Sql(strings, fragments);
 }
 
 /** A statement as a backend runs it: the dialect's text and the values its placeholders bind, in order. */
