@@ -85,7 +85,8 @@ export function* listLabelledRequests(filter: RequestFilter, limit: number): Que
   ];
   if (filter.useCaseId !== undefined) conditions.push(sql`r.use_case_id = ${filter.useCaseId}`);
   conditions.push(
-    sql`NOT EXISTS (SELECT 1 FROM feedback later WHERE later.request_id = f.request_id AND (later.created_at > f.created_at OR (later.created_at = f.created_at AND later.id > f.id)))`,
+    sql`NOT EXISTS (SELECT 1 FROM feedback later WHERE later.request_id = f.request_id AND
+  (later.created_at > f.created_at OR (later.created_at = f.created_at AND later.id > f.id)))`,
   );
   const rows = yield* all<LabelledRow>(
     sql`SELECT f.request_id, r.use_case_id,

@@ -1,4 +1,4 @@
-// The conditions of a range read (a use case, a time range), shared by the queries of every table that has the
+// The conditions of a range read (a use case, a time range), shared by the queries of every table with the
 // columns `use_case_id` and `created_at`.
 
 import { raw, type Sql, sql } from "../sql/sql.js";

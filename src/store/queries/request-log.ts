@@ -78,9 +78,9 @@ function wholeOrNull(value: number | null | undefined): number | null {
 
 /**
  * The log's INSERT, in parts, for the backends that cut a batch into statements of it (SQLite's worker takes
- * the text, not this module). A row logged twice under one id keeps the first: Postgres does so by itself, and
- * SQLite inserts a multi-row INSERT's rows in order. Not "OR IGNORE" on SQLite: that would also swallow NOT
- * NULL violations silently instead of reporting the refused row. ON CONFLICT also makes a retried batch
+ * the text, not this module). A row logged twice under one id keeps the first: Postgres does so by itself,
+ * and SQLite inserts a multi-row INSERT's rows in order. Not "OR IGNORE" on SQLite: that would also swallow
+ * NOT NULL violations silently instead of reporting the refused row. ON CONFLICT also makes a retried batch
  * (whose first try committed but whose reply was lost) a no-op: a row is written exactly once.
  */
 export const requestInsert = {
@@ -163,7 +163,8 @@ export function* listRequests(filter: ListRequestsFilter, limit: number): Query<
   if (filter.withText === true) conditions.push(sql`input_text IS NOT NULL`);
   const direction = raw(filter.order === "oldest" ? "ASC" : "DESC");
   const rows = yield* all<RequestRow>(
-    sql`SELECT * FROM requests${where(conditions)} ORDER BY created_at ${direction}, id ${direction} LIMIT ${limit}`,
+    sql`SELECT * FROM requests${where(conditions)}
+ORDER BY created_at ${direction}, id ${direction} LIMIT ${limit}`,
   );
   return rows.map(requestFromRow);
 }
@@ -171,7 +172,8 @@ export function* listRequests(filter: ListRequestsFilter, limit: number): Query<
 /** Clears the text of rows logged before `olderThan`; answers how many rows changed. */
 export function* purgeText(olderThan: number): Query<number> {
   const result = yield* run(
-    sql`UPDATE requests SET input_text = NULL WHERE created_at < ${wholeMs(olderThan)} AND input_text IS NOT NULL`,
+    sql`UPDATE requests SET input_text = NULL
+WHERE created_at < ${wholeMs(olderThan)} AND input_text IS NOT NULL`,
   );
   return result.changes;
 }

@@ -40,10 +40,11 @@ function reviewFromRow(row: ReviewRow): ReviewItem {
 
 export function* insertReview(item: ReviewItem): Query<void> {
   yield* run(
-    sql`INSERT INTO review_items (id, request_id, use_case_id, input_text, slm_label, slm_confidence, llm_label,
-  reason, status, resolution, created_at, resolved_at)
-VALUES (${item.id}, ${item.requestId}, ${item.useCaseId}, ${item.inputText}, ${item.slmLabel}, ${item.slmConfidence},
-  ${item.llmLabel}, ${item.reason}, ${item.status}, ${item.resolution}, ${item.createdAt}, ${item.resolvedAt})`,
+    sql`INSERT INTO review_items (id, request_id, use_case_id, input_text, slm_label, slm_confidence,
+  llm_label, reason, status, resolution, created_at, resolved_at)
+VALUES (${item.id}, ${item.requestId}, ${item.useCaseId}, ${item.inputText}, ${item.slmLabel},
+  ${item.slmConfidence}, ${item.llmLabel}, ${item.reason}, ${item.status}, ${item.resolution},
+  ${item.createdAt}, ${item.resolvedAt})`,
   );
 }
 
@@ -57,7 +58,8 @@ export function* listReview(
   if (filter.useCaseId !== undefined) conditions.push(sql`use_case_id = ${filter.useCaseId}`);
   if (filter.status !== undefined) conditions.push(sql`status = ${filter.status}`);
   const rows = yield* all<ReviewRow>(
-    sql`SELECT * FROM review_items${where(conditions)} ORDER BY created_at, ${dialect.insertionOrder} LIMIT ${limit}`,
+    sql`SELECT * FROM review_items${where(conditions)}
+ORDER BY created_at, ${dialect.insertionOrder} LIMIT ${limit}`,
   );
   return rows.map(reviewFromRow);
 }

@@ -30,9 +30,10 @@ function shadowFromRow(row: ShadowRow): ShadowResult {
 
 export function* addShadowResult(result: ShadowResult): Query<void> {
   yield* run(
-    sql`INSERT INTO shadow_results (request_id, use_case_id, slm_label, llm_label, outcome, model_version, created_at)
-VALUES (${result.requestId}, ${result.useCaseId}, ${result.slmLabel}, ${result.llmLabel ?? null}, ${result.outcome},
-  ${result.modelVersion ?? null}, ${result.createdAt})`,
+    sql`INSERT INTO shadow_results (request_id, use_case_id, slm_label, llm_label, outcome, model_version,
+  created_at)
+VALUES (${result.requestId}, ${result.useCaseId}, ${result.slmLabel}, ${result.llmLabel ?? null},
+  ${result.outcome}, ${result.modelVersion ?? null}, ${result.createdAt})`,
   );
 }
 

@@ -64,7 +64,7 @@ interface SummaryParts extends BucketPass {
   reviewOpen: number;
 }
 
-/** A summary of a checked range (see `requireRequestFilter`) in buckets of `bucketMs` (see `requireBucketMs`). */
+/** A summary of a checked range (`requireRequestFilter`) in buckets of `bucketMs` (`requireBucketMs`). */
 export function* summarizeRequests(
   dialect: SqlDialect,
   filter: RequestFilter,
@@ -124,7 +124,8 @@ function* joinFromSmallerSide(
     (row?.count ?? 0) < requests
       ? `${table} ${alias} CROSS JOIN requests r`
       : `requests r CROSS JOIN ${table} ${alias}`;
-  return sql`FROM ${raw(tables)}${where([raw(`r.id = ${alias}.request_id`), ...rangeConditions(filter, "r")])}`;
+  const conditions = [raw(`r.id = ${alias}.request_id`), ...rangeConditions(filter, "r")];
+  return sql`FROM ${raw(tables)}${where(conditions)}`;
 }
 
 function* readBuckets(dialect: SqlDialect, filter: RequestFilter, bucketMs: number): Query<BucketPass> {
@@ -225,7 +226,7 @@ FROM (
   );
 }
 
-/** `from` joins `s` (shadow results) to `r` (the requests of the range). The latest result per request counts. */
+/** `from` joins `s` (shadow results) to `r` (the requests of the range); a request's latest result counts. */
 function* shadowCounts(from: Sql): Query<ShadowCountRow[]> {
   return yield* all<ShadowCountRow>(
     sql`SELECT outcome, COUNT(*) AS count
@@ -237,10 +238,12 @@ FROM (
   );
 }
 
+const open = raw("status = 'open'");
+
 /** Review items created in the range that are still open. */
 function* openReviews(filter: RequestFilter): Query<number> {
   const row = yield* get<{ count: number }>(
-    sql`SELECT COUNT(*) AS count FROM review_items${where([sql`status = 'open'`, ...rangeConditions(filter)])}`,
+    sql`SELECT COUNT(*) AS count FROM review_items${where([open, ...rangeConditions(filter)])}`,
   );
   return row?.count ?? 0;
 }
