@@ -9,7 +9,7 @@ import { insertRequestsSql, type RequestValues } from "./queries/request-log.js"
 import { postgresDialect } from "./sql/dialect.js";
 import { exec, get, type Query, runQueryAsync, type StatementStep } from "./sql/query.js";
 import { renderSql, sql } from "./sql/sql.js";
-import { type SqlBackend, SqlStore } from "./sql-store.js";
+import { createSqlStore, type SqlBackend } from "./sql-store.js";
 import type { Store } from "./types.js";
 import {
   type BatchedWriteOptions,
@@ -115,7 +115,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     logger?.warn({ backend: "postgres", error: describeError(error) }, "an idle Postgres connection failed");
   });
   const backend = createPostgresBackend(pool, schema, describeTarget(options.connectionString, schema));
-  return new SqlStore(backend, writeOptions);
+  return createSqlStore(backend, writeOptions);
 }
 
 /** Performs a query's statement on a pooled connection, or on the one a transaction holds. */

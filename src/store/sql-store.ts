@@ -34,19 +34,7 @@ import {
   requireSpendInput,
   requireTime,
 } from "./store-input.js";
-import type {
-  ApiKeyRecord,
-  FeedbackEntry,
-  LabelledRequest,
-  ListRequestsFilter,
-  RequestFilter,
-  RequestLogEntry,
-  RequestSummary,
-  ReviewItem,
-  ReviewStatus,
-  ShadowResult,
-  Store,
-} from "./types.js";
+import type { ApiKeyRecord, ReviewItem, Store } from "./types.js";
 import { type ResolvedBatchedWriteOptions, WriteQueue } from "./write-queue.js";
 
 /** What a backend gives the Store beyond running queries: the log's batch writes, migrations, and closing. */
@@ -65,192 +53,196 @@ export interface SqlBackend extends SqlDatabase {
 const defaultFlushTimeoutMs = 10_000;
 
 /**
- * Every method is async, so a bad argument rejects rather than throws, and `return await`s the backend: an
- * async function that returns a promise adopts it two microtask ticks later, one that awaits it one tick.
+ * Creates the Store on a backend. The Store is a plain object of closures, as callers expect (they may pass a
+ * method on by itself, or spread the store to wrap one method), assembled from one part per table.
  */
-export class SqlStore implements Store {
-  readonly #backend: SqlBackend;
-  readonly #queue: WriteQueue<RequestValues>;
-  readonly #closeTimeoutMs: number;
-  #closed = false;
-
-  constructor(backend: SqlBackend, writeOptions: ResolvedBatchedWriteOptions) {
-    this.#backend = backend;
-    this.#closeTimeoutMs = writeOptions.closeTimeoutMs;
-    this.#queue = new WriteQueue<RequestValues>({
-      ...writeOptions,
-      backend: backend.dialect.name,
-      write: (rows) => backend.writeRequests(rows),
-      isTransient: (error) => backend.isTransientWriteError(error),
-      describe: (row) => String(row[0]),
-    });
-  }
-
-  async migrate(): Promise<void> {
-    const backend = this.#backend;
-    await backend.transaction(function* () {
-      if (backend.beforeMigrations !== undefined) yield* backend.beforeMigrations();
-      yield* applyMigrations(backend.dialect.migrations);
-    });
-  }
-
-  logRequest(entry: RequestLogEntry): void {
-    this.#queue.push(requestValues(entry));
-  }
-
-  flush(timeoutMs = defaultFlushTimeoutMs): Promise<void> {
-    return this.#queue.flush(timeoutMs);
-  }
-
-  pendingWrites(): number {
-    return this.#queue.pending();
-  }
-
-  droppedWrites(): number {
-    return this.#queue.dropped();
-  }
-
-  async getRequest(id: string): Promise<RequestLogEntry | undefined> {
-    return await this.#backend.run(() => getRequest(id));
-  }
-
-  async countRequests(filter: { useCaseId?: string; since?: number } = {}): Promise<number> {
-    return await this.#backend.run(() => countRequests(filter));
-  }
-
-  async listRequests(filter: ListRequestsFilter = {}): Promise<RequestLogEntry[]> {
-    requireListRequestsFilter(filter);
-    const limit = requireListLimit(filter.limit, defaultRequestLimit);
-    return await this.#backend.run(() => listRequests(filter, limit));
-  }
-
-  async summarizeRequests(filter: RequestFilter & { bucketMs?: number } = {}): Promise<RequestSummary> {
-    requireRequestFilter(filter);
-    const bucketMs = requireBucketMs(filter.bucketMs);
-    const dialect = this.#backend.dialect;
-    return await this.#backend.snapshot(() => summarizeRequests(dialect, filter, bucketMs));
-  }
-
-  async addShadowResult(result: ShadowResult): Promise<void> {
-    requireShadowResult(result);
-    await this.#backend.run(() => addShadowResult(result));
-  }
-
-  async listShadowResults(filter: RequestFilter & { limit?: number } = {}): Promise<ShadowResult[]> {
-    requireRequestFilter(filter);
-    const limit = requireListLimit(filter.limit, defaultShadowLimit);
-    return await this.#backend.run(() => listShadowResults(filter, limit));
-  }
-
-  async listLabelledRequests(filter: RequestFilter & { limit?: number } = {}): Promise<LabelledRequest[]> {
-    requireRequestFilter(filter);
-    const limit = requireListLimit(filter.limit, defaultLabelledLimit);
-    return await this.#backend.run(() => listLabelledRequests(filter, limit));
-  }
-
-  async addFeedback(entry: FeedbackEntry): Promise<void> {
-    await this.#backend.run(() => addFeedback(entry));
-  }
-
-  async listFeedback(
-    filter: { requestId?: string; since?: number; limit?: number } = {},
-  ): Promise<FeedbackEntry[]> {
-    const limit = listLimit(filter.limit, defaultFeedbackLimit);
-    return await this.#backend.run(() => listFeedback(filter, limit));
-  }
-
-  async enqueueReview(
-    item: Omit<ReviewItem, "id" | "status" | "resolution" | "createdAt" | "resolvedAt">,
-  ): Promise<ReviewItem> {
-    const review: ReviewItem = {
-      id: randomUUID(),
-      requestId: item.requestId,
-      useCaseId: item.useCaseId,
-      inputText: item.inputText,
-      slmLabel: item.slmLabel ?? null,
-      slmConfidence: item.slmConfidence ?? null,
-      llmLabel: item.llmLabel ?? null,
-      reason: item.reason,
-      status: "open",
-      resolution: null,
-      createdAt: Date.now(),
-      resolvedAt: null,
-    };
-    await this.#backend.run(() => insertReview(review));
-    return review;
-  }
-
-  async listReview(
-    filter: { useCaseId?: string; status?: ReviewStatus; limit?: number } = {},
-  ): Promise<ReviewItem[]> {
-    const limit = listLimit(filter.limit, defaultReviewLimit);
-    const dialect = this.#backend.dialect;
-    return await this.#backend.run(() => listReview(dialect, filter, limit));
-  }
-
-  async getReview(id: string): Promise<ReviewItem | undefined> {
-    return await this.#backend.run(() => getReview(id));
-  }
-
-  async resolveReview(id: string, resolution: string): Promise<ReviewItem | undefined> {
-    const now = Date.now();
-    return await this.#backend.transaction(() => resolveReview(id, resolution, now));
-  }
-
-  async createApiKey(name: string): Promise<{ record: ApiKeyRecord; key: string }> {
-    const generated = generateApiKey();
-    const record: ApiKeyRecord = { id: generated.id, name, createdAt: Date.now(), revokedAt: null };
-    await this.#backend.run(() => insertApiKey(record, generated.hash));
-    return { record, key: generated.key };
-  }
-
-  async verifyApiKey(key: string): Promise<ApiKeyRecord | undefined> {
-    // A malformed key is refused without a query (also by a closed store).
-    const parsed = parseApiKey(key);
-    if (parsed === undefined) return undefined;
-    return await this.#backend.run(() => verifyApiKey(parsed));
-  }
-
-  async listApiKeys(): Promise<ApiKeyRecord[]> {
-    const dialect = this.#backend.dialect;
-    return await this.#backend.run(() => listApiKeys(dialect));
-  }
-
-  async revokeApiKey(id: string): Promise<boolean> {
-    const now = Date.now();
-    return await this.#backend.run(() => revokeApiKey(id, now));
-  }
-
-  async addSpend(scope: string, usd: number, at = Date.now()): Promise<void> {
-    requireSpendInput(usd, at);
-    await this.#backend.run(() => addSpend(scope, usd, at));
-  }
-
-  async getSpend(scope: string, since: number): Promise<number> {
-    requireTime("since", since);
-    return await this.#backend.run(() => getSpend(scope, since));
-  }
-
-  async purgeText(olderThan: number): Promise<number> {
-    requireTime("olderThan", olderThan);
-    return await this.#backend.run(() => purgeText(olderThan));
-  }
-
+export function createSqlStore(backend: SqlBackend, writeOptions: ResolvedBatchedWriteOptions): Store {
+  const queue = new WriteQueue<RequestValues>({
+    ...writeOptions,
+    backend: backend.dialect.name,
+    write: (rows) => backend.writeRequests(rows),
+    isTransient: (error) => backend.isTransientWriteError(error),
+    describe: (row) => String(row[0]),
+  });
+  let closed = false;
   /** Writes the queued rows (for up to `closeTimeoutMs`), then releases the backend, once. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  const close = async (): Promise<void> => {
+    if (closed) return;
     try {
-      await this.#queue.close(this.#closeTimeoutMs);
+      await queue.close(writeOptions.closeTimeoutMs);
     } finally {
       // A second call made while the first waited for the queue must not release the backend twice.
-      if (!this.#closed) {
-        this.#closed = true;
-        await this.#backend.close();
+      if (!closed) {
+        closed = true;
+        await backend.close();
       }
     }
-  }
+  };
+  return {
+    async migrate() {
+      await backend.transaction(function* () {
+        if (backend.beforeMigrations !== undefined) yield* backend.beforeMigrations();
+        yield* applyMigrations(backend.dialect.migrations);
+      });
+    },
+    ...logQueueMethods(queue),
+    ...requestLogMethods(backend),
+    ...shadowResultMethods(backend),
+    ...feedbackMethods(backend),
+    ...reviewQueueMethods(backend),
+    ...apiKeyMethods(backend),
+    ...spendMethods(backend),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
+// In the parts below every method is async, so a bad argument rejects rather than throws, and `return await`s
+// the backend: an async function that returns a promise adopts it two microtask ticks later, one that awaits
+// it one tick.
+
+function logQueueMethods(
+  queue: WriteQueue<RequestValues>,
+): Pick<Store, "logRequest" | "flush" | "pendingWrites" | "droppedWrites"> {
+  return {
+    logRequest: (entry) => queue.push(requestValues(entry)),
+    flush: (timeoutMs = defaultFlushTimeoutMs) => queue.flush(timeoutMs),
+    pendingWrites: () => queue.pending(),
+    droppedWrites: () => queue.dropped(),
+  };
+}
+
+function requestLogMethods(
+  backend: SqlBackend,
+): Pick<Store, "getRequest" | "countRequests" | "listRequests" | "summarizeRequests" | "purgeText"> {
+  return {
+    async getRequest(id) {
+      return await backend.run(() => getRequest(id));
+    },
+    async countRequests(filter = {}) {
+      return await backend.run(() => countRequests(filter));
+    },
+    async listRequests(filter = {}) {
+      requireListRequestsFilter(filter);
+      const limit = requireListLimit(filter.limit, defaultRequestLimit);
+      return await backend.run(() => listRequests(filter, limit));
+    },
+    async summarizeRequests(filter = {}) {
+      requireRequestFilter(filter);
+      const bucketMs = requireBucketMs(filter.bucketMs);
+      return await backend.snapshot(() => summarizeRequests(backend.dialect, filter, bucketMs));
+    },
+    async purgeText(olderThan) {
+      requireTime("olderThan", olderThan);
+      return await backend.run(() => purgeText(olderThan));
+    },
+  };
+}
+
+function shadowResultMethods(backend: SqlBackend): Pick<Store, "addShadowResult" | "listShadowResults"> {
+  return {
+    async addShadowResult(result) {
+      requireShadowResult(result);
+      await backend.run(() => addShadowResult(result));
+    },
+    async listShadowResults(filter = {}) {
+      requireRequestFilter(filter);
+      const limit = requireListLimit(filter.limit, defaultShadowLimit);
+      return await backend.run(() => listShadowResults(filter, limit));
+    },
+  };
+}
+
+function feedbackMethods(
+  backend: SqlBackend,
+): Pick<Store, "addFeedback" | "listFeedback" | "listLabelledRequests"> {
+  return {
+    async addFeedback(entry) {
+      await backend.run(() => addFeedback(entry));
+    },
+    async listFeedback(filter = {}) {
+      const limit = listLimit(filter.limit, defaultFeedbackLimit);
+      return await backend.run(() => listFeedback(filter, limit));
+    },
+    async listLabelledRequests(filter = {}) {
+      requireRequestFilter(filter);
+      const limit = requireListLimit(filter.limit, defaultLabelledLimit);
+      return await backend.run(() => listLabelledRequests(filter, limit));
+    },
+  };
+}
+
+function reviewQueueMethods(
+  backend: SqlBackend,
+): Pick<Store, "enqueueReview" | "listReview" | "getReview" | "resolveReview"> {
+  return {
+    async enqueueReview(item) {
+      const review: ReviewItem = {
+        id: randomUUID(),
+        requestId: item.requestId,
+        useCaseId: item.useCaseId,
+        inputText: item.inputText,
+        slmLabel: item.slmLabel ?? null,
+        slmConfidence: item.slmConfidence ?? null,
+        llmLabel: item.llmLabel ?? null,
+        reason: item.reason,
+        status: "open",
+        resolution: null,
+        createdAt: Date.now(),
+        resolvedAt: null,
+      };
+      await backend.run(() => insertReview(review));
+      return review;
+    },
+    async listReview(filter = {}) {
+      const limit = listLimit(filter.limit, defaultReviewLimit);
+      return await backend.run(() => listReview(backend.dialect, filter, limit));
+    },
+    async getReview(id) {
+      return await backend.run(() => getReview(id));
+    },
+    async resolveReview(id, resolution) {
+      const now = Date.now();
+      return await backend.transaction(() => resolveReview(id, resolution, now));
+    },
+  };
+}
+
+function apiKeyMethods(
+  backend: SqlBackend,
+): Pick<Store, "createApiKey" | "verifyApiKey" | "listApiKeys" | "revokeApiKey"> {
+  return {
+    async createApiKey(name) {
+      const generated = generateApiKey();
+      const record: ApiKeyRecord = { id: generated.id, name, createdAt: Date.now(), revokedAt: null };
+      await backend.run(() => insertApiKey(record, generated.hash));
+      return { record, key: generated.key };
+    },
+    async verifyApiKey(key) {
+      // A malformed key is refused without a query (also by a closed store).
+      const parsed = parseApiKey(key);
+      if (parsed === undefined) return undefined;
+      return await backend.run(() => verifyApiKey(parsed));
+    },
+    async listApiKeys() {
+      return await backend.run(() => listApiKeys(backend.dialect));
+    },
+    async revokeApiKey(id) {
+      const now = Date.now();
+      return await backend.run(() => revokeApiKey(id, now));
+    },
+  };
+}
+
+function spendMethods(backend: SqlBackend): Pick<Store, "addSpend" | "getSpend"> {
+  return {
+    async addSpend(scope, usd, at = Date.now()) {
+      requireSpendInput(usd, at);
+      await backend.run(() => addSpend(scope, usd, at));
+    },
+    async getSpend(scope, since) {
+      requireTime("since", since);
+      return await backend.run(() => getSpend(scope, since));
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { sqliteDialect } from "./sql/dialect.js";
 import { type Query, runQuerySync, type StatementStep } from "./sql/query.js";
 import { renderSql } from "./sql/sql.js";
 import { addSqliteFunctions } from "./sql/sqlite-functions.js";
-import { type SqlBackend, SqlStore } from "./sql-store.js";
+import { createSqlStore, type SqlBackend } from "./sql-store.js";
 import { chunkedInserts, type SqliteWorker, startSqliteWorker } from "./sqlite-worker.js";
 import type { Store } from "./types.js";
 import {
@@ -128,7 +128,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   if (writer !== undefined) database.pragma("busy_timeout = 0");
 
   const backend = createSqliteBackend(connection, writer, worker);
-  const store = new SqlStore(backend, writeOptions);
+  const store = createSqlStore(backend, writeOptions);
   internalsOfStores.set(store, backend.internals);
   return store;
 }

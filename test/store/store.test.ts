@@ -320,6 +320,17 @@ export function storeContract(name: string, factory: () => Promise<BackendUnderT
       assert.equal(await store.countRequests(), 4);
     });
 
+    test("a store's methods are its own: a copy spread to wrap one method, or a method taken alone, still works", async (t) => {
+      const store = await openStore(t, await factory());
+      const wrapped: Store = { ...store, countRequests: (filter) => store.countRequests(filter) };
+      const { logRequest, flush, listRequests } = store;
+      logRequest(entry());
+      await flush();
+      assert.equal(await wrapped.countRequests(), 1);
+      assert.equal((await wrapped.listRequests()).length, 1);
+      assert.equal((await listRequests()).length, 1);
+    });
+
     test("times with a fraction of a millisecond bound whole-ms columns alike (e.g. `logs purge --days 0.5`)", async (t) => {
       const store = await openStore(t, await factory());
       const at = 1_700_000_000_000;
