@@ -320,6 +320,17 @@ export function storeContract(name: string, factory: () => Promise<BackendUnderT
       assert.equal(await store.countRequests(), 4);
     });
 
+    test("two close() calls at once both resolve, and both wait for the queued rows", async (t) => {
+      const backend = await factory();
+      const store = backend.open();
+      await store.migrate();
+      for (let index = 0; index < 100; index += 1) store.logRequest(entry());
+      await Promise.all([store.close(), store.close()]);
+      assert.equal(store.pendingWrites(), 0);
+      const reopened = await openStore(t, backend);
+      assert.equal(await reopened.countRequests(), 100);
+    });
+
     test("a store's methods are its own: a copy spread to wrap one method, or a method taken alone, still works", async (t) => {
       const store = await openStore(t, await factory());
       const wrapped: Store = { ...store, countRequests: (filter) => store.countRequests(filter) };
