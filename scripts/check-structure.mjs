@@ -34,15 +34,6 @@ const rankOf = new Map(layers.flatMap((names, rank) => names.map((name) => [name
 const maxFunctionLines = 150;
 
 /**
- * Functions still being split (issue 12), reported without failing the check: `file:function`. Empty once the
- * split is done; never add to it.
- */
-const pendingSplits = new Set([
-  "src/store/postgres-store.ts:createPostgresStore",
-  "src/store/sqlite-store.ts:createSqliteStore",
-]);
-
-/**
  * What the edge runtime may import: the closure of its entry's imports must use no Node API, so the same code
  * predicts in browsers, workers and React Native.
  */
@@ -73,7 +64,6 @@ function functionName(node) {
 }
 
 const problems = [];
-const pending = [];
 const importsOf = new Map();
 const sources = new Map();
 for (const file of collect(src)) {
@@ -106,9 +96,7 @@ for (const file of collect(src)) {
       const start = source.getLineAndCharacterOfPosition(node.getStart()).line;
       const end = source.getLineAndCharacterOfPosition(node.getEnd()).line;
       const lines = end - start + 1;
-      if (lines > maxFunctionLines && pendingSplits.has(`${where}:${functionName(node)}`)) {
-        pending.push(`${where}:${start + 1}: ${functionName(node)} is ${lines} lines (being split)`);
-      } else if (lines > maxFunctionLines) {
+      if (lines > maxFunctionLines) {
         problems.push(
           `${where}:${start + 1}: ${functionName(node)} is ${lines} lines; split it into named parts of at most ${maxFunctionLines}`,
         );
@@ -180,7 +168,6 @@ for (const entry of edgeEntries) {
   }
 }
 
-for (const line of pending) console.warn(`check-structure: pending: ${line}`);
 if (problems.length > 0) {
   console.error(`check-structure: ${problems.length} problem${problems.length === 1 ? "" : "s"}`);
   for (const problem of problems) console.error(`  ${problem}`);

@@ -1,68 +1,21 @@
 // The scale-out Store on Postgres (pg Pool), shared by several gateway replicas; degrades and recovers when
 // Postgres goes away: log rows wait in memory, reads fail with STORE_UNAVAILABLE, writes resume when it is back.
+// This file holds what only Postgres has: the pool, its transactions, and which of its errors mean "not now".
 
-import { randomUUID } from "node:crypto";
-import type { CustomTypesConfig, PoolClient, QueryResult, QueryResultRow } from "pg";
+import type { CustomTypesConfig, PoolClient } from "pg";
 import pg from "pg";
 import { SlmkitError } from "../errors.js";
-import { generateApiKey, parseApiKey, secretMatches } from "./api-keys.js";
-import { migrationsTableSql, postgresMigrations } from "./migrations.js";
-import {
-  type ApiKeyRow,
-  apiKeyFromRow,
-  type BucketRow,
-  defaultFeedbackLimit,
-  defaultLabelledLimit,
-  defaultRequestLimit,
-  defaultReviewLimit,
-  defaultShadowLimit,
-  type FeedbackRow,
-  type FeedbackTotalsRow,
-  feedbackFromRow,
-  type LabelledRow,
-  labelledFromRow,
-  labelledRequestsSql,
-  latencyPercentiles,
-  listLimit,
-  type RequestRow,
-  type RequestValues,
-  type ReviewRow,
-  rangeConditions,
-  requestColumns,
-  requestFromRow,
-  requestValues,
-  requireBucketMs,
-  requireListLimit,
-  requireListRequestsFilter,
-  requireRequestFilter,
-  requireShadowResult,
-  reviewFromRow,
-  type ShadowRow,
-  shadowColumns,
-  shadowFromRow,
-  shadowValues,
-  summaryFromRows,
-  utcDay,
-  whereClause,
-} from "./rows.js";
-import { requireSpendInput, requireTime } from "./store-input.js";
-import type {
-  ApiKeyRecord,
-  FeedbackEntry,
-  ListRequestsFilter,
-  RequestFilter,
-  RequestLogEntry,
-  ReviewItem,
-  ReviewStatus,
-  ShadowResult,
-  Store,
-} from "./types.js";
+import { insertRequestsSql, type RequestValues } from "./queries/request-log.js";
+import { postgresDialect } from "./sql/dialect.js";
+import { exec, get, type Query, runQueryAsync, type StatementStep } from "./sql/query.js";
+import { renderSql, sql } from "./sql/sql.js";
+import { createSqlStore, type SqlBackend } from "./sql-store.js";
+import type { Store } from "./types.js";
 import {
   type BatchedWriteOptions,
   describeError,
   requireInteger,
   resolveBatchedWriteOptions,
-  WriteQueue,
 } from "./write-queue.js";
 
 export interface PostgresStoreOptions extends BatchedWriteOptions {
@@ -82,8 +35,6 @@ export interface PostgresStoreOptions extends BatchedWriteOptions {
   queryTimeoutMs?: number;
 }
 
-/** Default wait of `flush()`, in ms. */
-const defaultFlushTimeoutMs = 10_000;
 /** Rows per INSERT statement: at 21 parameters a row this stays under Postgres' limit of 65,535 parameters. */
 const rowsPerStatement = 1_000;
 const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -146,7 +97,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       { field: "schema" },
     );
   }
-  const target = describeTarget(options.connectionString, schema);
   const logger = writeOptions.logger;
 
   const pool = new pg.Pool({
@@ -164,8 +114,29 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   pool.on("error", (error) => {
     logger?.warn({ backend: "postgres", error: describeError(error) }, "an idle Postgres connection failed");
   });
-  let closed = false;
+  const backend = createPostgresBackend(pool, schema, describeTarget(options.connectionString, schema));
+  return createSqlStore(backend, writeOptions);
+}
 
+/** Performs a query's statement on a pooled connection, or on the one a transaction holds. */
+async function perform(connection: pg.Pool | PoolClient, step: StatementStep): Promise<unknown> {
+  if (step.kind === "exec") {
+    await connection.query(step.script);
+    return undefined;
+  }
+  const { text, values } = renderSql(step.statement, postgresDialect);
+  const result = await connection.query(text, values);
+  if (step.kind === "all") return result.rows;
+  if (step.kind === "get") return result.rows[0];
+  return { changes: result.rowCount ?? 0 };
+}
+
+/**
+ * The backend: each statement on any pooled connection (a `together`'s at once), transactions on one
+ * connection, and "cannot reach Postgres" turned into STORE_UNAVAILABLE.
+ */
+function createPostgresBackend(pool: pg.Pool, schema: string | undefined, target: string): SqlBackend {
+  let closed = false;
   const closedError = () =>
     new SlmkitError("STORE_UNAVAILABLE", `the Postgres store at ${target} is closed.`);
 
@@ -179,13 +150,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     );
   };
 
-  const query = async <Row extends QueryResultRow>(
-    text: string,
-    values: unknown[] = [],
-  ): Promise<QueryResult<Row>> => {
+  const performOnPool = async (step: StatementStep): Promise<unknown> => {
     if (closed) throw closedError();
     try {
-      return await pool.query<Row>(text, values);
+      return await perform(pool, step);
     } catch (error) {
       throw toStoreError(error);
     }
@@ -224,416 +192,32 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     }
   };
 
-  const insertRequests = async (rows: readonly RequestValues[]): Promise<void> => {
-    // Each statement is atomic and ON CONFLICT makes a retried batch (whose first try committed but whose
-    // reply was lost) a no-op: a row is written exactly once.
-    for (let start = 0; start < rows.length; start += rowsPerStatement) {
-      const chunk = rows.slice(start, start + rowsPerStatement);
-      const values: (string | number | null)[] = [];
-      const tuples: string[] = [];
-      for (const row of chunk) {
-        const placeholders: string[] = [];
-        for (const value of row) {
-          values.push(value);
-          placeholders.push(`$${values.length}`);
-        }
-        tuples.push(`(${placeholders.join(", ")})`);
+  const run = <T>(query: () => Query<T>) => runQueryAsync(query(), performOnPool, true);
+  return {
+    dialect: postgresDialect,
+    run,
+    snapshot: run,
+    transaction: <T>(query: () => Query<T>) =>
+      transaction((client) => runQueryAsync(query(), (step) => perform(client, step), false)),
+
+    async writeRequests(rows: readonly RequestValues[]) {
+      // Each statement is atomic, and its ON CONFLICT makes a retried batch a no-op (see `requestInsert`).
+      for (let start = 0; start < rows.length; start += rowsPerStatement) {
+        const chunk = rows.slice(start, start + rowsPerStatement);
+        await pool.query(insertRequestsSql(postgresDialect, chunk.length), chunk.flat());
       }
-      await pool.query(
-        `INSERT INTO requests (${requestColumns.join(", ")}) VALUES ${tuples.join(", ")} ON CONFLICT (id) DO NOTHING`,
-        values,
-      );
-    }
-  };
+    },
+    isTransientWriteError,
 
-  const queue = new WriteQueue<RequestValues>({
-    ...writeOptions,
-    backend: "postgres",
-    write: insertRequests,
-    isTransient: isTransientWriteError,
-    describe: (row) => String(row[0]),
-  });
+    *beforeMigrations(): Query<void> {
+      // Replicas starting together take turns; the second finds the work done.
+      yield* get(sql`SELECT pg_advisory_xact_lock(hashtext(${`slmkit.migrate:${schema ?? ""}`}))`);
+      if (schema !== undefined) yield* exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    },
 
-  /** Numbered placeholders for one statement: each call records a value and returns "$n". */
-  const placeholders = () => {
-    const values: (string | number)[] = [];
-    const bind = (value: string | number): string => {
-      values.push(value);
-      return `$${values.length}`;
-    };
-    return { values, bind };
-  };
-
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    try {
-      await queue.close(writeOptions.closeTimeoutMs);
-    } finally {
+    async close() {
       closed = true;
       await pool.end();
-    }
-  };
-
-  return {
-    async migrate() {
-      await transaction(async (client) => {
-        // Replicas starting together take turns; the second finds the work done.
-        await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`slmkit.migrate:${schema ?? ""}`]);
-        if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-        await client.query(migrationsTableSql);
-        const applied = await client.query<{ version: number }>("SELECT version FROM schema_migrations");
-        const done = new Set(applied.rows.map((row) => row.version));
-        for (const migration of postgresMigrations) {
-          if (done.has(migration.version)) continue;
-          await client.query(migration.sql);
-          await client.query(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            [migration.version, migration.name, Date.now()],
-          );
-        }
-      });
     },
-
-    logRequest(entry: RequestLogEntry) {
-      queue.push(requestValues(entry));
-    },
-
-    flush(timeoutMs = defaultFlushTimeoutMs) {
-      return queue.flush(timeoutMs);
-    },
-
-    pendingWrites: () => queue.pending(),
-    droppedWrites: () => queue.dropped(),
-
-    async getRequest(id: string) {
-      const result = await query<RequestRow>("SELECT * FROM requests WHERE id = $1", [id]);
-      const row = result.rows[0];
-      return row === undefined ? undefined : requestFromRow(row);
-    },
-
-    async countRequests(filter = {}) {
-      const conditions: string[] = [];
-      const values: (string | number)[] = [];
-      if (filter.useCaseId !== undefined) {
-        values.push(filter.useCaseId);
-        conditions.push(`use_case_id = $${values.length}`);
-      }
-      if (filter.since !== undefined) {
-        values.push(filter.since);
-        conditions.push(`created_at >= $${values.length}`);
-      }
-      const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
-      const result = await query<{ count: number }>(`SELECT COUNT(*) AS count FROM requests${where}`, values);
-      return result.rows[0]?.count ?? 0;
-    },
-
-    async listRequests(filter: ListRequestsFilter = {}) {
-      requireListRequestsFilter(filter);
-      const limit = requireListLimit(filter.limit, defaultRequestLimit);
-      const { values, bind } = placeholders();
-      const conditions = rangeConditions(filter, bind);
-      if (filter.answeredBy !== undefined) conditions.push(`answered_by = ${bind(filter.answeredBy)}`);
-      if (filter.withText === true) conditions.push("input_text IS NOT NULL");
-      const direction = filter.order === "oldest" ? "ASC" : "DESC";
-      const result = await query<RequestRow>(
-        `SELECT * FROM requests${whereClause(conditions)} ` +
-          `ORDER BY created_at ${direction}, id ${direction} LIMIT ${bind(limit)}`,
-        values,
-      );
-      return result.rows.map(requestFromRow);
-    },
-
-    async summarizeRequests(filter: RequestFilter & { bucketMs?: number } = {}) {
-      requireRequestFilter(filter);
-      const bucketMs = requireBucketMs(filter.bucketMs);
-
-      const bucketed = placeholders();
-      const bucketWidth = bucketed.bind(bucketMs);
-      const range = whereClause(rangeConditions(filter, bucketed.bind));
-      // One pass: GROUPING SETS yields each bucket and the whole range; percentile_disc is nearest rank
-      // (the smallest value whose cumulative share reaches p), one sort for the three percentiles.
-      const bucketsQuery = query<
-        Omit<BucketRow, "p50" | "p95" | "p99"> & { whole: number; latency: [number, number, number] | null }
-      >(
-        `SELECT bucket, GROUPING(bucket) AS whole, COUNT(*) AS requests,
-  COUNT(*) FILTER (WHERE answered_by = 'slm') AS slm, COUNT(*) FILTER (WHERE answered_by = 'cache') AS cache,
-  COUNT(*) FILTER (WHERE answered_by = 'llm') AS llm, COUNT(*) FILTER (WHERE answered_by = 'review') AS review,
-  COUNT(*) FILTER (WHERE cost_usd > 0 OR input_tokens > 0 OR output_tokens > 0) AS llm_calls,
-  SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_usd) AS cost_usd,
-  MIN(created_at) AS first_at, MAX(created_at) AS last_at,
-  percentile_disc(ARRAY[0.5, 0.95, 0.99]::double precision[]) WITHIN GROUP (ORDER BY latency_ms) AS latency
-FROM (
-  SELECT created_at / ${bucketWidth}::bigint AS bucket, created_at, answered_by, input_tokens, output_tokens,
-    cost_usd, latency_ms
-  FROM requests${range}
-) AS ranged
-GROUP BY GROUPING SETS ((bucket), ())
-ORDER BY whole, bucket`,
-        bucketed.values,
-      );
-
-      const joined = placeholders();
-      const joinedRange = whereClause(rangeConditions(filter, joined.bind, "r"));
-      // The latest feedback per request wins: a reviewer's correction replaces a user's earlier report.
-      const feedbackQuery = query<FeedbackTotalsRow>(
-        `SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE correct = label) AS correct,
-  COUNT(*) FILTER (WHERE answered_by = 'slm') AS slm_n,
-  COUNT(*) FILTER (WHERE answered_by = 'slm' AND correct = label) AS slm_correct
-FROM (
-  SELECT r.label, r.answered_by, f.correct,
-    ROW_NUMBER() OVER (PARTITION BY f.request_id ORDER BY f.created_at DESC, f.id DESC) AS position
-  FROM requests r JOIN feedback f ON f.request_id = r.id${joinedRange}
-) AS latest WHERE position = 1`,
-        joined.values,
-      );
-      const shadowQuery = query<{ outcome: string; count: number }>(
-        `SELECT outcome, COUNT(*) AS count
-FROM (
-  SELECT s.outcome,
-    ROW_NUMBER() OVER (PARTITION BY s.request_id ORDER BY s.created_at DESC, s.id DESC) AS position
-  FROM requests r JOIN shadow_results s ON s.request_id = r.id${joinedRange}
-) AS latest WHERE position = 1 GROUP BY outcome`,
-        joined.values,
-      );
-
-      const review = placeholders();
-      const reviewConditions = ["status = 'open'", ...rangeConditions(filter, review.bind)];
-      const reviewQuery = query<{ count: number }>(
-        `SELECT COUNT(*) AS count FROM review_items${whereClause(reviewConditions)}`,
-        review.values,
-      );
-
-      // The four run at once, on separate connections. They may see a row or two apart while writes arrive;
-      // a summary can afford that, and one transaction would run them one after another.
-      const [buckets, feedback, shadow, reviewOpen] = await Promise.all([
-        bucketsQuery,
-        feedbackQuery,
-        shadowQuery,
-        reviewQuery,
-      ]);
-      const whole = buckets.rows.find((row) => row.whole === 1);
-      return summaryFromRows({
-        buckets: buckets.rows
-          .filter((row) => row.whole === 0)
-          .map((row) => ({
-            ...row,
-            p50: row.latency?.[0] ?? null,
-            p95: row.latency?.[1] ?? null,
-            p99: row.latency?.[2] ?? null,
-          })),
-        latency: latencyPercentiles(whole?.latency?.[0], whole?.latency?.[1], whole?.latency?.[2]),
-        feedback: feedback.rows[0],
-        shadow: shadow.rows,
-        reviewOpen: reviewOpen.rows[0]?.count ?? 0,
-        bucketMs,
-      });
-    },
-
-    async addShadowResult(result: ShadowResult) {
-      requireShadowResult(result);
-      await query(
-        `INSERT INTO shadow_results (${shadowColumns.join(", ")}) ` +
-          `VALUES (${shadowColumns.map((_, index) => `$${index + 1}`).join(", ")})`,
-        shadowValues(result),
-      );
-    },
-
-    async listShadowResults(filter: RequestFilter & { limit?: number } = {}) {
-      requireRequestFilter(filter);
-      const limit = requireListLimit(filter.limit, defaultShadowLimit);
-      const { values, bind } = placeholders();
-      const conditions = rangeConditions(filter, bind);
-      const result = await query<ShadowRow>(
-        `SELECT ${shadowColumns.join(", ")} FROM shadow_results${whereClause(conditions)} ` +
-          `ORDER BY created_at DESC, id DESC LIMIT ${bind(limit)}`,
-        values,
-      );
-      return result.rows.map(shadowFromRow);
-    },
-
-    async listLabelledRequests(filter: RequestFilter & { limit?: number } = {}) {
-      requireRequestFilter(filter);
-      const limit = requireListLimit(filter.limit, defaultLabelledLimit);
-      const { values, bind } = placeholders();
-      // The range is on the feedback's time, the use case on the request's.
-      const conditions = rangeConditions({ since: filter.since, until: filter.until }, bind, "f");
-      if (filter.useCaseId !== undefined) conditions.push(`r.use_case_id = ${bind(filter.useCaseId)}`);
-      const result = await query<LabelledRow>(labelledRequestsSql(conditions, bind(limit)), values);
-      return result.rows.map(labelledFromRow);
-    },
-
-    async addFeedback(entry: FeedbackEntry) {
-      await query("INSERT INTO feedback (request_id, correct, source, created_at) VALUES ($1, $2, $3, $4)", [
-        entry.requestId,
-        entry.correct,
-        entry.source,
-        entry.createdAt,
-      ]);
-    },
-
-    async listFeedback(filter = {}) {
-      const conditions: string[] = [];
-      const values: (string | number)[] = [];
-      if (filter.requestId !== undefined) {
-        values.push(filter.requestId);
-        conditions.push(`request_id = $${values.length}`);
-      }
-      if (filter.since !== undefined) {
-        values.push(filter.since);
-        conditions.push(`created_at >= $${values.length}`);
-      }
-      const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
-      values.push(listLimit(filter.limit, defaultFeedbackLimit));
-      const result = await query<FeedbackRow>(
-        `SELECT request_id, correct, source, created_at FROM feedback${where} ` +
-          `ORDER BY created_at, id LIMIT $${values.length}`,
-        values,
-      );
-      return result.rows.map(feedbackFromRow);
-    },
-
-    async enqueueReview(item) {
-      const review: ReviewItem = {
-        id: randomUUID(),
-        requestId: item.requestId,
-        useCaseId: item.useCaseId,
-        inputText: item.inputText,
-        slmLabel: item.slmLabel ?? null,
-        slmConfidence: item.slmConfidence ?? null,
-        llmLabel: item.llmLabel ?? null,
-        reason: item.reason,
-        status: "open",
-        resolution: null,
-        createdAt: Date.now(),
-        resolvedAt: null,
-      };
-      await query(
-        "INSERT INTO review_items (id, request_id, use_case_id, input_text, slm_label, slm_confidence, " +
-          "llm_label, reason, status, resolution, created_at, resolved_at) " +
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        [
-          review.id,
-          review.requestId,
-          review.useCaseId,
-          review.inputText,
-          review.slmLabel,
-          review.slmConfidence,
-          review.llmLabel,
-          review.reason,
-          review.status,
-          review.resolution,
-          review.createdAt,
-          review.resolvedAt,
-        ],
-      );
-      return review;
-    },
-
-    async listReview(filter: { useCaseId?: string; status?: ReviewStatus; limit?: number } = {}) {
-      const conditions: string[] = [];
-      const values: (string | number)[] = [];
-      if (filter.useCaseId !== undefined) {
-        values.push(filter.useCaseId);
-        conditions.push(`use_case_id = $${values.length}`);
-      }
-      if (filter.status !== undefined) {
-        values.push(filter.status);
-        conditions.push(`status = $${values.length}`);
-      }
-      const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
-      values.push(listLimit(filter.limit, defaultReviewLimit));
-      const result = await query<ReviewRow>(
-        `SELECT * FROM review_items${where} ORDER BY created_at, seq LIMIT $${values.length}`,
-        values,
-      );
-      return result.rows.map(reviewFromRow);
-    },
-
-    async getReview(id: string) {
-      const result = await query<ReviewRow>("SELECT * FROM review_items WHERE id = $1", [id]);
-      const row = result.rows[0];
-      return row === undefined ? undefined : reviewFromRow(row);
-    },
-
-    async resolveReview(id: string, resolution: string) {
-      const now = Date.now();
-      return transaction(async (client) => {
-        // The status condition makes a concurrent second resolve (another replica) update nothing.
-        const updated = await client.query<ReviewRow>(
-          "UPDATE review_items SET status = 'resolved', resolution = $1, resolved_at = $2 " +
-            "WHERE id = $3 AND status = 'open' RETURNING *",
-          [resolution, now, id],
-        );
-        const row = updated.rows[0];
-        if (row === undefined) return undefined;
-        await client.query(
-          "INSERT INTO feedback (request_id, correct, source, created_at) VALUES ($1, $2, 'review', $3)",
-          [row.request_id, resolution, now],
-        );
-        return reviewFromRow(row);
-      });
-    },
-
-    async createApiKey(name: string) {
-      const generated = generateApiKey();
-      const record: ApiKeyRecord = { id: generated.id, name, createdAt: Date.now(), revokedAt: null };
-      await query(
-        "INSERT INTO api_keys (id, name, key_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, NULL)",
-        [record.id, record.name, generated.hash, record.createdAt],
-      );
-      return { record, key: generated.key };
-    },
-
-    async verifyApiKey(key: string) {
-      const parsed = parseApiKey(key);
-      if (parsed === undefined) return undefined;
-      const result = await query<ApiKeyRow>("SELECT * FROM api_keys WHERE id = $1", [parsed.id]);
-      const row = result.rows[0];
-      if (row === undefined || row.revoked_at !== null) return undefined;
-      return secretMatches(parsed.secret, row.key_hash) ? apiKeyFromRow(row) : undefined;
-    },
-
-    async listApiKeys() {
-      const result = await query<ApiKeyRow>("SELECT * FROM api_keys ORDER BY created_at, seq");
-      return result.rows.map(apiKeyFromRow);
-    },
-
-    async revokeApiKey(id: string) {
-      const result = await query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", [
-        Date.now(),
-        id,
-      ]);
-      return (result.rowCount ?? 0) > 0;
-    },
-
-    async addSpend(scope: string, usd: number, at = Date.now()) {
-      requireSpendInput(usd, at);
-      await query(
-        "INSERT INTO spend (scope, day, usd) VALUES ($1, $2, $3) " +
-          "ON CONFLICT (scope, day) DO UPDATE SET usd = spend.usd + excluded.usd",
-        [scope, utcDay(at), usd],
-      );
-    },
-
-    async getSpend(scope: string, since: number) {
-      requireTime("since", since);
-      const result = await query<{ usd: number }>(
-        "SELECT COALESCE(SUM(usd), 0) AS usd FROM spend WHERE scope = $1 AND day >= $2",
-        [scope, utcDay(since)],
-      );
-      return result.rows[0]?.usd ?? 0;
-    },
-
-    async purgeText(olderThan: number) {
-      requireTime("olderThan", olderThan);
-      const result = await query(
-        "UPDATE requests SET input_text = NULL WHERE created_at < $1 AND input_text IS NOT NULL",
-        [olderThan],
-      );
-      return result.rowCount ?? 0;
-    },
-
-    close,
-    [Symbol.asyncDispose]: close,
   };
 }

@@ -8,7 +8,9 @@ import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { SlmkitError } from "../errors.js";
 import type { Logger } from "../types.js";
-import type { RequestValues } from "./rows.js";
+import type { RequestValues } from "./queries/request-log.js";
+import { sqliteDialect } from "./sql/dialect.js";
+import { batchInsertSql } from "./sql/sql.js";
 import { describeError } from "./write-queue.js";
 
 export interface SqliteWorker {
@@ -45,24 +47,17 @@ const insertChunkRows = [16, 8, 4, 2, 1];
 
 /**
  * The INSERTs that write rows of `columns` into `table`, 16 rows at a time down to 1, each ending with
- * `conflictClause` (e.g. "ON CONFLICT (id) DO NOTHING"). Both the worker and the main thread insert with them.
- *
- * "OR FAIL" is safe only because every run is inside a transaction, which a refused row rolls back whole,
- * batch-mates included. With the default ABORT, SQLite would also journal every page a multi-row INSERT
- * touches, to be able to undo that statement alone: measured, that made 64 rows in one statement cost more
- * than 64 one-row INSERTs.
+ * `conflictClause` (e.g. "ON CONFLICT (id) DO NOTHING"). Both the worker and the main thread insert with them,
+ * always inside a transaction (see `sqliteDialect.batchInsertVerb`).
  */
 export function chunkedInserts(
   table: string,
   columns: readonly string[],
   conflictClause: string,
 ): ChunkedInsert[] {
-  const row = `(${columns.map(() => "?").join(", ")})`;
   return insertChunkRows.map((rows) => ({
     rows,
-    sql:
-      `INSERT OR FAIL INTO ${table} (${columns.join(", ")}) ` +
-      `VALUES ${Array.from({ length: rows }, () => row).join(", ")} ${conflictClause}`,
+    sql: batchInsertSql(sqliteDialect, table, columns, rows, conflictClause),
   }));
 }
 

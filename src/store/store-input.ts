@@ -1,6 +1,22 @@
-// Checks on the few Store arguments a backend cannot check for itself (times and amounts), shared by both.
+// Checks and defaults of the Store's arguments (times, amounts, page sizes, filters), applied before any query
+// runs, so every backend refuses and defaults alike.
 
 import { SlmkitError } from "../errors.js";
+import type { AnsweredBy } from "../types.js";
+import type { ListRequestsFilter, RequestFilter, ShadowOutcome, ShadowResult } from "./types.js";
+
+export const answeredByValues: readonly AnsweredBy[] = ["slm", "cache", "llm", "review"];
+export const shadowOutcomes: readonly ShadowOutcome[] = ["agreed", "disagreed", "unsure", "failed"];
+
+/** Default page sizes of the list reads. */
+export const defaultRequestLimit = 1_000;
+export const defaultShadowLimit = 1_000;
+export const defaultLabelledLimit = 10_000;
+export const defaultReviewLimit = 100;
+export const defaultFeedbackLimit = 1_000;
+/** Largest page of `listRequests`, `listShadowResults` and `listLabelledRequests`: bounds one read's memory. */
+export const maximumListLimit = 100_000;
+export const defaultBucketMs = 3_600_000;
 
 /** Rejects a time that is not a finite ms-since-epoch number: it would otherwise match nothing, silently. */
 export function requireTime(field: string, value: number): void {
@@ -18,4 +34,88 @@ export function requireSpendInput(usd: number, at: number): void {
     });
   }
   requireTime("at", at);
+}
+
+/** The page size of `listFeedback` and `listReview`, which forgive any number: floored, at least 0. */
+export function listLimit(limit: number | undefined, fallback: number): number {
+  if (limit === undefined || !Number.isFinite(limit)) return fallback;
+  return Math.max(0, Math.floor(limit));
+}
+
+/**
+ * A page size the caller chose: an integer from 0 to `maximumListLimit`. Refused rather than clamped, so a
+ * caller that asks for 500,000 rows learns it gets fewer instead of silently reading a partial range.
+ */
+export function requireListLimit(limit: number | undefined, fallback: number): number {
+  if (limit === undefined) return fallback;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0 || limit > maximumListLimit) {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      `limit must be an integer from 0 to ${maximumListLimit}; got ${limit}. Read larger ranges page by page ` +
+        "(e.g. by `since`/`until`).",
+      { field: "limit" },
+    );
+  }
+  return limit;
+}
+
+/** Checks a range's fields: times that are not finite numbers would silently match nothing. */
+export function requireRequestFilter(filter: RequestFilter): void {
+  if (filter.useCaseId !== undefined && typeof filter.useCaseId !== "string") {
+    throw new SlmkitError("INVALID_INPUT", `useCaseId must be a string; got ${typeof filter.useCaseId}.`, {
+      field: "useCaseId",
+    });
+  }
+  if (filter.since !== undefined) requireTime("since", filter.since);
+  if (filter.until !== undefined) requireTime("until", filter.until);
+}
+
+export function requireListRequestsFilter(filter: ListRequestsFilter): void {
+  requireRequestFilter(filter);
+  if (filter.answeredBy !== undefined && !answeredByValues.includes(filter.answeredBy)) {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      `answeredBy must be one of ${answeredByValues.join(", ")}; got ${JSON.stringify(filter.answeredBy)}.`,
+      { field: "answeredBy" },
+    );
+  }
+  if (filter.order !== undefined && filter.order !== "newest" && filter.order !== "oldest") {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      `order must be "newest" or "oldest"; got ${JSON.stringify(filter.order)}.`,
+      { field: "order" },
+    );
+  }
+}
+
+/**
+ * The bucket width of a summary: a whole number of ms, at least 1 s, so a typo such as `bucketMs: 1` cannot
+ * turn a week of traffic into a bucket per row.
+ */
+export function requireBucketMs(bucketMs: number | undefined): number {
+  if (bucketMs === undefined) return defaultBucketMs;
+  if (typeof bucketMs !== "number" || !Number.isSafeInteger(bucketMs) || bucketMs < 1_000) {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      `bucketMs must be a whole number of milliseconds >= 1000 (e.g. 3600000 for hourly buckets); got ${bucketMs}.`,
+      { field: "bucketMs" },
+    );
+  }
+  return bucketMs;
+}
+
+export function requireShadowResult(result: ShadowResult): void {
+  for (const field of ["requestId", "useCaseId", "slmLabel"] as const) {
+    if (typeof result[field] !== "string") {
+      throw new SlmkitError("INVALID_INPUT", `a shadow result's ${field} must be a string.`, { field });
+    }
+  }
+  if (!shadowOutcomes.includes(result.outcome)) {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      `a shadow result's outcome must be one of ${shadowOutcomes.join(", ")}; got ${JSON.stringify(result.outcome)}.`,
+      { field: "outcome" },
+    );
+  }
+  requireTime("createdAt", result.createdAt);
 }

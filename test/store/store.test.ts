@@ -12,7 +12,7 @@ import pg from "pg";
 import { SlmkitError } from "../../src/errors.js";
 import { createStore } from "../../src/store/index.js";
 import { sqliteMigrations } from "../../src/store/migrations.js";
-import { requestColumns, requestValues } from "../../src/store/rows.js";
+import { requestColumns, requestValues } from "../../src/store/queries/request-log.js";
 import {
   createSqliteStore,
   type SqliteStoreInternals,
@@ -318,6 +318,48 @@ export function storeContract(name: string, factory: () => Promise<BackendUnderT
       assert.deepEqual(await store.getRequest(recent.id), recent);
       assert.equal(await store.purgeText(now - 30 * day), 0);
       assert.equal(await store.countRequests(), 4);
+    });
+
+    test("two close() calls at once both resolve, and both wait for the queued rows", async (t) => {
+      const backend = await factory();
+      const store = backend.open();
+      await store.migrate();
+      for (let index = 0; index < 100; index += 1) store.logRequest(entry());
+      await Promise.all([store.close(), store.close()]);
+      assert.equal(store.pendingWrites(), 0);
+      const reopened = await openStore(t, backend);
+      assert.equal(await reopened.countRequests(), 100);
+    });
+
+    test("a store's methods are its own: a copy spread to wrap one method, or a method taken alone, still works", async (t) => {
+      const store = await openStore(t, await factory());
+      const wrapped: Store = { ...store, countRequests: (filter) => store.countRequests(filter) };
+      const { logRequest, flush, listRequests } = store;
+      logRequest(entry());
+      await flush();
+      assert.equal(await wrapped.countRequests(), 1);
+      assert.equal((await wrapped.listRequests()).length, 1);
+      assert.equal((await listRequests()).length, 1);
+    });
+
+    test("times with a fraction of a millisecond bound whole-ms columns alike (e.g. `logs purge --days 0.5`)", async (t) => {
+      const store = await openStore(t, await factory());
+      const at = 1_700_000_000_000;
+      const first = entry({ createdAt: at });
+      const second = entry({ createdAt: at + 1 });
+      for (const item of [first, second]) store.logRequest(item);
+      await store.flush();
+      await store.addFeedback({ requestId: first.id, correct: "billing", source: "user", createdAt: at });
+      await store.addFeedback({ requestId: second.id, correct: "refund", source: "user", createdAt: at + 1 });
+      // Times are whole ms, so "at or after at + 0.5" and "before at + 0.5" split the two rows.
+      assert.equal(await store.countRequests({ since: at + 0.5 }), 1);
+      assert.deepEqual(
+        (await store.listFeedback({ since: at + 0.5 })).map((item) => item.correct),
+        ["refund"],
+      );
+      assert.equal(await store.purgeText(at + 0.5), 1);
+      assert.deepEqual(await store.getRequest(first.id), { ...first, inputText: null });
+      assert.deepEqual(await store.getRequest(second.id), second);
     });
 
     test("close writes pending rows; a reopened store sees them; later rows are dropped and counted", async (t) => {
