@@ -30,11 +30,7 @@ export function createDriftReferences(options: {
     async refresh({ runtime, path, native }) {
       // Drift is profiled on an intent classifier's view of the text; an extractor has none to compare.
       const classifier =
-        native.task === "classify"
-          ? native.model
-          : native.task === "answer"
-            ? native.model.classifier
-            : undefined;
+        native.task === "classify" ? native : native.task === "answer" ? native.classifier : undefined;
       if (classifier === undefined) return;
       try {
         references.set(

@@ -7,18 +7,12 @@ import type { ResponseCache } from "../cache/types.js";
 import type { Environment } from "../config.js";
 import { SlmkitError } from "../errors.js";
 import type { LlmExtractor, LlmLabeler } from "../models/llm.js";
-import type { NativeAnswerer } from "../models/native/answerer.js";
-import { loadNativeAnswerer } from "../models/native/answerer-directory.js";
-import type { NativeClassifier } from "../models/native/classifier.js";
-import type { NativeExtractor } from "../models/native/extractor.js";
-import { loadNativeExtractor } from "../models/native/extractor-directory.js";
-import { loadNativeModel, manifestFileName, readRawManifest } from "../models/native/model-directory.js";
+import { loadModelDirectory, type NativeModel } from "../models/native/load-directory.js";
+import { manifestFileName, readRawManifest } from "../models/native/model-directory.js";
 import { createOpenAiExtractor, extractorOptionsFromUseCase } from "../models/openai/openai-extractor.js";
 import { createOpenAiLabeler, labelerOptionsFromUseCase } from "../models/openai/openai-labeler.js";
 import { readModelVersion } from "../monitor/model-version.js";
-import { createAnswerRouterModel } from "../route/answer-model.js";
-import { createExtractRouter } from "../route/extract-router.js";
-import { createRouter, type RouterModel, type RouterStats } from "../route/router.js";
+import { createRouter, type RouterStats } from "../route/router.js";
 import type { RouteRequest, RouteResult } from "../route/types.js";
 import { type LoadedUseCase, loadUseCase } from "../spec/load.js";
 import type { UseCase } from "../spec/schema.js";
@@ -66,11 +60,7 @@ export function findUseCase(
   return useCase;
 }
 
-/** A loaded native model, by the task it serves. */
-export type NativeModel =
-  | { task: "classify"; model: NativeClassifier }
-  | { task: "answer"; model: NativeAnswerer }
-  | { task: "extract"; model: NativeExtractor };
+export type { NativeModel };
 
 /** A use case's router, and how a hot reload swaps a model of the same task into it. */
 export interface TaskRouter {
@@ -91,24 +81,8 @@ export interface ServedUseCase {
  * Loads the model directory of a use case of `task`, verified by its task's loader (format version, checksums).
  * A model of another task is refused before a loader misreads it.
  */
-export async function loadServedModel(dir: string, task: UseCase["task"]): Promise<NativeModel> {
-  const found = (await readRawManifest(dir))?.task;
-  // No readable manifest is the loader's to report, with its own message.
-  if (typeof found === "string" && found !== task) {
-    throw new SlmkitError(
-      "INVALID_SPEC",
-      `the model at ${dir} has task "${found}", but the use case's task is ${task}; point \`model:\` at a ${task} model or train one.`,
-      { field: "model" },
-    );
-  }
-  switch (task) {
-    case "classify":
-      return { task, model: await loadNativeModel(dir) };
-    case "answer":
-      return { task, model: await loadNativeAnswerer(dir) };
-    case "extract":
-      return { task, model: await loadNativeExtractor(dir) };
-  }
+export function loadServedModel(dir: string, task: UseCase["task"]): Promise<NativeModel> {
+  return loadModelDirectory(dir, task);
 }
 
 // One definition of a model's version string, shared with the drift monitor (which filters log rows by it).
@@ -123,7 +97,7 @@ export async function versionOf(dir: string, task: UseCase["task"]): Promise<str
 
 /** The labels of a classify or answer model, the fields of an extractor: what clients are answered with. */
 export function classesOf(native: NativeModel): readonly string[] {
-  return native.task === "extract" ? native.model.fields : native.model.labels;
+  return native.labels;
 }
 
 /** The labels (or, for extract, the fields) usecase.yaml lists. */
@@ -134,9 +108,7 @@ export function declaredClasses(spec: UseCase): string[] {
 }
 
 export function servedModelOf(native: NativeModel): ServedModel {
-  return native.task === "extract"
-    ? { labels: native.model.fields, threshold: native.model.threshold }
-    : native.model;
+  return native;
 }
 
 /** Identity of the manifest file as it is on disk: an atomic directory swap changes its inode. */
@@ -220,34 +192,27 @@ export function createRouterFactory(options: RouterFactoryOptions): RouterFor {
     return router;
   };
   return (spec, native, version) => {
-    const common = { useCase: spec, cache, store, ...(logger ? { logger } : {}), modelVersion: version };
-    if (native.task === "extract") {
-      const llm = options.llmExtractor
-        ? options.llmExtractor(spec.id)
-        : defaultExtractor(spec, environment, warnings);
-      const router = warmedUp(
-        createExtractRouter({ ...common, model: native.model, ...(llm === undefined ? {} : { llm }) }),
-      );
-      return {
-        router,
-        swap: (next, nextVersion) => {
-          if (next.task === "extract") router.setModel(next.model, nextVersion);
-        },
-      };
-    }
-    const llm = options.llm ? options.llm(spec.id) : defaultLabeler(spec, environment, warnings);
-    // An answer model routes on its intent classifier and answers with its FAQ (createAnswerRouterModel).
-    const routerModel = (next: Exclude<NativeModel, { task: "extract" }>): RouterModel =>
-      next.task === "answer" ? createAnswerRouterModel(next.model) : next.model;
+    const llm =
+      spec.task === "extract"
+        ? options.llmExtractor
+          ? options.llmExtractor(spec.id)
+          : defaultExtractor(spec, environment, warnings)
+        : options.llm
+          ? options.llm(spec.id)
+          : defaultLabeler(spec, environment, warnings);
     const router = warmedUp(
-      createRouter({ ...common, model: routerModel(native), ...(llm === undefined ? {} : { llm }) }),
+      createRouter({
+        useCase: spec,
+        cache,
+        store,
+        ...(logger ? { logger } : {}),
+        modelVersion: version,
+        model: native,
+        ...(llm === undefined ? {} : { llm }),
+      }),
     );
-    return {
-      router,
-      swap: (next, nextVersion) => {
-        if (next.task !== "extract") router.setModel(routerModel(next), nextVersion);
-      },
-    };
+    // The loader refuses a model of another task, so a reload always swaps in one of the router's task.
+    return { router, swap: (next, nextVersion) => router.setModel(next, nextVersion) };
   };
 }
 
