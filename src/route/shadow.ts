@@ -81,13 +81,7 @@ export function createShadowSampler(options: {
   };
 }
 
-/** The shadow figures of a router that never samples (extract). */
-export const noShadowStats: ShadowStats = {
-  sent: 0,
-  agreed: 0,
-  disagreed: 0,
-  unsure: 0,
-  failed: 0,
-  skipped: 0,
-  agreement: null,
-};
+/** The shadow figures of a router that has not sampled (or never does: extract), as a new object each time. */
+export function noShadowStats(): ShadowStats {
+  return { sent: 0, agreed: 0, disagreed: 0, unsure: 0, failed: 0, skipped: 0, agreement: null };
+}

@@ -2,7 +2,7 @@
 // (confidence, retrieval, slots); every answer is the FAQ's own text, an LLM's pick included.
 
 import type { AnswerPrediction } from "../../models/task-model.js";
-import { type LabelPolicyOptions, labelFromCache, labelPolicyParts } from "./classify.js";
+import { type LabelPolicyOptions, labelPolicyParts } from "./classify.js";
 import type { TaskPolicy } from "./policy.js";
 
 export function createAnswerPolicy(
@@ -11,28 +11,20 @@ export function createAnswerPolicy(
   const parts = labelPolicyParts(options);
   const { answerFor } = options;
   const policy: TaskPolicy<AnswerPrediction> = {
-    verb: "classify",
-    noAnswer: "llm gave no label",
+    ...parts.shared,
     read: (prediction) => prediction as AnswerPrediction,
-    slmLabel: (view) => view.label,
-    confidence: (view) => view.confidence,
     accepts: (view) => view.accepted && typeof view.answer === "string",
     unsure: (view, threshold, comparison) =>
       view.confidence >= threshold
         ? `${comparison} but ${view.refusal ?? "the answer gate refused"}`
         : comparison,
     answer: (view) => ({ label: view.label, answer: view.answer }),
-    fromCache: labelFromCache,
     escalate: (text, apiKeyId) => parts.escalate(text, apiKeyId, answerFor),
     // The guessed intent's answer when the text fills it, else the holding answer.
     guess: (view, text, holdingAnswer) => ({
       label: view.label,
       answer: answerFor(view.label, text) ?? holdingAnswer,
     }),
-    holding: (holdingAnswer) => ({ label: null, answer: holdingAnswer }),
-    reviewLabel: (view) => view.label,
-    logged: parts.logged,
-    shadowStats: parts.shadowStats,
   };
   if (parts.shadow !== undefined) policy.shadow = parts.shadow;
   return policy;

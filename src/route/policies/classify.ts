@@ -8,7 +8,7 @@ import type { UseCase } from "../../spec/schema.js";
 import type { Logger } from "../../types.js";
 import type { LlmGate } from "../llm-gate.js";
 import type { RouterStore } from "../router-store.js";
-import { createShadowSampler } from "../shadow.js";
+import { createShadowSampler, noShadowStats } from "../shadow.js";
 import type { Escalation, Reply, TaskPolicy } from "./policy.js";
 
 /** What a label policy needs from the router. */
@@ -27,21 +27,13 @@ export interface LabelPolicyOptions {
 export function createClassifyPolicy(options: LabelPolicyOptions): TaskPolicy<ClassifyPrediction> {
   const parts = labelPolicyParts(options);
   const policy: TaskPolicy<ClassifyPrediction> = {
-    verb: "classify",
-    noAnswer: "llm gave no label",
+    ...parts.shared,
     read: (prediction) => prediction as ClassifyPrediction,
-    slmLabel: (view) => view.label,
-    confidence: (view) => view.confidence,
     accepts: (view, threshold) => view.confidence >= threshold,
     unsure: (_view, _threshold, comparison) => comparison,
     answer: (view) => ({ label: view.label, answer: null }),
-    fromCache: labelFromCache,
     escalate: (text, apiKeyId) => parts.escalate(text, apiKeyId, undefined),
     guess: (view) => ({ label: view.label, answer: null }),
-    holding: (holdingAnswer) => ({ label: null, answer: holdingAnswer }),
-    reviewLabel: (view) => view.label,
-    logged: parts.logged,
-    shadowStats: parts.shadowStats,
   };
   if (parts.shadow !== undefined) policy.shadow = parts.shadow;
   return policy;
@@ -117,14 +109,27 @@ export function labelPolicyParts(options: LabelPolicyOptions) {
     return escalation;
   };
 
-  return {
-    escalate,
+  /** The policy members the classify and answer tasks have alike. */
+  const shared = {
+    verb: "classify",
+    noAnswer: "llm gave no label",
+    slmLabel: (view: ClassifyPrediction) => view.label,
+    confidence: (view: ClassifyPrediction) => view.confidence,
+    fromCache: labelFromCache,
+    holding: (holdingAnswer: string): Reply => ({ label: null, answer: holdingAnswer }),
+    reviewLabel: (view: ClassifyPrediction) => view.label,
     logged: (reply: Reply, view: ClassifyPrediction, escalation: Escalation | null) => ({
       label: reply.label,
       slmLabel: view.label,
       llmLabel: escalation?.llm?.label ?? null,
       unknownShare: view.unknownShare ?? null,
     }),
+    shadowStats: () => sampler?.stats() ?? noShadowStats(),
+  };
+
+  return {
+    escalate,
+    shared,
     shadow:
       sampler === undefined
         ? undefined

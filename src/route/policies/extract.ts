@@ -7,6 +7,7 @@ import { checkFieldValues, redactFieldValues, selectFields } from "../../models/
 import type { LlmExtraction, LlmExtractor } from "../../models/llm.js";
 import type { FieldsPrediction, FieldValues } from "../../models/task-model.js";
 import type { LlmGate } from "../llm-gate.js";
+import { noShadowStats } from "../shadow.js";
 import { notAsked } from "./classify.js";
 import type { Escalation, Reply, TaskPolicy } from "./policy.js";
 
@@ -111,14 +112,6 @@ export function createExtractPolicy(options: {
       unknownShare: null,
     }),
     // No shadow sampling for extraction: agreement of two records needs a field-by-field measure.
-    shadowStats: () => ({
-      sent: 0,
-      agreed: 0,
-      disagreed: 0,
-      unsure: 0,
-      failed: 0,
-      skipped: 0,
-      agreement: null,
-    }),
+    shadowStats: noShadowStats,
   };
 }
