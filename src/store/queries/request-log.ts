@@ -168,12 +168,3 @@ ORDER BY created_at ${direction}, id ${direction} LIMIT ${limit}`,
   );
   return rows.map(requestFromRow);
 }
-
-/** Clears the text of rows logged before `olderThan`; answers how many rows changed. */
-export function* purgeText(olderThan: number): Query<number> {
-  const result = yield* run(
-    sql`UPDATE requests SET input_text = NULL
-WHERE created_at < ${wholeMs(olderThan)} AND input_text IS NOT NULL`,
-  );
-  return result.changes;
-}
