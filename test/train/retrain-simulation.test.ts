@@ -286,7 +286,9 @@ test("after a shift, drift is flagged, review fills, and a gated retrain brings 
     status: "open",
     limit: 1000,
   });
-  const newIntentItems = open.filter((item) => truth.get(normalizeText(item.inputText ?? "")) === newIntent).length;
+  const newIntentItems = open.filter(
+    (item) => truth.get(normalizeText(item.inputText ?? "")) === newIntent,
+  ).length;
   assert.ok(open.length >= 50, `review queue holds ${open.length} items`);
   assert.ok(
     newIntentItems / open.length > 0.5,

@@ -34,7 +34,10 @@ export interface Escalation {
   };
   /** Why nobody could answer, when `answered` is absent (undefined: the LLM gave nothing, said by `noAnswer`). */
   failure?: string;
-  /** The LLM's label as a review item keeps it (classify: even one outside the set); null for extract. */
+  /**
+   * The LLM's label as a review item keeps it (classify: even one outside the set, PII-redacted when
+   * `privacy.redactPii`); null for extract.
+   */
   reviewLabel: string | null;
 }
 
