@@ -121,7 +121,7 @@ privacy:
     port: 0,
     store: `sqlite:${join(dir, "gateway.db")}`,
   });
-  key = (await gateway.store.createApiKey("dashboard test")).key;
+  key = (await gateway.store.createApiKey("dashboard test", { role: "admin" })).key;
   const seeded = await predict([...clearTexts, ...llmTexts, ...reviewTexts]);
   assert.equal(seeded.status, 200);
   const answeredBy = seeded.body.predictions.map((prediction) => prediction.answered_by);

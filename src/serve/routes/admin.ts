@@ -1,4 +1,5 @@
 // Operators' routes: `POST /v1/usecases/{id}/reload` swaps in the model now on disk (see ../model-watcher.ts).
+// Admin keys only: a reload costs every request in flight some latency.
 
 import type { FastifyInstance } from "fastify";
 import { reloadRefused } from "../errors.js";
@@ -12,13 +13,17 @@ export interface AdminRouteOptions {
 
 export function registerAdminRoutes(app: FastifyInstance, options: AdminRouteOptions): void {
   const { useCases, reload } = options;
-  app.post<{ Params: { id: string } }>("/v1/usecases/:id/reload", async (request) => {
-    findUseCase(useCases, request.params.id, "id");
-    try {
-      const { version } = await reload(request.params.id);
-      return { ok: true, model_version: version };
-    } catch (error) {
-      throw reloadRefused(error);
-    }
-  });
+  app.post<{ Params: { id: string } }>(
+    "/v1/usecases/:id/reload",
+    { config: { role: "admin" } },
+    async (request) => {
+      findUseCase(useCases, request.params.id, "id");
+      try {
+        const { version } = await reload(request.params.id);
+        return { ok: true, model_version: version };
+      } catch (error) {
+        throw reloadRefused(error);
+      }
+    },
+  );
 }
