@@ -341,7 +341,12 @@ function createSteps(options: StepOptions) {
     };
     // Extract use cases only: classify and answer results have no `fields` at all.
     if (reply.fields !== undefined) result.fields = reply.fields;
-    requestLog.log(result, context.request.apiKeyId, context.text, policy.logged(reply, view, escalation));
+    requestLog.log(
+      result,
+      context.request.apiKeyId,
+      context.text,
+      policy.logged(reply, view, escalation, context.text),
+    );
     return result;
   };
 
@@ -483,7 +488,7 @@ function createRoute(
       // Reviewers need words, but only what the privacy settings let a review item keep (stored-text.ts): the
       // redacted text when redactPii is on, else the text only when storeText is on.
       inputText: keepText(text, options.reviewCopy),
-      slmLabel: policy.reviewLabel(view),
+      slmLabel: policy.reviewLabel(view, text),
       slmConfidence: confidence,
       llmLabel: escalation.reviewLabel,
       reason: `${unsure}; ${escalation.failure ?? policy.noAnswer}; queued for review`,

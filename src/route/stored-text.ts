@@ -11,7 +11,7 @@
 //   PII-redacted when `redactPii` is on.
 // - `slmkit logs purge` removes every copy's text and records after `retentionDays` (Store.purgeText).
 
-import { redactPii } from "../data/pii.js";
+import { findPii, type PiiMatch, piiPlaceholders, redactPii } from "../data/pii.js";
 import { redactFieldValues } from "../models/fields.js";
 import type { FieldValue, FieldValues } from "../models/task-model.js";
 import type { UseCase } from "../spec/schema.js";
@@ -42,13 +42,52 @@ export function keepText(text: string, copy: TextCopy): string | null {
   return copy === "redacted" ? redactPii(text) : text;
 }
 
-/** An extract record as a copy keeps it: its values as the copy keeps text, or only which fields were found. */
-export function keepFields(fields: FieldValues, copy: TextCopy): FieldValues {
+/**
+ * An extract record as a copy keeps it: its values as the copy keeps text, or only which fields were found.
+ * Redacting a value alone misses PII that a span cut in two ("4111 1111 1111" of a card number): given the
+ * request's `text` (and the model's span words, `spans`), a value found in the text over a PII item is kept as its
+ * span with the item replaced by its placeholder, e.g. "[PHONE] [CARD]".
+ */
+export function keepFields(
+  fields: FieldValues,
+  copy: TextCopy,
+  text?: string,
+  spans?: Readonly<Record<string, unknown>> | null,
+): FieldValues {
   if (copy === "as-written") return fields;
   if (copy === "none") return redactFieldValues(fields);
+  const items = text === undefined ? [] : findPii(text);
   const kept: FieldValues = {};
-  for (const [name, value] of Object.entries(fields)) kept[name] = value === null ? null : redactValue(value);
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === null) kept[name] = null;
+    else {
+      const words = spans?.[name];
+      const over = overPii(text ?? "", typeof words === "string" ? words : String(value), items);
+      kept[name] = over === undefined ? redactValue(value) : redactPii(over);
+    }
+  }
   return kept;
+}
+
+const wordCharacter = /^[\p{L}\p{N}]$/u;
+
+/** The value's words in `text` with the PII items they overlap replaced; undefined when they overlap none. */
+function overPii(text: string, words: string, items: readonly PiiMatch[]): string | undefined {
+  if (items.length === 0 || words === "") return undefined;
+  for (let start = text.indexOf(words); start !== -1; start = text.indexOf(words, start + 1)) {
+    const end = start + words.length;
+    // Whole words only: the quantity 4 is not the 4 of "+44".
+    if (wordCharacter.test(text[start - 1] ?? "") || wordCharacter.test(text[end] ?? "")) continue;
+    let result = "";
+    let position = start;
+    for (const item of items) {
+      if (item.end <= start || item.start >= end) continue;
+      result += text.slice(position, Math.max(item.start, start)) + piiPlaceholders[item.kind];
+      position = Math.min(item.end, end);
+    }
+    if (position !== start) return result + text.slice(position, end);
+  }
+  return undefined;
 }
 
 /** A number that reads as PII (a card or phone number kept as digits) becomes its placeholder text. */

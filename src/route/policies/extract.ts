@@ -30,9 +30,13 @@ export function createExtractPolicy(options: {
   // which fields were found, not what; see ../stored-text.ts).
   const logCopyOfText = logCopy(privacy);
   const reviewCopyOfText = reviewCopy(privacy);
-  const logged = (fields: FieldValues | null | undefined): string | null => {
+  const logged = (
+    fields: FieldValues | null | undefined,
+    text: string,
+    spans?: Record<string, unknown> | null,
+  ): string | null => {
     if (fields === null || fields === undefined) return null;
-    return JSON.stringify(keepFields(fields, logCopyOfText));
+    return JSON.stringify(keepFields(fields, logCopyOfText, text, spans));
   };
   const recordReply = (fields: FieldValues, json: string): Reply => ({ label: json, answer: null, fields });
 
@@ -107,14 +111,15 @@ export function createExtractPolicy(options: {
     escalate,
     guess: (view) => recordReply(view.fields, view.json),
     holding: (holdingAnswer) => ({ label: null, answer: holdingAnswer, fields: null }),
-    reviewLabel: (view) =>
+    reviewLabel: (view, text) =>
       reviewCopyOfText === "as-written"
         ? view.json
-        : JSON.stringify(keepFields(view.fields, reviewCopyOfText)),
-    logged: (reply, view, escalation) => ({
-      label: logged(reply.fields),
-      slmLabel: logged(view.fields),
-      llmLabel: logged(escalation?.answered?.reply.fields),
+        : JSON.stringify(keepFields(view.fields, reviewCopyOfText, text, view.prediction.raw)),
+    // The small model's spans locate its values in the text; the LLM's and the cache's values are found by value.
+    logged: (reply, view, escalation, text) => ({
+      label: logged(reply.fields, text, reply.fields === view.fields ? view.prediction.raw : null),
+      slmLabel: logged(view.fields, text, view.prediction.raw),
+      llmLabel: logged(escalation?.answered?.reply.fields, text),
       unknownShare: null,
     }),
     // No shadow sampling for extraction: agreement of two records needs a field-by-field measure.
