@@ -74,17 +74,17 @@ export function registerServeCommands(program: Command): void {
     .addOption(
       new Option(
         "--role <role>",
-        "client: chat, predict, models, feedback on its own requests; reviewer: also the review queue and " +
-          "dashboard; admin: also keys, reloads, /metrics and feedback on any request",
+        "what the key may do; new keys are clients unless told. client: chat, predict, models, feedback on " +
+          "its own requests; reviewer: also the review queue and dashboard; admin: also reloads, /metrics and " +
+          "feedback on any request",
       )
         .choices(apiKeyRoles)
         .default("client"),
     )
-    .option(
-      "--usecase <id>",
-      "a use case id the key may use; repeat for more (default: every use case; not for admin keys)",
-      (id: string, previous: string[]) => [...previous, id],
-      [] as string[],
+    .addOption(
+      new Option("--usecase <id>", "a use case the key may use; repeat for more; not for admin keys")
+        .argParser((id: string, previous: string[]) => [...previous, id])
+        .default([], "every use case"),
     )
     .option("--store <setting>", "sqlite:<path> or a postgres:// URL", defaultStore)
     .action(async (flags: { name: string; role: ApiKeyRole; usecase: string[]; store: string }) => {

@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import Database from "better-sqlite3";
 import Fastify from "fastify";
 import { saveNativeModel } from "../../../src/models/native/model-directory.js";
 import { registerErrorHandlers } from "../../../src/serve/errors.js";
@@ -14,6 +15,8 @@ import { createGatewayMetrics } from "../../../src/serve/metrics.js";
 import { registerAuthorization } from "../../../src/serve/middleware/authorize.js";
 import { type Gateway, startGateway } from "../../../src/serve/server.js";
 import { generateSupportData } from "../../../src/spec/catalog/support.js";
+import { generateApiKey } from "../../../src/store/api-keys.js";
+import { migrationsTableSql, sqliteMigrations } from "../../../src/store/migrations.js";
 import type { ApiKeyRecord, ApiKeyRole, CreateApiKeyOptions, ReviewItem } from "../../../src/store/types.js";
 import { trainClassifier } from "../../../src/train/train-classifier.js";
 
@@ -112,6 +115,21 @@ before(async () => {
   // Two use cases over the same model: "support" and "returns".
   await writeFile(join(dir, "support.yaml"), useCaseYaml("support", trained.model.labels));
   await writeFile(join(dir, "returns.yaml"), useCaseYaml("returns", trained.model.labels));
+  // The store starts at schema version 2, before roles, holding a key made then; the gateway migrates it.
+  const old = generateApiKey();
+  const database = new Database(join(dir, "gateway.db"));
+  database.exec(migrationsTableSql);
+  for (const migration of sqliteMigrations.filter((each) => each.version <= 2)) {
+    database.exec(migration.sql);
+    database
+      .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+      .run(migration.version, migration.name, Date.now());
+  }
+  database
+    .prepare("INSERT INTO api_keys (id, name, key_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, NULL)")
+    .run(old.id, "made before roles", old.hash, Date.now());
+  database.close();
+  keys["made before roles"] = old.key;
   gateway = await startGateway({
     usecases: [join(dir, "support.yaml"), join(dir, "returns.yaml")],
     port: 0,
@@ -289,6 +307,19 @@ describe("roles on the admin routes", () => {
     const scraped = await call("GET", "/metrics", "admin");
     assert.equal(scraped.status, 200);
     assert.match(scraped.text, /^slmkit_requests_total\{/m);
+  });
+
+  test("a key made before roles existed still works after the migration, as an admin of every use case", async () => {
+    const who = "made before roles";
+    const models = await call("GET", "/v1/models", who);
+    assert.deepEqual(
+      (models.body.data as { id: string }[]).map((model) => model.id),
+      ["support", "returns"],
+    );
+    assert.equal((await chat(who, "returns")).status, 200);
+    assert.equal((await call("GET", "/v1/review", who)).status, 200);
+    assert.equal((await call("GET", "/metrics", who)).status, 200);
+    assert.equal((await call("POST", "/v1/usecases/returns/reload", who, {})).status, 200);
   });
 
   test("the probes stay public", async () => {
