@@ -3,10 +3,10 @@
 
 import type { AnsweredBy } from "../../types.js";
 import type { SqlDialect } from "../sql/dialect.js";
-import { all, get, type Query, run } from "../sql/query.js";
+import { all, get, type Query } from "../sql/query.js";
 import { batchInsertSql, raw, sql, where } from "../sql/sql.js";
 import type { ListRequestsFilter, RequestLogEntry } from "../types.js";
-import { rangeConditions, wholeMs } from "./range.js";
+import { rangeConditions } from "./range.js";
 
 /** The `requests` columns in insert order; `requestValues` returns values in this order. */
 export const requestColumns = [
