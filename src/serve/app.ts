@@ -1,6 +1,6 @@
 // The HTTP app: Fastify with the gateway's parts put together in request order. Each part is its own file:
-// middleware/ (JSON bodies, API keys and rate limits, the routing deadline), routes/ (one file per group of
-// routes), errors.ts (every error in the OpenAI shape), dashboard/ (the pages and their JSON).
+// middleware/ (JSON bodies, API keys and rate limits, roles and scopes, the routing deadline), routes/ (one file
+// per group of routes, each declaring the role it needs), errors.ts (every error in the OpenAI shape), dashboard/ (the pages and their JSON).
 
 import Fastify, { type FastifyInstance } from "fastify";
 import { createRequestId } from "../route/request-id.js";
