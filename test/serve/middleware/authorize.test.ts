@@ -367,6 +367,9 @@ describe("registerAuthorization", () => {
     assert.equal(await status("/reviewers", "reviewer"), 200);
     assert.equal(await status("/reviewers", "admin"), 200);
     assert.equal(await status("/clients", "client"), 200);
+    // The HEAD route Fastify adds beside each GET is checked alike.
+    const head = await app.inject({ method: "HEAD", url: "/reviewers", headers: { "x-role": "client" } });
+    assert.equal(head.statusCode, 403);
     // No key at all only reaches a route when auth is turned off (`--no-auth`): everything is allowed then.
     assert.equal(await status("/undeclared"), 200);
     assert.equal(await status("/reviewers"), 200);
