@@ -12,7 +12,7 @@ import type { DriftReport } from "../../monitor/types.js";
 import type { RequestSummary, Store } from "../../store/types.js";
 import type { AnsweredBy } from "../../types.js";
 import { assetNotFound, badRequest } from "../errors.js";
-import { findUseCaseFor, visibleUseCases } from "../middleware/authorize.js";
+import { findUseCaseFor, needs, visibleUseCases } from "../middleware/authorize.js";
 import type { UseCaseRuntime } from "../runtime.js";
 
 /** Where the dashboard gets the reports other parts of slmkit compute; each one is optional. */
@@ -303,14 +303,14 @@ export async function registerDashboardRoutes(
     return entry.figures;
   };
 
-  app.get("/v1/dashboard/usecases", { config: { role: "reviewer" } }, async (request) => ({
+  app.get("/v1/dashboard/usecases", needs.reviewer, async (request) => ({
     object: "list",
     data: visibleUseCases(request.apiKey, useCases).map(describeUseCase),
   }));
 
   app.get<{ Querystring: { usecase?: string; hours?: string } }>(
     "/v1/dashboard",
-    { config: { role: "reviewer" } },
+    needs.reviewer,
     async (request): Promise<DashboardResponse> => {
       const hours = request.query.hours === undefined ? 24 : Number(request.query.hours);
       if (!Number.isFinite(hours) || hours <= 0 || hours > maxHours)

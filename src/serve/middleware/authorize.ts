@@ -1,7 +1,8 @@
 // What a verified key may do. A key has a role (client < reviewer < admin, each with everything the one before it
-// has) and may be scoped to some use cases. Each route declares the lowest role it needs in its options,
-// `config: { role: "reviewer" }`, and one check made here refuses a key below it with a 403; a use case outside
-// the key's scope is the same 404 as one that does not exist (`findUseCaseFor`), so a scope does not leak names.
+// has) and may be scoped to some use cases. Each route declares the lowest role it needs in its options
+// (`needs.reviewer`, i.e. `config: { role: "reviewer" }`), and one check made here refuses a key below it with a
+// 403; a use case outside the key's scope is the same 404 as one that does not exist (`findUseCaseFor`), so a
+// scope does not leak names.
 
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from "fastify";
 import type { ApiKeyRecord, ApiKeyRole } from "../../store/types.js";
@@ -19,6 +20,13 @@ declare module "fastify" {
 }
 
 const rank: Readonly<Record<ApiKeyRole, number>> = { client: 0, reviewer: 1, admin: 2 };
+
+/** A route's options declaring the lowest role it needs: `app.post(path, needs.admin, handler)`. */
+export const needs = {
+  client: { config: { role: "client" } },
+  reviewer: { config: { role: "reviewer" } },
+  admin: { config: { role: "admin" } },
+} as const;
 
 /** Whether the key has `role` or a higher one. No key (auth turned off, `--no-auth`) may do everything. */
 export function hasRole(key: ApiKeyRecord | null, role: ApiKeyRole): boolean {

@@ -3,6 +3,7 @@
 
 import type { FastifyInstance } from "fastify";
 import { reloadRefused } from "../errors.js";
+import { needs } from "../middleware/authorize.js";
 import { findUseCase, type UseCaseRuntime } from "../runtime.js";
 
 export interface AdminRouteOptions {
@@ -13,17 +14,13 @@ export interface AdminRouteOptions {
 
 export function registerAdminRoutes(app: FastifyInstance, options: AdminRouteOptions): void {
   const { useCases, reload } = options;
-  app.post<{ Params: { id: string } }>(
-    "/v1/usecases/:id/reload",
-    { config: { role: "admin" } },
-    async (request) => {
-      findUseCase(useCases, request.params.id, "id");
-      try {
-        const { version } = await reload(request.params.id);
-        return { ok: true, model_version: version };
-      } catch (error) {
-        throw reloadRefused(error);
-      }
-    },
-  );
+  app.post<{ Params: { id: string } }>("/v1/usecases/:id/reload", needs.admin, async (request) => {
+    findUseCase(useCases, request.params.id, "id");
+    try {
+      const { version } = await reload(request.params.id);
+      return { ok: true, model_version: version };
+    } catch (error) {
+      throw reloadRefused(error);
+    }
+  });
 }

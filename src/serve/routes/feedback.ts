@@ -5,7 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Store } from "../../store/types.js";
 import { requestNotFound, storeUnavailable } from "../errors.js";
-import { hasRole, mayUseCase } from "../middleware/authorize.js";
+import { hasRole, mayUseCase, needs } from "../middleware/authorize.js";
 import type { UseCaseRuntime } from "../runtime.js";
 import { feedbackRequest, parseBody, storedAnswer } from "../wire.js";
 
@@ -18,7 +18,7 @@ export interface FeedbackRouteOptions {
 
 export function registerFeedbackRoutes(app: FastifyInstance, options: FeedbackRouteOptions): void {
   const { useCases, store, logger } = options;
-  app.post("/v1/feedback", { config: { role: "client" } }, async (request) => {
+  app.post("/v1/feedback", needs.client, async (request) => {
     const body = parseBody(feedbackRequest, request.body);
     let logged: Awaited<ReturnType<Store["getRequest"]>>;
     try {

@@ -3,9 +3,10 @@
 
 import type { FastifyInstance } from "fastify";
 import type { GatewayMetrics } from "../metrics.js";
+import { needs } from "../middleware/authorize.js";
 
 export function registerMetricsRoute(app: FastifyInstance, metrics: GatewayMetrics): void {
-  app.get("/metrics", { config: { role: "admin" } }, async (_request, reply) => {
+  app.get("/metrics", needs.admin, async (_request, reply) => {
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });

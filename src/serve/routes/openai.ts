@@ -3,7 +3,7 @@
 // for the use cases of its scope.
 
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { findUseCaseFor, visibleUseCases } from "../middleware/authorize.js";
+import { findUseCaseFor, needs, visibleUseCases } from "../middleware/authorize.js";
 import type { RoutingDeadline } from "../middleware/deadline.js";
 import { checkInputLength } from "../middleware/limits.js";
 import type { UseCaseRuntime } from "../runtime.js";
@@ -19,7 +19,7 @@ export interface OpenAiRouteOptions {
 export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRouteOptions): void {
   const { useCases, deadline, maxInputChars } = options;
 
-  app.get("/v1/models", { config: { role: "client" } }, async (request) => ({
+  app.get("/v1/models", needs.client, async (request) => ({
     object: "list",
     data: visibleUseCases(request.apiKey, useCases).map((useCase) => ({
       id: useCase.id,
@@ -35,7 +35,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRouteO
     })),
   }));
 
-  app.post("/v1/chat/completions", { config: { role: "client" } }, async (request, reply: FastifyReply) => {
+  app.post("/v1/chat/completions", needs.client, async (request, reply: FastifyReply) => {
     const body = parseChatRequest(request.body);
     const useCase = findUseCaseFor(request, useCases, body.model, "model");
     const text = lastUserText(body);

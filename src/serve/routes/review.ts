@@ -4,7 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Store } from "../../store/types.js";
 import { badRequest, reviewNotFound, useCaseNotFound } from "../errors.js";
-import { mayUseCase } from "../middleware/authorize.js";
+import { mayUseCase, needs } from "../middleware/authorize.js";
 import type { UseCaseRuntime } from "../runtime.js";
 import { parseBody, reviewResolution, storedAnswer } from "../wire.js";
 
@@ -18,7 +18,7 @@ export function registerReviewRoutes(app: FastifyInstance, options: ReviewRouteO
 
   app.get<{ Querystring: { usecase?: string; status?: string; limit?: string } }>(
     "/v1/review",
-    { config: { role: "reviewer" } },
+    needs.reviewer,
     async (request) => {
       const status = request.query.status ?? "open";
       if (status !== "open" && status !== "resolved")
@@ -37,26 +37,22 @@ export function registerReviewRoutes(app: FastifyInstance, options: ReviewRouteO
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    "/v1/review/:id",
-    { config: { role: "reviewer" } },
-    async (request) => {
-      const body = parseBody(reviewResolution, request.body);
-      const { id } = request.params;
-      const item = await store.getReview(id);
-      if (item === undefined || !mayUseCase(request.apiKey, item.useCaseId)) throw reviewNotFound(id);
-      // An extraction is resolved with the right fields (checked), and every resolution is kept as a review item
-      // keeps words (see storedAnswer).
-      const resolution = storedAnswer(
-        useCases.get(item.useCaseId),
-        body.label,
-        "review",
-        `review item "${id}"`,
-        "label",
-      );
-      const resolved = await store.resolveReview(id, resolution);
-      if (resolved === undefined) throw reviewNotFound(id);
-      return resolved;
-    },
-  );
+  app.post<{ Params: { id: string } }>("/v1/review/:id", needs.reviewer, async (request) => {
+    const body = parseBody(reviewResolution, request.body);
+    const { id } = request.params;
+    const item = await store.getReview(id);
+    if (item === undefined || !mayUseCase(request.apiKey, item.useCaseId)) throw reviewNotFound(id);
+    // An extraction is resolved with the right fields (checked), and every resolution is kept as a review item
+    // keeps words (see storedAnswer).
+    const resolution = storedAnswer(
+      useCases.get(item.useCaseId),
+      body.label,
+      "review",
+      `review item "${id}"`,
+      "label",
+    );
+    const resolved = await store.resolveReview(id, resolution);
+    if (resolved === undefined) throw reviewNotFound(id);
+    return resolved;
+  });
 }
