@@ -585,7 +585,8 @@ describe("dashboard and review pages in headless Chromium", {
     );
     assert.equal((await openReview()).length, before.length);
     await page.keyboard.press("Enter");
-    await page.locator("#resolve-message").filter({ hasText: "gift_wrapping" }).waitFor();
+    // The first Enter's message names the label too: wait for the one that says it was resolved.
+    await page.locator("#resolve-message").filter({ hasText: "Resolved as “gift_wrapping”" }).waitFor();
     const after = await openReview();
     assert.equal(after.length, before.length - 1);
     const resolvedId = before.find((item) => !after.some((left) => left.id === item.id))?.id;
