@@ -75,7 +75,7 @@ routing:
     // The bench's own requests must not be throttled.
     rateLimitPerSecond: 100_000,
   });
-  const { key } = await gateway.store.createApiKey("bench");
+  const { key } = await gateway.store.createApiKey("bench", { role: "admin" });
   const modelVersion = gateway.useCases.get("support")?.modelVersion ?? null;
 
   progress(`writing ${rowCount.toLocaleString("en-US")} log rows over ${days} days…`);

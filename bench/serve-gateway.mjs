@@ -38,7 +38,8 @@ const gateway = await startGateway({
   // One key drives all the bench's traffic: the default per-key limit (200 req/s) would turn it into 429s.
   rateLimitPerSecond: Number(values["rate-limit"]),
 });
-const { key } = await gateway.store.createApiKey("bench");
+// An admin key: the bench also scrapes /metrics with it.
+const { key } = await gateway.store.createApiKey("bench", { role: "admin" });
 
 // Stall diagnostics: a 10 ms timer measures how late the loop runs; the GC observer adds up pauses.
 const loopResolutionMs = 10;

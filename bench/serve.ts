@@ -373,9 +373,9 @@ async function startBareChild(
   return { child, url: ready.url };
 }
 
-/** Requests by who answered, from the gateway's Prometheus counter. */
-async function scrapeAnsweredBy(url: string): Promise<Record<string, number>> {
-  const response = await fetch(`${url}/metrics`);
+/** Requests by who answered, from the gateway's Prometheus counter (scraped with the bench's admin key). */
+async function scrapeAnsweredBy(url: string, key: string): Promise<Record<string, number>> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
   const text = await response.text();
   const counts: Record<string, number> = {};
   for (const match of text.matchAll(
@@ -672,7 +672,7 @@ async function measurePeak(
     `peak ${target}: ${context.useWrk ? `wrk -t1 -c${wrkConnections}` : `node closed loop, ${wrkConnections} connections`}, ${options.warmUpSeconds} s warm-up + ${options.peakSeconds} s…`,
   );
   let figures: PeakFigures;
-  const beforeWarmUp = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
+  const beforeWarmUp = gateway === null ? null : await scrapeAnsweredBy(gateway.url, gateway.key);
   const routedSince = (after: Record<string, number> | null) =>
     after === null || beforeWarmUp === null
       ? 0
@@ -681,7 +681,7 @@ async function measurePeak(
     cpu === null || requests === 0 ? null : (cpu / requests) * 1e6;
   if (context.useWrk) {
     await runWrk(url, context.script, options.warmUpSeconds);
-    const before = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
+    const before = gateway === null ? null : await scrapeAnsweredBy(gateway.url, gateway.key);
     const start = markWindow(serverPid);
     startStats(serverPid);
     // wrk is spawned and reaped inside the window, so this process's children's CPU is wrk's.
@@ -689,7 +689,7 @@ async function measurePeak(
     const { output, command } = await runWrk(url, context.script, options.peakSeconds);
     const end = markWindow(serverPid);
     const ownEnd = ownCpuSeconds(true);
-    const after = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
+    const after = gateway === null ? null : await scrapeAnsweredBy(gateway.url, gateway.key);
     const parsed = parseWrk(output);
     // wrk does not count the requests it cuts off at the end of a run; the gateway answers and logs them, and
     // its counter counts them: that is what the log rows are compared with.
@@ -715,7 +715,7 @@ async function measurePeak(
   } else {
     let start = markWindow(serverPid);
     let end = start;
-    const before = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
+    const before = gateway === null ? null : await scrapeAnsweredBy(gateway.url, gateway.key);
     const run = await runLoad(
       context.scratchDir,
       `peak ${target}`,
@@ -734,7 +734,7 @@ async function measurePeak(
       },
     );
     const gatewayProcess = await finishStats(serverPid);
-    const after = gateway === null ? null : await scrapeAnsweredBy(gateway.url);
+    const after = gateway === null ? null : await scrapeAnsweredBy(gateway.url, gateway.key);
     if (gateway !== null) gateway.routed += routedSince(after);
     const latency = summarize(run.result.latencyFromSendMs);
     const serverCpu = cpuDelta(start.serverCpu, end.serverCpu);

@@ -85,6 +85,8 @@ export type { StoreConfig } from "./store/index.js";
 export { createStore } from "./store/index.js";
 export type {
   ApiKeyRecord,
+  ApiKeyRole,
+  CreateApiKeyOptions,
   LabelledRequest,
   RequestLogEntry,
   RequestSummary,

@@ -166,9 +166,9 @@ async function demoAction(flags: DemoFlags): Promise<void> {
   const id = template.id;
   out();
   out(
-    `6. serve  ${gateway.url} (localhost only) serving "${id}"; Prometheus metrics at ${gateway.url}/metrics`,
+    `6. serve  ${gateway.url} (localhost only) serving "${id}"; Prometheus metrics at ${gateway.url}/metrics (admin key)`,
   );
-  out(`         demo API key: ${key}`);
+  out(`         demo API key: ${key} (an admin key: every route and use case)`);
   out(`         dashboard: ${gateway.url}/ and the review queue: ${gateway.url}/review (paste the key)`);
   out();
   out("curl:");
@@ -192,7 +192,10 @@ async function demoAction(flags: DemoFlags): Promise<void> {
   await waitForShutdown(gateway);
 }
 
-/** The demo's API key, kept in a 0600 file beside the demo so a rerun prints the same one. */
+/**
+ * The demo's API key, kept in a 0600 file beside the demo so a rerun prints the same one. An admin key: the one
+ * person trying the demo on localhost uses the chat, the dashboard, the review page and /metrics with it.
+ */
 async function demoApiKey(gateway: Gateway, path: string): Promise<string> {
   try {
     const existing = (await readFile(path, "utf8")).trim();
@@ -200,7 +203,7 @@ async function demoApiKey(gateway: Gateway, path: string): Promise<string> {
   } catch {
     // No key yet.
   }
-  const { key } = await gateway.store.createApiKey("demo");
+  const { key } = await gateway.store.createApiKey("demo", { role: "admin" });
   await writeFileAtomic(path, `${key}\n`);
   await chmod(path, 0o600);
   return key;

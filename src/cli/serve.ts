@@ -1,11 +1,12 @@
 // `slmkit serve` and `slmkit keys`: run the hybrid gateway, and manage its API keys.
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { pino } from "pino";
 import { readEnvironment } from "../config.js";
 import { type Gateway, startGateway } from "../serve/server.js";
-import { createStore } from "../store/index.js";
+import { apiKeyRoles, createStore } from "../store/index.js";
 import { parseStoreSetting } from "../store/settings.js";
+import type { ApiKeyRecord, ApiKeyRole } from "../store/types.js";
 import type { Logger } from "../types.js";
 import { parseIntegerOption } from "./options.js";
 
@@ -68,16 +69,36 @@ export function registerServeCommands(program: Command): void {
   const keys = program.command("keys").description("manage the gateway's API keys (stored hashed)");
   keys
     .command("create")
+    .description("create a key; it is printed once")
     .requiredOption("--name <name>", "who or what the key is for")
+    .addOption(
+      new Option(
+        "--role <role>",
+        "what the key may do; new keys are clients unless told. client: chat, predict, models, feedback on " +
+          "its own requests; reviewer: also the review queue and dashboard; admin: also reloads, /metrics and " +
+          "feedback on any request",
+      )
+        .choices(apiKeyRoles)
+        .default("client"),
+    )
+    .addOption(
+      new Option("--usecase <id>", "a use case the key may use; repeat for more; not for admin keys")
+        .argParser((id: string, previous: string[]) => [...previous, id])
+        .default([], "every use case"),
+    )
     .option("--store <setting>", "sqlite:<path> or a postgres:// URL", defaultStore)
-    .action(async (flags: { name: string; store: string }) => {
+    .action(async (flags: { name: string; role: ApiKeyRole; usecase: string[]; store: string }) => {
       const store = await createStore(parseStoreSetting(flags.store));
       try {
         await store.migrate();
-        const { record, key } = await store.createApiKey(flags.name);
+        const { record, key } = await store.createApiKey(flags.name, {
+          role: flags.role,
+          useCases: flags.usecase.length === 0 ? null : flags.usecase,
+        });
         process.stdout.write(`${key}\n`);
         process.stderr.write(
-          `created key ${record.id} for "${record.name}"; it is shown once, store it now.\n`,
+          `created key ${record.id} for "${record.name}": role ${record.role}, ${describeScope(record)}; ` +
+            "it is shown once, store it now.\n",
         );
       } finally {
         await store.close();
@@ -85,14 +106,22 @@ export function registerServeCommands(program: Command): void {
     });
   keys
     .command("list")
+    .description("every key: id, name, role, use cases, created and revoked times")
     .option("--store <setting>", "sqlite:<path> or a postgres:// URL", defaultStore)
     .action(async (flags: { store: string }) => {
       const store = await createStore(parseStoreSetting(flags.store));
       try {
         await store.migrate();
-        for (const record of await store.listApiKeys()) {
+        const records = await store.listApiKeys();
+        for (const record of records) {
           process.stdout.write(
-            `${record.id}  ${record.name}  created ${new Date(record.createdAt).toISOString()}${record.revokedAt ? `  revoked ${new Date(record.revokedAt).toISOString()}` : ""}\n`,
+            `${record.id}  ${record.name}  role ${record.role}  ${describeScope(record)}  created ${new Date(record.createdAt).toISOString()}${record.revokedAt ? `  revoked ${new Date(record.revokedAt).toISOString()}` : ""}\n`,
+          );
+        }
+        if (records.some((record) => record.role === "admin" && record.revokedAt === null)) {
+          process.stderr.write(
+            "note: keys created before roles existed are admins with every use case; revoke those you can " +
+              "narrow and create a client or reviewer key with --role and --usecase.\n",
           );
         }
       } finally {
@@ -114,6 +143,11 @@ export function registerServeCommands(program: Command): void {
         await store.close();
       }
     });
+}
+
+/** "every use case", or the use cases a key is scoped to. */
+function describeScope(record: ApiKeyRecord): string {
+  return record.useCases === null ? "every use case" : `use cases ${record.useCases.join(", ")}`;
 }
 
 /** Operational events (store outages, LLM failures, reload refusals) as JSON lines on stderr. */

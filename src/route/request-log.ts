@@ -7,6 +7,7 @@ import { normalizeText } from "../text/normalize.js";
 import type { AnsweredBy, Logger } from "../types.js";
 import { describeError } from "./llm-gate.js";
 import type { RouterStore } from "./router-store.js";
+import { keepText, type TextCopy } from "./stored-text.js";
 import type { RouteResult } from "./types.js";
 
 /** The labels a log row stores, and the small model's share of unknown n-grams (null when it has none). */
@@ -29,8 +30,8 @@ export interface RequestCounters {
 export interface RequestLog {
   readonly counters: RequestCounters;
   /**
-   * Counts the decision and writes its one log row, built from the result: the text only when
-   * `privacy.storeText`, its hash and length always. `logged` is what the row stores as labels. A store that
+   * Counts the decision and writes its one log row, built from the result: the text as `copy` keeps it (see
+   * stored-text.ts), its hash and length always. `logged` is what the row stores as labels. A store that
    * throws fails nothing (logged).
    */
   log(result: RouteResult, apiKeyId: string | null, text: string, logged: LoggedLabels): void;
@@ -40,12 +41,13 @@ export interface RequestLog {
 
 export function createRequestLog(options: {
   useCaseId: string;
-  storeText: boolean;
+  /** What the log keeps of the text: `logCopy(privacy)`. */
+  copy: TextCopy;
   store: RouterStore;
   now: () => number;
   logger: Logger | undefined;
 }): RequestLog {
-  const { useCaseId, storeText, store, now, logger } = options;
+  const { useCaseId, copy, store, now, logger } = options;
   const counters: RequestCounters = {
     requests: 0,
     answeredBy: { slm: 0, cache: 0, llm: 0, review: 0 },
@@ -64,7 +66,7 @@ export function createRequestLog(options: {
         apiKeyId,
         createdAt: now(),
         inputHash: hashInput(text),
-        inputText: storeText ? text : null,
+        inputText: keepText(text, copy),
         answeredBy: result.answeredBy,
         reason: result.reason,
         label: logged.label,

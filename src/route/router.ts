@@ -19,6 +19,7 @@ import type { Escalation, Reply, ShadowStats, TaskPolicy } from "./policies/poli
 import { createRequestId } from "./request-id.js";
 import { createRequestLog, hashInput } from "./request-log.js";
 import type { RouterStore } from "./router-store.js";
+import { keepText, logCopy, reviewCopy, type TextCopy } from "./stored-text.js";
 import { createTier, type RoutableModel, type Tier, type TierAnswer } from "./tiers.js";
 import type { RouteRequest, RouteResult } from "./types.js";
 
@@ -157,11 +158,11 @@ interface RequestContext<View> {
  *    the set (answer: filled with its FAQ entry; extract: a record that fits the fields) answers,
  *    `answeredBy: "llm"`, and is cached. Small-model answers are not cached: the model is cheaper than a
  *    lookup, and a cached guess would outlive a hot-reloaded better model.
- * 5. Otherwise the request is queued for review (with the original text) and `answeredBy` is "review". The
- *    reply, by `routing.fallback`: "llm" or "slm" (the LLM is never asked), the small model's best guess,
+ * 5. Otherwise the request is queued for review (with what privacy lets a review item keep, see
+ *    stored-text.ts) and `answeredBy` is "review". The reply, by `routing.fallback`: "llm" or "slm" (the LLM is never asked), the small model's best guess,
  *    `flagged: true`; "review", the holding answer (`label: null`).
  * Every call writes exactly one log row (`store.logRequest`) with the reason; the text only when
- * `privacy.storeText`. Invalid requests (another use case, empty text) throw INVALID_INPUT and log nothing.
+ * `privacy.storeText` (redacted when `privacy.redactPii`). Invalid requests (another use case, empty text) throw INVALID_INPUT and log nothing.
  */
 export function createRouter<Model extends RouterModel | ExtractRouterModel>(
   options: RouterOptions<Model>,
@@ -194,12 +195,13 @@ export function createRouter<Model extends RouterModel | ExtractRouterModel>(
     hasCache: options.cache !== undefined,
     requestLog: createRequestLog({
       useCaseId: useCase.id,
-      storeText: useCase.privacy.storeText,
+      copy: logCopy(useCase.privacy),
       store: options.store,
       now,
       logger,
     }),
     holdingAnswer: options.holdingAnswer ?? defaultHoldingAnswer,
+    reviewCopy: reviewCopy(useCase.privacy),
     fallback: gate.fallback,
     shadowRate: useCase.routing.shadowRate,
     random: options.random ?? Math.random,
@@ -252,7 +254,7 @@ function createPolicy(
     return createExtractPolicy({
       // The fields clients get: the use case's schema, or the model's when the use case lists none.
       fieldNames: useCase.schema?.fields.map((field) => field.name) ?? [...model.fields],
-      storeText: useCase.privacy.storeText,
+      privacy: useCase.privacy,
       llm,
       gate,
     }) as TaskPolicy<unknown>;
@@ -293,6 +295,8 @@ interface StepOptions {
   hasCache: boolean;
   requestLog: ReturnType<typeof createRequestLog>;
   holdingAnswer: string;
+  /** What a review item keeps of the text: `reviewCopy(privacy)`. */
+  reviewCopy: TextCopy;
   fallback: UseCase["routing"]["fallback"];
   shadowRate: number;
   random: () => number;
@@ -337,7 +341,12 @@ function createSteps(options: StepOptions) {
     };
     // Extract use cases only: classify and answer results have no `fields` at all.
     if (reply.fields !== undefined) result.fields = reply.fields;
-    requestLog.log(result, context.request.apiKeyId, context.text, policy.logged(reply, view, escalation));
+    requestLog.log(
+      result,
+      context.request.apiKeyId,
+      context.text,
+      policy.logged(reply, view, escalation, context.text),
+    );
     return result;
   };
 
@@ -476,9 +485,10 @@ function createRoute(
     const queued = await requestLog.queueReview({
       requestId,
       useCaseId: useCase.id,
-      // Reviewers need the words the customer wrote, not the redacted copy the LLM saw.
-      inputText: text,
-      slmLabel: policy.reviewLabel(view),
+      // Reviewers need words, but only what the privacy settings let a review item keep (stored-text.ts): the
+      // redacted text when redactPii is on, else the text only when storeText is on.
+      inputText: keepText(text, options.reviewCopy),
+      slmLabel: policy.reviewLabel(view, text),
       slmConfidence: confidence,
       llmLabel: escalation.reviewLabel,
       reason: `${unsure}; ${escalation.failure ?? policy.noAnswer}; queued for review`,

@@ -1,6 +1,6 @@
 // The HTTP app: Fastify with the gateway's parts put together in request order. Each part is its own file:
-// middleware/ (JSON bodies, API keys and rate limits, the routing deadline), routes/ (one file per group of
-// routes), errors.ts (every error in the OpenAI shape), dashboard/ (the pages and their JSON).
+// middleware/ (JSON bodies, API keys and rate limits, roles and scopes, the routing deadline), routes/ (one file
+// per group of routes, each declaring the role it needs), errors.ts (every error in the OpenAI shape), dashboard/ (the pages and their JSON).
 
 import Fastify, { type FastifyInstance } from "fastify";
 import { createRequestId } from "../route/request-id.js";
@@ -9,6 +9,7 @@ import { type DashboardSources, isDashboardPublicPath, registerDashboardRoutes }
 import { registerErrorHandlers } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { createApiKeyCache, registerAuth } from "./middleware/auth.js";
+import { registerAuthorization } from "./middleware/authorize.js";
 import { createRoutingDeadline } from "./middleware/deadline.js";
 import { registerJsonBody } from "./middleware/json-body.js";
 import { defaultBodyLimitBytes, defaultMaxInputChars } from "./middleware/limits.js";
@@ -52,8 +53,8 @@ export interface AppOptions {
   dashboard?: DashboardSources;
 }
 
-/** Served without an API key: probes, the scrape, and the dashboard's pages (which hold no data). */
-const publicPaths = new Set(["/healthz", "/readyz", "/metrics"]);
+/** Served without an API key: probes and the dashboard's pages (which hold no data). */
+const publicPaths = new Set(["/healthz", "/readyz"]);
 const isPublic = (path: string): boolean => publicPaths.has(path) || isDashboardPublicPath(path);
 
 export async function createApp(options: AppOptions): Promise<FastifyInstance> {
@@ -79,6 +80,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     requireAuth: options.requireAuth ?? true,
     isPublic,
   });
+  registerAuthorization(app, { isPublic });
   const deadline = createRoutingDeadline({
     timeoutMs: options.requestTimeoutMs ?? 30_000,
     onAnswer: (result) => metrics.observe(result),

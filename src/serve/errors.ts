@@ -54,6 +54,15 @@ export const missingApiKey = (): HttpError =>
 export const invalidApiKey = (): HttpError =>
   new HttpError(401, "authentication_error", "invalid_api_key", "the API key is not valid or was revoked.");
 
+/** 403: the key is valid, but its role is below the lowest one the route needs. */
+export const permissionDenied = (needed: string, role: string, what: string): HttpError =>
+  new HttpError(
+    403,
+    "permission_error",
+    "permission_denied",
+    `${what} needs a key with the ${needed} role${needed === "admin" ? "" : " or higher"}; this key's role is ${role} (an admin creates one with \`slmkit keys create --name … --role ${needed}\`).`,
+  );
+
 /** 404 for a use case id the gateway does not serve; `param` is where the id was given. */
 export const useCaseNotFound = (id: string, param: string): HttpError =>
   new HttpError(

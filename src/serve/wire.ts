@@ -1,7 +1,8 @@
 // Wire formats of the HTTP API: validation of what comes in (zod) and the shapes of what goes out.
 
 import { z } from "zod";
-import { checkFieldValues } from "../route/extract-router.js";
+import { checkFieldValues, type FieldValues } from "../route/extract-router.js";
+import { keepAnswer, keepFields, logCopy, reviewCopy, strictestPrivacy } from "../route/stored-text.js";
 import type { RouteResult } from "../route/types.js";
 import { badRequest } from "./errors.js";
 import type { UseCaseRuntime } from "./runtime.js";
@@ -88,16 +89,21 @@ function fieldNamesOf(useCase: UseCaseRuntime): readonly string[] {
 }
 
 /**
- * The right answer for an extract use case's request as stored (compact JSON of every field, absent ones null),
- * or a 400: `text` must be a JSON object whose keys are field names and whose values are strings, numbers or null.
- * `what` names the request or review item it answers, `param` the body field it came in.
+ * The right answer to an extract use case's request, every field present (absent ones null), or a 400: `text`
+ * must be a JSON object whose keys are field names and whose values are strings, numbers or null. `what` names
+ * the request or review item it answers, `param` the body field it came in.
  */
-export function fieldsAnswer(useCase: UseCaseRuntime, text: string, what: string, param: string): string {
+export function fieldsAnswer(
+  useCase: UseCaseRuntime,
+  text: string,
+  what: string,
+  param: string,
+): FieldValues {
   const names = fieldNamesOf(useCase);
   let problem: string;
   try {
     const checked = checkFieldValues(JSON.parse(text), names);
-    if ("fields" in checked) return JSON.stringify(checked.fields);
+    if ("fields" in checked) return checked.fields;
     problem = checked.problem;
   } catch {
     problem = "not valid JSON";
@@ -108,6 +114,25 @@ export function fieldsAnswer(useCase: UseCaseRuntime, text: string, what: string
     `${what} is of the extract use case "${useCase.id}": give a JSON object of its fields (${names.join(", ")}) as a string, e.g. ${example}; this one is ${problem}.`,
     param,
   );
+}
+
+/**
+ * A right answer given to the gateway (feedback, a review's resolution) as the store keeps it: an extract use
+ * case's record checked (a 400 when it does not fit) and its values kept as the copy keeps text (`"log"` for
+ * feedback, `"review"` for a resolution), a label or answer PII-redacted when `privacy.redactPii` (see
+ * ../route/stored-text.ts). A use case the gateway no longer serves is kept under the strictest settings.
+ */
+export function storedAnswer(
+  useCase: UseCaseRuntime | undefined,
+  given: string,
+  copy: "log" | "review",
+  what: string,
+  param: string,
+): string {
+  const privacy = useCase?.spec.privacy ?? strictestPrivacy;
+  if (useCase?.spec.task !== "extract") return keepAnswer(given, privacy);
+  const fields = fieldsAnswer(useCase, given, what, param);
+  return JSON.stringify(keepFields(fields, copy === "log" ? logCopy(privacy) : reviewCopy(privacy)));
 }
 
 /** The input of a chat request: the text of the last user message. */

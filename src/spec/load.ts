@@ -151,8 +151,8 @@ const sectionComments: Readonly<Record<string, string | undefined>> = {
     "fallback (llm | review | slm). shadowRate: share of accepted requests also checked by the fallback.",
   llm: "Any OpenAI-compatible endpoint. The API key is read from the variable apiKeyEnv, never stored here.",
   privacy:
-    "redactPii masks emails, phone and card numbers before text leaves the machine;\n" +
-    "storeText keeps request text in the log for retentionDays.",
+    "redactPii masks emails, phones, cards, IBANs and national ids before text leaves the machine or is stored;\n" +
+    "storeText keeps request text in the log; `slmkit logs purge` deletes stored text after retentionDays.",
   budget: "Spending caps on escalation, in US dollars.",
   monitor: "Drift: the last `window` requests against the training data; alert above psiThreshold (PSI).",
 } satisfies Partial<Record<keyof typeof useCaseSchema.shape, string>>;

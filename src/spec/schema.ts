@@ -182,11 +182,15 @@ export const useCaseSchema = z
       .optional(),
     privacy: z
       .object({
-        /** Keep request text in the log (otherwise only hashes and outcomes). Default false. */
+        /**
+         * Keep request text in the log (otherwise only hashes and outcomes), PII-redacted when `redactPii`. Review
+         * items keep the redacted text when `redactPii`, and the text as written only with `storeText` and not
+         * `redactPii` (see src/route/stored-text.ts). Default false.
+         */
         storeText: z.boolean().default(useCaseDefaults.privacy.storeText),
-        /** Mask emails, phone and card numbers before text leaves the machine. Default true. */
+        /** Mask emails, phones, cards, IBANs and national ids before text leaves the machine or is stored. Default true. */
         redactPii: z.boolean().default(useCaseDefaults.privacy.redactPii),
-        /** Logged text older than this many days is deleted (`slmkit logs purge`). Default 30. */
+        /** Stored text older than this many days is deleted from every table (`slmkit logs purge`). Default 30. */
         retentionDays: z
           .int("must be a whole number of days")
           .gte(0, "must be ≥ 0 days")

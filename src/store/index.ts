@@ -26,8 +26,11 @@ export { postgresMigrations, sqliteMigrations } from "./migrations.js";
 export { createPostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 export { parseStoreSetting } from "./settings.js";
 export { createSqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
+export { apiKeyRoles } from "./store-input.js";
 export type {
   ApiKeyRecord,
+  ApiKeyRole,
+  CreateApiKeyOptions,
   FeedbackEntry,
   LabelledRequest,
   LatencyPercentiles,

@@ -111,6 +111,46 @@ CREATE INDEX shadow_results_request ON shadow_results (request_id);
 CREATE INDEX review_items_request ON review_items (request_id);
 `,
   },
+  {
+    version: 3,
+    name: "key roles and use-case scopes; review items without text",
+    // Keys made before roles existed become admins with every use case, as every key was until now; the
+    // default also covers a row written by a replica still on version 2 during a rolling upgrade. A review
+    // item keeps no text when the use case's privacy settings say so, or after `logs purge`: SQLite cannot drop
+    // a NOT NULL, so review_items is rebuilt (its rows copied in their order; the queue's order is rowid's).
+    sql: `
+ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('client', 'reviewer', 'admin'));
+-- A JSON array of use case ids; NULL for every use case.
+ALTER TABLE api_keys ADD COLUMN use_cases TEXT;
+
+CREATE TABLE review_items_v3 (
+  id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  use_case_id TEXT NOT NULL,
+  input_text TEXT,
+  slm_label TEXT,
+  slm_confidence REAL,
+  llm_label TEXT,
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+  resolution TEXT,
+  created_at INTEGER NOT NULL,
+  resolved_at INTEGER
+);
+INSERT INTO review_items_v3 (id, request_id, use_case_id, input_text, slm_label, slm_confidence, llm_label,
+  reason, status, resolution, created_at, resolved_at)
+SELECT id, request_id, use_case_id, input_text, slm_label, slm_confidence, llm_label, reason, status,
+  resolution, created_at, resolved_at
+FROM review_items ORDER BY rowid;
+DROP TABLE review_items;
+ALTER TABLE review_items_v3 RENAME TO review_items;
+CREATE INDEX review_items_status_created ON review_items (status, created_at);
+CREATE INDEX review_items_use_case_status_created ON review_items (use_case_id, status, created_at);
+CREATE INDEX review_items_request ON review_items (request_id);
+-- logs purge reads review items by age.
+CREATE INDEX review_items_created ON review_items (created_at);
+`,
+  },
 ];
 
 /**
@@ -216,6 +256,21 @@ CREATE INDEX shadow_results_request ON shadow_results (request_id);
 
 -- Labelled requests take the text of a request's review item when the log kept none.
 CREATE INDEX review_items_request ON review_items (request_id);
+`,
+  },
+  {
+    version: 3,
+    name: "key roles and use-case scopes; review items without text",
+    // Keys made before roles existed become admins with every use case, as every key was until now (a constant
+    // default: no table rewrite). A review item keeps no text when privacy says so, or after `logs purge`.
+    sql: `
+ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('client', 'reviewer', 'admin'));
+-- A JSON array of use case ids; NULL for every use case.
+ALTER TABLE api_keys ADD COLUMN use_cases TEXT;
+
+ALTER TABLE review_items ALTER COLUMN input_text DROP NOT NULL;
+-- logs purge reads review items by age.
+CREATE INDEX review_items_created ON review_items (created_at);
 `,
   },
 ];

@@ -6,11 +6,11 @@ import { generateApiKey, parseApiKey } from "./api-keys.js";
 import { insertApiKey, listApiKeys, revokeApiKey, verifyApiKey } from "./queries/api-keys.js";
 import { addFeedback, listFeedback, listLabelledRequests } from "./queries/feedback.js";
 import { applyMigrations } from "./queries/migrate.js";
+import { purgeText } from "./queries/purge.js";
 import {
   countRequests,
   getRequest,
   listRequests,
-  purgeText,
   type RequestValues,
   requestValues,
 } from "./queries/request-log.js";
@@ -26,6 +26,7 @@ import {
   defaultReviewLimit,
   defaultShadowLimit,
   listLimit,
+  requireApiKeyOptions,
   requireBucketMs,
   requireListLimit,
   requireListRequestsFilter,
@@ -132,9 +133,9 @@ function requestLogMethods(
       const bucketMs = requireBucketMs(filter.bucketMs);
       return await backend.snapshot(() => summarizeRequests(backend.dialect, filter, bucketMs));
     },
-    async purgeText(olderThan) {
+    async purgeText(olderThan, filter = {}) {
       requireTime("olderThan", olderThan);
-      return await backend.run(() => purgeText(olderThan));
+      return await backend.transaction(() => purgeText(olderThan, filter));
     },
   };
 }
@@ -212,9 +213,17 @@ function apiKeyMethods(
   backend: SqlBackend,
 ): Pick<Store, "createApiKey" | "verifyApiKey" | "listApiKeys" | "revokeApiKey"> {
   return {
-    async createApiKey(name) {
+    async createApiKey(name, options = {}) {
+      const { role, useCases } = requireApiKeyOptions(options);
       const generated = generateApiKey();
-      const record: ApiKeyRecord = { id: generated.id, name, createdAt: Date.now(), revokedAt: null };
+      const record: ApiKeyRecord = {
+        id: generated.id,
+        name,
+        role,
+        useCases,
+        createdAt: Date.now(),
+        revokedAt: null,
+      };
       await backend.run(() => insertApiKey(record, generated.hash));
       return { record, key: generated.key };
     },

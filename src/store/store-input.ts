@@ -3,10 +3,61 @@
 
 import { SlmkitError } from "../errors.js";
 import type { AnsweredBy } from "../types.js";
-import type { ListRequestsFilter, RequestFilter, ShadowOutcome, ShadowResult } from "./types.js";
+import type {
+  ApiKeyRole,
+  CreateApiKeyOptions,
+  ListRequestsFilter,
+  RequestFilter,
+  ShadowOutcome,
+  ShadowResult,
+} from "./types.js";
 
 export const answeredByValues: readonly AnsweredBy[] = ["slm", "cache", "llm", "review"];
 export const shadowOutcomes: readonly ShadowOutcome[] = ["agreed", "disagreed", "unsure", "failed"];
+
+/** Every role, lowest first. */
+export const apiKeyRoles: readonly ApiKeyRole[] = ["client", "reviewer", "admin"];
+
+/** A use case id as usecase.yaml spells it: lowercase letters, digits and dashes. */
+const useCaseIdPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/**
+ * The role (default "client") and scope (default null, every use case) of a new key, checked: a known role, and
+ * a scope of at least one well-formed use case id (repeats dropped), which an admin key cannot have.
+ */
+export function requireApiKeyOptions(options: CreateApiKeyOptions): {
+  role: ApiKeyRole;
+  useCases: string[] | null;
+} {
+  const role = options.role ?? "client";
+  if (!apiKeyRoles.includes(role)) {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      `role must be one of ${apiKeyRoles.join(", ")}; got ${JSON.stringify(role)}.`,
+      { field: "role" },
+    );
+  }
+  if (options.useCases === undefined || options.useCases === null) return { role, useCases: null };
+  const useCases = [...new Set(options.useCases)];
+  const malformed = useCases.find((id) => typeof id !== "string" || !useCaseIdPattern.test(id));
+  if (malformed !== undefined || useCases.length === 0) {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      malformed === undefined
+        ? "a scoped key needs at least one use case; leave the scope out for every use case."
+        : `${JSON.stringify(malformed)} is not a use case id (lowercase letters, digits and dashes).`,
+      { field: "useCases" },
+    );
+  }
+  if (role === "admin") {
+    throw new SlmkitError(
+      "INVALID_INPUT",
+      "an admin key has every use case; scope a client or reviewer key instead.",
+      { field: "useCases" },
+    );
+  }
+  return { role, useCases };
+}
 
 /** Default page sizes of the list reads. */
 export const defaultRequestLimit = 1_000;

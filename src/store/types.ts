@@ -154,8 +154,13 @@ export interface ReviewItem {
   id: string;
   requestId: string;
   useCaseId: string;
-  /** Reviewers need the text: it is stored for review items even when request text is not logged. */
-  inputText: string;
+  /**
+   * The request's text as the use case's privacy settings let a review item keep it (`reviewText` in
+   * ../data/stored-text.ts): PII-redacted when `privacy.redactPii`, as written only when `storeText` is on and
+   * `redactPii` off, null otherwise (the reviewer then decides from the two models' answers), and null after
+   * `purgeText`.
+   */
+  inputText: string | null;
   slmLabel: string | null;
   slmConfidence: number | null;
   llmLabel: string | null;
@@ -166,11 +171,30 @@ export interface ReviewItem {
   resolvedAt: number | null;
 }
 
+/**
+ * What a key may do, each role including the ones before it: `client` chats, predicts, lists its models and gives
+ * feedback on its own requests; `reviewer` also reads and resolves the review queue and the dashboard of its use
+ * cases; `admin` also manages keys, reloads models, scrapes /metrics and gives feedback on any request.
+ */
+export type ApiKeyRole = "client" | "reviewer" | "admin";
+
 export interface ApiKeyRecord {
   id: string;
   name: string;
+  /** Keys made before roles existed (schema version 3) are admins. */
+  role: ApiKeyRole;
+  /** The use cases the key may use; null for every use case (always null for an admin). */
+  useCases: string[] | null;
   createdAt: number;
   revokedAt: number | null;
+}
+
+/** The role and scope of a new key. */
+export interface CreateApiKeyOptions {
+  /** Default "client": a new key can do the least until told otherwise. */
+  role?: ApiKeyRole;
+  /** Use case ids (slugs), at least one; default null, every use case. An admin key cannot be scoped. */
+  useCases?: readonly string[] | null;
 }
 
 /** A store of everything the gateway records. SQLite embedded by default, Postgres for several replicas. */
@@ -216,14 +240,25 @@ export interface Store extends AsyncDisposable {
   enqueueReview(
     item: Omit<ReviewItem, "id" | "status" | "resolution" | "createdAt" | "resolvedAt">,
   ): Promise<ReviewItem>;
-  /** Review items oldest first; every status unless `status` is given; `limit` defaults to 100. */
-  listReview(filter?: { useCaseId?: string; status?: ReviewStatus; limit?: number }): Promise<ReviewItem[]>;
+  /**
+   * Review items oldest first; every status unless `status` is given; `limit` defaults to 100. `useCaseIds`
+   * keeps the items of those use cases only (a scoped key's), on top of `useCaseId`.
+   */
+  listReview(filter?: {
+    useCaseId?: string;
+    useCaseIds?: readonly string[];
+    status?: ReviewStatus;
+    limit?: number;
+  }): Promise<ReviewItem[]>;
   /** One review item by id, whatever its status; undefined when there is none. */
   getReview(id: string): Promise<ReviewItem | undefined>;
   /** Resolves an open item with the right answer (also recorded as feedback); undefined when no such open item. */
   resolveReview(id: string, resolution: string): Promise<ReviewItem | undefined>;
-  /** Creates an API key; the secret is returned once and only its hash is stored. */
-  createApiKey(name: string): Promise<{ record: ApiKeyRecord; key: string }>;
+  /**
+   * Creates an API key of a role (default "client") and scope (default every use case); the secret is returned
+   * once and only its hash is stored.
+   */
+  createApiKey(name: string, options?: CreateApiKeyOptions): Promise<{ record: ApiKeyRecord; key: string }>;
   /** The key's record when the key is valid and not revoked; compares hashes in constant time. */
   verifyApiKey(key: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(): Promise<ApiKeyRecord[]>;
@@ -232,8 +267,13 @@ export interface Store extends AsyncDisposable {
   addSpend(scope: string, usd: number, at?: number): Promise<void>;
   /** Spend of a scope since `since` (ms epoch). */
   getSpend(scope: string, since: number): Promise<number>;
-  /** Deletes logged input text older than `olderThan` (ms epoch); returns rows changed. */
-  purgeText(olderThan: number): Promise<number>;
+  /**
+   * Deletes the words of requests older than `olderThan` (ms epoch) from every table that holds them: the log's
+   * input text and extracted records, review items' text, records and resolutions, and feedback that is an
+   * extracted record (deleted). Labels of classify and answer use cases and every figure stay. `useCaseId`
+   * limits it to one use case. Returns the rows changed or deleted, over all tables.
+   */
+  purgeText(olderThan: number, filter?: { useCaseId?: string }): Promise<number>;
   /** Writes pending rows, then releases connections. */
   close(): Promise<void>;
 }

@@ -41,6 +41,10 @@ const records: Record<string, { confidence: number; fields: Record<string, [stri
     fields: { people: ["a few", null] },
   },
   "we are Bruno and friends": { confidence: 0.92, fields: { name: ["Bruno", "Bruno"] } },
+  "a few of us, book it for jane.doe@example.com": {
+    confidence: 0.41,
+    fields: { name: ["jane.doe@example.com", "jane.doe@example.com"], people: ["a few", null] },
+  },
   "Monday maybe?": { confidence: 0.6, fields: { date: ["Monday", "2025-01-20"] } },
 };
 const confidentText = "Table for four on Friday, name Ana";
@@ -284,7 +288,11 @@ describe("extract router", () => {
       assert.ok(result.reviewId !== null);
       const [item] = await store.listReview({ status: "open" });
       assert.equal(item?.id, result.reviewId);
-      assert.equal(item?.inputText, unsureText, "reviewers see the words as written");
+      assert.equal(
+        item?.inputText,
+        "some day soon, a few of us, [EMAIL]",
+        "reviewers see the words, PII redacted (privacy.redactPii)",
+      );
       assert.equal(item?.slmLabel, '{"date":null,"name":null,"people":"a few"}');
       assert.equal(item?.slmConfidence, 0.41);
       assert.equal(item?.llmLabel, null);
@@ -336,6 +344,66 @@ describe("extract router", () => {
     });
     assert.equal(escalated.label, JSON.stringify(llmFields), "the client still gets the values");
   });
+
+  for (const [storeText, redactPii, expected] of [
+    [
+      false,
+      true,
+      {
+        logText: null,
+        logFields: { date: null, name: redactedFieldValue, people: redactedFieldValue },
+        reviewText: "a few of us, book it for [EMAIL]",
+        reviewFields: { date: null, name: "[EMAIL]", people: "a few" },
+      },
+    ],
+    [
+      false,
+      false,
+      {
+        logText: null,
+        logFields: { date: null, name: redactedFieldValue, people: redactedFieldValue },
+        reviewText: null,
+        reviewFields: { date: null, name: redactedFieldValue, people: redactedFieldValue },
+      },
+    ],
+    [
+      true,
+      true,
+      {
+        logText: "a few of us, book it for [EMAIL]",
+        logFields: { date: null, name: "[EMAIL]", people: "a few" },
+        reviewText: "a few of us, book it for [EMAIL]",
+        reviewFields: { date: null, name: "[EMAIL]", people: "a few" },
+      },
+    ],
+    [
+      true,
+      false,
+      {
+        logText: "a few of us, book it for jane.doe@example.com",
+        logFields: { date: null, name: "jane.doe@example.com", people: "a few" },
+        reviewText: "a few of us, book it for jane.doe@example.com",
+        reviewFields: { date: null, name: "jane.doe@example.com", people: "a few" },
+      },
+    ],
+  ] as const) {
+    test(`storeText ${storeText}, redactPii ${redactPii}: the log and the review item keep the text and field values as the privacy rule says`, async () => {
+      const { route } = routerWith({
+        useCase: useCaseWith({ privacy: { storeText, redactPii } }),
+        llm: stubLlm(() => ({ fields: null })),
+      });
+      const result = await route("a few of us, book it for jane.doe@example.com");
+      assert.equal(result.answeredBy, "review");
+      assert.equal(result.fields?.name, "jane.doe@example.com", "the client still gets the values");
+      const row = await loggedRow(result);
+      assert.equal(row.inputText, expected.logText);
+      assert.deepEqual(JSON.parse(row.slmLabel ?? ""), expected.logFields);
+      assert.deepEqual(JSON.parse(row.label ?? ""), expected.logFields, "the flagged guess, as logged");
+      const [item] = await store.listReview();
+      assert.equal(item?.inputText, expected.reviewText);
+      assert.deepEqual(JSON.parse(item?.slmLabel ?? ""), expected.reviewFields);
+    });
+  }
 
   test("setModel swaps the extractor for later requests; invalid requests are refused and not logged", async () => {
     const { router, route, useCase } = routerWith();

@@ -261,7 +261,7 @@ describe("router", () => {
     await assertOneRowPerCall();
   });
 
-  test("PII is redacted in what the LLM receives but kept for the reviewer", async () => {
+  test("PII is redacted in what the LLM receives and in the reviewer's copy", async () => {
     server.setHandler(answer("not_a_label"));
     const { route } = routerWith();
     const result = await route(piiText);
@@ -271,7 +271,8 @@ describe("router", () => {
     assert.match(sent, /\[EMAIL\]/);
     assert.match(sent, /\[CARD\]/);
     const [item] = await store.listReview();
-    assert.equal(item?.inputText, piiText);
+    assert.equal(item?.inputText, "zzqx vvbn [EMAIL] [CARD]");
+    assert.equal((await loggedRow(result)).inputText, null, "storeText is false");
   });
 
   test("privacy.redactPii false sends the text as written; storeText true logs it", async () => {
@@ -281,6 +282,24 @@ describe("router", () => {
     assert.equal(server.requests[0]?.user, piiText);
     assert.equal((await loggedRow(result)).inputText, piiText);
   });
+
+  for (const [storeText, redactPii, logText, reviewText] of [
+    [false, true, null, "zzqx vvbn [EMAIL] [CARD]"],
+    [false, false, null, null],
+    [true, true, "zzqx vvbn [EMAIL] [CARD]", "zzqx vvbn [EMAIL] [CARD]"],
+    [true, false, piiText, piiText],
+  ] as const) {
+    test(`storeText ${storeText}, redactPii ${redactPii}: the log keeps ${logText === null ? "no text" : logText === piiText ? "the text as written" : "the redacted text"}, the review item ${reviewText === null ? "none" : reviewText === piiText ? "the text as written" : "the redacted text"}`, async () => {
+      server.setHandler(answer("not_a_label"));
+      const useCase = useCaseWith({ privacy: { storeText, redactPii, retentionDays: 30 } });
+      const { route } = routerWith({ useCase });
+      const result = await route(piiText);
+      assert.equal(result.answeredBy, "review");
+      assert.equal((await loggedRow(result)).inputText, logText);
+      const [item] = await store.listReview();
+      assert.equal(item?.inputText, reviewText);
+    });
+  }
 
   test('fallback "review": no LLM call, label null and the holding answer', async () => {
     const useCase = useCaseWith({ routing: { targetAccuracy: 0.97, fallback: "review", shadowRate: 0 } });

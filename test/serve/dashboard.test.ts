@@ -121,7 +121,7 @@ privacy:
     port: 0,
     store: `sqlite:${join(dir, "gateway.db")}`,
   });
-  key = (await gateway.store.createApiKey("dashboard test")).key;
+  key = (await gateway.store.createApiKey("dashboard test", { role: "admin" })).key;
   const seeded = await predict([...clearTexts, ...llmTexts, ...reviewTexts]);
   assert.equal(seeded.status, 200);
   const answeredBy = seeded.body.predictions.map((prediction) => prediction.answered_by);
@@ -585,7 +585,8 @@ describe("dashboard and review pages in headless Chromium", {
     );
     assert.equal((await openReview()).length, before.length);
     await page.keyboard.press("Enter");
-    await page.locator("#resolve-message").filter({ hasText: "gift_wrapping" }).waitFor();
+    // The first Enter's message names the label too: wait for the one that says it was resolved.
+    await page.locator("#resolve-message").filter({ hasText: "Resolved as “gift_wrapping”" }).waitFor();
     const after = await openReview();
     assert.equal(after.length, before.length - 1);
     const resolvedId = before.find((item) => !after.some((left) => left.id === item.id))?.id;
@@ -616,6 +617,44 @@ describe("dashboard and review pages in headless Chromium", {
       await other.screenshot({ path: join(artifacts, "wrong-key.png") });
     } finally {
       await fresh.close();
+    }
+  });
+
+  test("a client key is asked to give way to a reviewer's, naming the role; an item whose text is not kept says so", async () => {
+    const clientKey = (await gateway.store.createApiKey("a client")).key;
+    const item = await gateway.store.enqueueReview({
+      requestId: "textless",
+      useCaseId: "support",
+      inputText: null,
+      slmLabel: labels[0]!,
+      slmConfidence: 0.2,
+      llmLabel: null,
+      reason: "privacy test item",
+    });
+    const fresh = await browser.newContext({ locale: "en-US" });
+    fresh.setDefaultTimeout(5000);
+    try {
+      const other = await fresh.newPage();
+      await other.goto(`${gateway.url}/review`);
+      await other.getByLabel("API key", { exact: true }).fill(clientKey);
+      await other.getByRole("button", { name: "Open the review queue" }).click();
+      const message = other.getByRole("alert").filter({ hasText: "refused" });
+      await message.waitFor();
+      assert.match((await message.textContent()) ?? "", /needs a key with the reviewer role or higher/);
+      assert.equal(await other.getByLabel("API key", { exact: true }).isVisible(), true);
+
+      await other.getByLabel("API key", { exact: true }).fill(key);
+      await other.getByRole("button", { name: "Open the review queue" }).click();
+      await other.waitForSelector("body[data-ready='true']");
+      const open = await openReview();
+      for (let step = 0; step < open.length; step++) await other.keyboard.press("j");
+      const text = other.locator("#item-text");
+      assert.match((await text.textContent()) ?? "", /not kept \(the use case's privacy settings\)/);
+      assert.equal(await text.getAttribute("class"), "input-text not-kept");
+      await other.screenshot({ path: join(artifacts, "review-text-not-kept.png") });
+    } finally {
+      await fresh.close();
+      await call(`/v1/review/${item.id}`, { method: "POST", body: { label: labels[0] } });
     }
   });
 

@@ -80,7 +80,7 @@ privacy:
     port: 0,
     store: `sqlite:${join(dir, "gateway.db")}`,
   });
-  key = (await gateway.store.createApiKey("test")).key;
+  key = (await gateway.store.createApiKey("test", { role: "admin" })).key;
   client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
 });
 
@@ -289,7 +289,9 @@ describe("gateway: bad input gets a clear 4xx in the OpenAI error shape, and the
 
 describe("gateway operations", () => {
   test("exposes Prometheus metrics by who answered", async () => {
-    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    const text = await (
+      await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${key}` } })
+    ).text();
     assert.match(text, /slmkit_requests_total\{usecase="support",answered_by="slm"\} \d+/);
     assert.match(text, /slmkit_requests_total\{usecase="support",answered_by="llm"\} \d+/);
   });

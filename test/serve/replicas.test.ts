@@ -83,7 +83,7 @@ llm:
     };
     first = await startGateway(options);
     second = await startGateway(options);
-    key = (await first.store.createApiKey("replicas")).key;
+    key = (await first.store.createApiKey("replicas", { role: "admin" })).key;
   });
 
   after(async () => {
@@ -146,6 +146,7 @@ llm:
     const [one, two] = [await startGateway(options), await startGateway(options)];
     try {
       const limited = (await one.store.createApiKey("limited")).key;
+      const scraper = (await one.store.createApiKey("scraper", { role: "admin" })).key;
       const status = async (gateway: Gateway) => {
         const response = await fetch(`${gateway.url}/v1/chat/completions`, {
           method: "POST",
@@ -178,7 +179,9 @@ llm:
         if (Math.floor(Date.now() / 1000) === window) break;
       }
       assert.deepEqual(observed, [200, 200, 200, 200, 200, 429]);
-      const metrics = await (await fetch(`${one.url}/metrics`)).text();
+      const metrics = await (
+        await fetch(`${one.url}/metrics`, { headers: { authorization: `Bearer ${scraper}` } })
+      ).text();
       assert.match(
         metrics,
         /^slmkit_rate_limit_degraded 0$/m,

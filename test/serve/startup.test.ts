@@ -135,7 +135,7 @@ describe("slmkit logs purge", () => {
     await store.close();
     const run = await runCli(["logs", "purge", "--days", "30", "--store", `sqlite:${path}`]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /removed the text of 1 logged requests/);
+    assert.match(run.stdout, /removed the text of 1 stored rows older than 30 days/);
     const reopened = createStore({ kind: "sqlite", path });
     try {
       await reopened.migrate();

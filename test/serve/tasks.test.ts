@@ -165,7 +165,7 @@ privacy:
     watchModelsMs: false,
     monitorDrift: false,
   });
-  key = (await gateway.store.createApiKey("test")).key;
+  key = (await gateway.store.createApiKey("test", { role: "admin" })).key;
   client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
 });
 

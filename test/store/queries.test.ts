@@ -1,5 +1,5 @@
-// The Store's range reads (list, summary, shadow results, labelled requests) and schema version 2, run against
-// the real SQLite and the real Postgres.
+// The Store's range reads (list, summary, shadow results, labelled requests) and the migrations of an old
+// schema (version 2's columns, version 3's key roles), run against the real SQLite and the real Postgres.
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -10,6 +10,7 @@ import { after, describe, type TestContext, test } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { SlmkitError } from "../../src/errors.js";
+import { generateApiKey } from "../../src/store/api-keys.js";
 import { createStore } from "../../src/store/index.js";
 import { migrationsTableSql, postgresMigrations, sqliteMigrations } from "../../src/store/migrations.js";
 import { createSqliteStore } from "../../src/store/sqlite-store.js";
@@ -26,8 +27,11 @@ import {
 interface BackendUnderTest {
   /** Opens a store on this test's database; each call sees the same data. */
   open(options?: { retryInitialDelayMs?: number; retryMaxDelayMs?: number }): Store;
-  /** Creates the database at schema version 1 (as released) holding one request row written in v1's columns. */
-  createVersionOne(row: RequestLogEntry): Promise<void>;
+  /**
+   * Creates the database at schema version 1 (as released) holding one request row written in v1's columns,
+   * then runs `script` (statements of v1's shape, values written in).
+   */
+  createVersionOne(row: RequestLogEntry, script?: string): Promise<void>;
   /** Versions recorded in schema_migrations. */
   appliedVersions(): Promise<number[]>;
 }
@@ -589,7 +593,7 @@ function queriesContract(name: string, factory: () => Promise<BackendUnderTest>,
       assert.equal(store.pendingWrites(), 1);
       await store.migrate();
       await store.flush();
-      assert.deepEqual(await backend.appliedVersions(), [1, 2]);
+      assert.deepEqual(await backend.appliedVersions(), [1, 2, 3]);
       assert.equal(store.droppedWrites(), 0);
       assert.deepEqual(await store.getRequest("from-v1"), stored(old));
       assert.deepEqual(await store.getRequest("early"), early);
@@ -599,7 +603,58 @@ function queriesContract(name: string, factory: () => Promise<BackendUnderTest>,
       await store.addShadowResult(shadow({ requestId: "from-v1" }));
       assert.equal((await store.listShadowResults()).length, 1);
       await store.migrate();
-      assert.deepEqual(await backend.appliedVersions(), [1, 2]);
+      assert.deepEqual(await backend.appliedVersions(), [1, 2, 3]);
+    });
+    test("a key made before roles existed keeps working as an admin of every use case after migrate", async (t) => {
+      const backend = await factory();
+      const generated = generateApiKey();
+      // A key and a review item as version 1 and 2 wrote them: no role, no scope, text required.
+      await backend.createVersionOne(
+        entry({ id: "from-v1" }),
+        `INSERT INTO api_keys (id, name, key_hash, created_at, revoked_at)
+VALUES ('${generated.id}', 'old key', '${generated.hash}', ${base}, NULL);
+INSERT INTO review_items (id, request_id, use_case_id, input_text, slm_label, slm_confidence, llm_label, reason,
+  status, resolution, created_at, resolved_at)
+VALUES ('old-item', 'from-v1', 'support', 'where is my parcel', 'shipping', 0.4, NULL, 'unsure', 'open', NULL,
+  ${base}, NULL);`,
+      );
+      const store = backend.open();
+      t.after(() => store.close());
+      await store.migrate();
+      assert.deepEqual(await backend.appliedVersions(), [1, 2, 3]);
+      const record = {
+        id: generated.id,
+        name: "old key",
+        role: "admin",
+        useCases: null,
+        createdAt: base,
+        revokedAt: null,
+      };
+      assert.deepEqual(await store.verifyApiKey(generated.key), record);
+      assert.deepEqual(await store.listApiKeys(), [record]);
+      const [item] = await store.listReview();
+      assert.equal(item?.inputText, "where is my parcel");
+      // Items may keep no text now, and are still listed in arrival order.
+      const textless = await store.enqueueReview({
+        requestId: "new",
+        useCaseId: "support",
+        inputText: null,
+        slmLabel: "billing",
+        slmConfidence: 0.3,
+        llmLabel: null,
+        reason: "unsure",
+      });
+      assert.deepEqual(
+        (await store.listReview()).map((each) => [each.id, each.inputText]),
+        [
+          ["old-item", "where is my parcel"],
+          [textless.id, null],
+        ],
+      );
+      // New keys are clients unless told otherwise.
+      const created = await store.createApiKey("new key");
+      assert.equal(created.record.role, "client");
+      assert.deepEqual(await store.verifyApiKey(created.key), created.record);
     });
   });
 }
@@ -670,7 +725,7 @@ function sqliteBackend(): BackendUnderTest {
   };
   return {
     open: (options = {}) => createSqliteStore({ path, ...options }),
-    async createVersionOne(row) {
+    async createVersionOne(row, script) {
       mkdirSync(dirname(path), { recursive: true });
       const database = new Database(path);
       try {
@@ -686,6 +741,7 @@ function sqliteBackend(): BackendUnderTest {
             `INSERT INTO requests (${versionOneColumns.join(", ")}) VALUES (${versionOneColumns.map(() => "?").join(", ")})`,
           )
           .run(versionOneValues(row));
+        if (script !== undefined) database.exec(script);
       } finally {
         database.close();
       }
@@ -718,7 +774,7 @@ function postgresBackend(): BackendUnderTest {
   return {
     open: (options = {}) =>
       createStore({ kind: "postgres", connectionString: postgresUrl(), schema, ...options }),
-    async createVersionOne(row) {
+    async createVersionOne(row, script) {
       await withClient(schema, async (client) => {
         const versionOne = postgresMigrations[0];
         assert.equal(versionOne?.version, 1);
@@ -734,6 +790,7 @@ function postgresBackend(): BackendUnderTest {
             `VALUES (${versionOneColumns.map((_, index) => `$${index + 1}`).join(", ")})`,
           versionOneValues(row),
         );
+        if (script !== undefined) await client.query(script);
       });
     },
     appliedVersions: () =>

@@ -282,6 +282,73 @@ export function storeContract(name: string, factory: () => Promise<BackendUnderT
       assert.equal(typeof listed.find((item) => item.id === record.id)?.revokedAt, "number");
     });
 
+    test("API keys carry a role and a use-case scope: client and every use case unless told, checked on create", async (t) => {
+      const store = await openStore(t, await factory());
+      const plain = await store.createApiKey("plain");
+      assert.equal(plain.record.role, "client");
+      assert.equal(plain.record.useCases, null);
+      const reviewer = await store.createApiKey("support desk", {
+        role: "reviewer",
+        useCases: ["support", "billing-faq", "support"],
+      });
+      assert.deepEqual(reviewer.record.useCases, ["support", "billing-faq"], "repeats dropped, order kept");
+      const admin = await store.createApiKey("operator", { role: "admin" });
+      for (const created of [plain, reviewer, admin])
+        assert.deepEqual(await store.verifyApiKey(created.key), created.record);
+      assert.deepEqual(
+        (await store.listApiKeys()).map((record) => [record.name, record.role, record.useCases]),
+        [
+          ["plain", "client", null],
+          ["support desk", "reviewer", ["support", "billing-faq"]],
+          ["operator", "admin", null],
+        ],
+      );
+      const refused = [
+        { role: "root" as never },
+        { useCases: [] },
+        { useCases: ["Support"] },
+        { useCases: ["a b"] },
+        { role: "admin" as const, useCases: ["support"] },
+      ];
+      for (const options of refused) {
+        await assert.rejects(
+          store.createApiKey("bad", options),
+          (error: unknown) => {
+            return SlmkitError.isInstance(error) && error.code === "INVALID_INPUT";
+          },
+          JSON.stringify(options),
+        );
+      }
+      assert.equal((await store.listApiKeys()).length, 3, "a refused key is not created");
+    });
+
+    test("review items may keep no text, and are listed by a set of use cases", async (t) => {
+      const store = await openStore(t, await factory());
+      const queued = [];
+      for (const useCaseId of ["support", "clinic", "support", "bank"]) {
+        queued.push(
+          await store.enqueueReview({
+            requestId: randomUUID(),
+            useCaseId,
+            inputText: useCaseId === "clinic" ? null : `text of ${useCaseId}`,
+            slmLabel: "x",
+            slmConfidence: 0.2,
+            llmLabel: null,
+            reason: "unsure",
+          }),
+        );
+      }
+      assert.equal(queued[1]?.inputText, null);
+      assert.deepEqual(await store.getReview(queued[1]?.id as string), queued[1]);
+      const ids = async (filter: Parameters<Store["listReview"]>[0]) =>
+        (await store.listReview(filter)).map((item) => item.useCaseId);
+      assert.deepEqual(await ids({ useCaseIds: ["support", "clinic"] }), ["support", "clinic", "support"]);
+      assert.deepEqual(await ids({ useCaseIds: ["bank"] }), ["bank"]);
+      assert.deepEqual(await ids({ useCaseIds: [] }), []);
+      assert.deepEqual(await ids({ useCaseIds: ["support", "bank"], useCaseId: "bank" }), ["bank"]);
+      assert.deepEqual(await ids({ useCaseIds: ["clinic"], useCaseId: "bank" }), []);
+    });
+
     test("spend adds up per scope and UTC day, from the day of `since` on", async (t) => {
       const store = await openStore(t, await factory());
       const dayOne = Date.UTC(2025, 0, 10);
@@ -318,6 +385,96 @@ export function storeContract(name: string, factory: () => Promise<BackendUnderT
       assert.deepEqual(await store.getRequest(recent.id), recent);
       assert.equal(await store.purgeText(now - 30 * day), 0);
       assert.equal(await store.countRequests(), 4);
+    });
+
+    test("purgeText clears every copy of old words: log text and records, review text, records and resolutions, record feedback", async (t) => {
+      const store = await openStore(t, await factory());
+      const now = Date.now();
+      const record = '{"name":"Lena","phone":"020 7946 0958"}';
+      const oldRecord = entry({
+        useCaseId: "bookings",
+        createdAt: now - 40 * day,
+        inputText: "table for Lena, call 020 7946 0958",
+        label: record,
+        slmLabel: record,
+        llmLabel: record,
+      });
+      const oldLabel = entry({ createdAt: now - 40 * day, inputText: "refund please", label: "refund" });
+      const recent = entry({ useCaseId: "bookings", createdAt: now - day, label: record, slmLabel: record });
+      for (const item of [oldRecord, oldLabel, recent]) store.logRequest(item);
+      await store.flush();
+      const oldItem = await store.enqueueReview({
+        requestId: oldRecord.id,
+        useCaseId: "bookings",
+        inputText: oldRecord.inputText,
+        slmLabel: record,
+        slmConfidence: 0.4,
+        llmLabel: null,
+        reason: "unsure",
+      });
+      const classifyItem = await store.enqueueReview({
+        requestId: oldLabel.id,
+        useCaseId: "support",
+        inputText: "refund please",
+        slmLabel: "refund",
+        slmConfidence: 0.4,
+        llmLabel: "billing",
+        reason: "unsure",
+      });
+      await store.resolveReview(oldItem.id, record);
+      await store.resolveReview(classifyItem.id, "refund");
+      await store.addFeedback({
+        requestId: oldRecord.id,
+        correct: record,
+        source: "user",
+        createdAt: now - 40 * day,
+      });
+      await store.addFeedback({
+        requestId: oldLabel.id,
+        correct: "refund",
+        source: "user",
+        createdAt: now - 40 * day,
+      });
+      await store.addFeedback({
+        requestId: recent.id,
+        correct: record,
+        source: "user",
+        createdAt: now - day,
+      });
+      // Review items and resolutions are as old as the time they were made: make them old too.
+      const cutoff = Date.now() + 1;
+
+      // One use case at a time: the other use case's copies stay.
+      assert.equal(await store.purgeText(now - 30 * day, { useCaseId: "support" }), 1);
+      assert.equal((await store.getRequest(oldLabel.id))?.inputText, null);
+      assert.equal((await store.getRequest(oldRecord.id))?.inputText, oldRecord.inputText);
+
+      const changed = await store.purgeText(cutoff);
+      // requests: oldRecord, recent; review items: both (the support one's text); feedback: the three records
+      // (two users', and the bookings item's resolution).
+      assert.equal(changed, 2 + 2 + 3);
+      assert.deepEqual(await store.getRequest(oldRecord.id), {
+        ...oldRecord,
+        inputText: null,
+        label: null,
+        slmLabel: null,
+        llmLabel: null,
+      });
+      assert.deepEqual(await store.getRequest(oldLabel.id), { ...oldLabel, inputText: null }, "labels stay");
+      const items = await store.listReview();
+      assert.deepEqual(
+        items.map((item) => [item.inputText, item.slmLabel, item.llmLabel, item.resolution, item.status]),
+        [
+          [null, null, null, null, "resolved"],
+          [null, "refund", "billing", "refund", "resolved"],
+        ],
+      );
+      assert.deepEqual(
+        (await store.listFeedback()).map((item) => item.correct),
+        ["refund", "refund"],
+        "record feedback is deleted; labels and the review's label feedback stay",
+      );
+      assert.equal(await store.purgeText(cutoff), 0);
     });
 
     test("two close() calls at once both resolve, and both wait for the queued rows", async (t) => {

@@ -245,7 +245,7 @@ test("after a shift, drift is flagged, review fills, and a gated retrain brings 
     store: `sqlite:${join(dir, "gateway.db")}`,
     watchModelsMs: 100,
   });
-  key = (await gateway.store.createApiKey("simulation")).key;
+  key = (await gateway.store.createApiKey("simulation", { role: "reviewer" })).key;
   const firstVersion = gateway.useCases.get("support")?.modelVersion;
 
   // 1. Traffic like the training data: answered locally, no drift.
@@ -286,7 +286,9 @@ test("after a shift, drift is flagged, review fills, and a gated retrain brings 
     status: "open",
     limit: 1000,
   });
-  const newIntentItems = open.filter((item) => truth.get(normalizeText(item.inputText)) === newIntent).length;
+  const newIntentItems = open.filter(
+    (item) => truth.get(normalizeText(item.inputText ?? "")) === newIntent,
+  ).length;
   assert.ok(open.length >= 50, `review queue holds ${open.length} items`);
   assert.ok(
     newIntentItems / open.length > 0.5,
@@ -299,7 +301,7 @@ test("after a shift, drift is flagged, review fills, and a gated retrain brings 
     const response = await fetch(`${gateway.url}/v1/review/${item.id}`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ label: truth.get(normalizeText(item.inputText)) }),
+      body: JSON.stringify({ label: truth.get(normalizeText(item.inputText ?? "")) }),
     });
     assert.equal(response.status, 200);
   }

@@ -9,6 +9,7 @@ import type { Logger } from "../../types.js";
 import type { LlmGate } from "../llm-gate.js";
 import type { RouterStore } from "../router-store.js";
 import { createShadowSampler, noShadowStats } from "../shadow.js";
+import { keepAnswer } from "../stored-text.js";
 import type { Escalation, Reply, TaskPolicy } from "./policy.js";
 
 /** What a label policy needs from the router. */
@@ -43,6 +44,10 @@ export function createClassifyPolicy(options: LabelPolicyOptions): TaskPolicy<Cl
 export function labelPolicyParts(options: LabelPolicyOptions) {
   const { llm, gate } = options;
   const labelSet = new Set(options.labels);
+  // The LLM's label as the log and a review item keep it: one outside the set is free text, kept as privacy
+  // keeps answers (../stored-text.ts).
+  const storedLlmLabel = (label: string | null): string | null =>
+    label === null || labelSet.has(label) ? label : keepAnswer(label, options.useCase.privacy);
   const ask = (text: string, apiKeyId: string | null): Promise<LlmLabel> => {
     const labeler = llm as LlmLabeler;
     return gate.call(labeler.model, (outgoing, signal) => labeler.classify(outgoing, signal), text, apiKeyId);
@@ -82,7 +87,7 @@ export function labelPolicyParts(options: LabelPolicyOptions) {
       inputTokens: reply.inputTokens,
       outputTokens: reply.outputTokens,
       costUsd: reply.costUsd,
-      reviewLabel: reply.label,
+      reviewLabel: storedLlmLabel(reply.label),
     };
     const label = reply.label;
     if (label === null || !labelSet.has(label)) {
@@ -121,7 +126,7 @@ export function labelPolicyParts(options: LabelPolicyOptions) {
     logged: (reply: Reply, view: ClassifyPrediction, escalation: Escalation | null) => ({
       label: reply.label,
       slmLabel: view.label,
-      llmLabel: escalation?.llm?.label ?? null,
+      llmLabel: storedLlmLabel(escalation?.llm?.label ?? null),
       unknownShare: view.unknownShare ?? null,
     }),
     shadowStats: () => sampler?.stats() ?? noShadowStats(),
@@ -140,16 +145,6 @@ export function labelPolicyParts(options: LabelPolicyOptions) {
             apiKeyId: string | null,
             version: string | null,
           ) => sampler.compare(text, view.label, requestId, apiKeyId, version),
-    shadowStats: () =>
-      sampler?.stats() ?? {
-        sent: 0,
-        agreed: 0,
-        disagreed: 0,
-        unsure: 0,
-        failed: 0,
-        skipped: 0,
-        agreement: null,
-      },
   };
 }
 

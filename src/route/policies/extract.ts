@@ -1,13 +1,14 @@
 // The extract task in the pipeline: a record of the use case's fields, accepted when its confidence clears the
-// threshold and every required field is found; the LLM's record must fit the fields; the log keeps values only
-// when privacy allows.
+// threshold and every required field is found; the LLM's record must fit the fields; the log and review items
+// keep values only as privacy allows.
 
 import type { CacheHit } from "../../cache/types.js";
-import { checkFieldValues, redactFieldValues, selectFields } from "../../models/fields.js";
+import { checkFieldValues, selectFields } from "../../models/fields.js";
 import type { LlmExtraction, LlmExtractor } from "../../models/llm.js";
 import type { FieldsPrediction, FieldValues } from "../../models/task-model.js";
 import type { LlmGate } from "../llm-gate.js";
 import { noShadowStats } from "../shadow.js";
+import { keepFields, logCopy, type PrivacySettings, reviewCopy } from "../stored-text.js";
 import { notAsked } from "./classify.js";
 import type { Escalation, Reply, TaskPolicy } from "./policy.js";
 
@@ -21,15 +22,22 @@ export interface RecordView {
 export function createExtractPolicy(options: {
   /** The fields clients get: the use case's schema, or the model's when the use case lists none. */
   fieldNames: readonly string[];
-  storeText: boolean;
+  privacy: PrivacySettings;
   llm: LlmExtractor | undefined;
   gate: LlmGate;
 }): TaskPolicy<RecordView> {
-  const { fieldNames, storeText, llm, gate } = options;
-  // Field values are words of the text: without storeText the log keeps which fields were found, not what.
-  const logged = (fields: FieldValues | null | undefined): string | null => {
+  const { fieldNames, privacy, llm, gate } = options;
+  // Field values are words of the text: the log and a review item keep them as they keep the text (without it,
+  // which fields were found, not what; see ../stored-text.ts).
+  const logCopyOfText = logCopy(privacy);
+  const reviewCopyOfText = reviewCopy(privacy);
+  const logged = (
+    fields: FieldValues | null | undefined,
+    text: string,
+    spans?: Record<string, unknown> | null,
+  ): string | null => {
     if (fields === null || fields === undefined) return null;
-    return storeText ? JSON.stringify(fields) : JSON.stringify(redactFieldValues(fields));
+    return JSON.stringify(keepFields(fields, logCopyOfText, text, spans));
   };
   const recordReply = (fields: FieldValues, json: string): Reply => ({ label: json, answer: null, fields });
 
@@ -104,11 +112,15 @@ export function createExtractPolicy(options: {
     escalate,
     guess: (view) => recordReply(view.fields, view.json),
     holding: (holdingAnswer) => ({ label: null, answer: holdingAnswer, fields: null }),
-    reviewLabel: (view) => view.json,
-    logged: (reply, view, escalation) => ({
-      label: logged(reply.fields),
-      slmLabel: logged(view.fields),
-      llmLabel: logged(escalation?.answered?.reply.fields),
+    reviewLabel: (view, text) =>
+      reviewCopyOfText === "as-written"
+        ? view.json
+        : JSON.stringify(keepFields(view.fields, reviewCopyOfText, text, view.prediction.raw)),
+    // The small model's spans locate its values in the text; the LLM's and the cache's values are found by value.
+    logged: (reply, view, escalation, text) => ({
+      label: logged(reply.fields, text, reply.fields === view.fields ? view.prediction.raw : null),
+      slmLabel: logged(view.fields, text, view.prediction.raw),
+      llmLabel: logged(escalation?.answered?.reply.fields, text),
       unknownShare: null,
     }),
     // No shadow sampling for extraction: agreement of two records needs a field-by-field measure.

@@ -34,7 +34,10 @@ export interface Escalation {
   };
   /** Why nobody could answer, when `answered` is absent (undefined: the LLM gave nothing, said by `noAnswer`). */
   failure?: string;
-  /** The LLM's label as a review item keeps it (classify: even one outside the set); null for extract. */
+  /**
+   * The LLM's label as a review item keeps it (classify: even one outside the set, PII-redacted when
+   * `privacy.redactPii`); null for extract.
+   */
   reviewLabel: string | null;
 }
 
@@ -63,10 +66,10 @@ export interface TaskPolicy<View> {
   guess(view: View, text: string, holdingAnswer: string): Reply;
   /** The reply with the holding answer (fallback "review"). */
   holding(holdingAnswer: string): Reply;
-  /** The small model's answer as a review item keeps it. */
-  reviewLabel(view: View): string;
-  /** What the log row keeps of the reply, the small model's answer and the LLM's. */
-  logged(reply: Reply, view: View, escalation: Escalation | null): LoggedLabels;
+  /** The small model's answer as a review item keeps it; `text` is the request's (extract redacts values in it). */
+  reviewLabel(view: View, text: string): string;
+  /** What the log row keeps of the reply, the small model's answer and the LLM's, for the request's `text`. */
+  logged(reply: Reply, view: View, escalation: Escalation | null, text: string): LoggedLabels;
   /**
    * Asks the LLM too about an accepted answer, in the background, to measure agreement (`routing.shadowRate`);
    * absent where the task has no comparison (extract).

@@ -1,4 +1,5 @@
-// The web dashboard and review page: static files from ./public, and the JSON route the pages read.
+// The web dashboard and review page: static files from ./public, and the JSON route the pages read. The pages
+// are public and hold no data; their JSON needs a reviewer key and holds only the use cases of its scope.
 
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
@@ -11,7 +12,8 @@ import type { DriftReport } from "../../monitor/types.js";
 import type { RequestSummary, Store } from "../../store/types.js";
 import type { AnsweredBy } from "../../types.js";
 import { assetNotFound, badRequest } from "../errors.js";
-import { findUseCase, type UseCaseRuntime } from "../runtime.js";
+import { findUseCaseFor, needs, visibleUseCases } from "../middleware/authorize.js";
+import type { UseCaseRuntime } from "../runtime.js";
 
 /** Where the dashboard gets the reports other parts of slmkit compute; each one is optional. */
 export interface DashboardSources {
@@ -301,21 +303,24 @@ export async function registerDashboardRoutes(
     return entry.figures;
   };
 
-  app.get("/v1/dashboard/usecases", async () => ({
+  app.get("/v1/dashboard/usecases", needs.reviewer, async (request) => ({
     object: "list",
-    data: [...useCases.values()].map(describeUseCase),
+    data: visibleUseCases(request.apiKey, useCases).map(describeUseCase),
   }));
 
   app.get<{ Querystring: { usecase?: string; hours?: string } }>(
     "/v1/dashboard",
+    needs.reviewer,
     async (request): Promise<DashboardResponse> => {
       const hours = request.query.hours === undefined ? 24 : Number(request.query.hours);
       if (!Number.isFinite(hours) || hours <= 0 || hours > maxHours)
         throw badRequest("invalid_value", `hours must be a number in (0, ${maxHours}].`, "hours");
-      // Without `usecase` the first served one is shown, so the page has something to open on.
-      const useCase = findUseCase(
+      // Without `usecase` the first one the key may see is shown, so the page has something to open on.
+      const visible = visibleUseCases(request.apiKey, useCases);
+      const useCase = findUseCaseFor(
+        request,
         useCases,
-        request.query.usecase ?? [...useCases.keys()][0] ?? "",
+        request.query.usecase ?? visible[0]?.id ?? "",
         "usecase",
       );
       const useCaseId = useCase.id;
@@ -328,7 +333,7 @@ export async function registerDashboardRoutes(
       ]);
       return {
         object: "dashboard",
-        usecases: [...useCases.values()].map(describeUseCase),
+        usecases: visible.map(describeUseCase),
         ...figures,
         drift,
         tco,

@@ -10,7 +10,10 @@ import { chargeRequest } from "./limits.js";
 
 declare module "fastify" {
   interface FastifyRequest {
-    /** The verified key of the request; null on public paths, and without a key when auth is off. */
+    /**
+     * The verified key of the request, with its role and use-case scope (see ./authorize.ts); null on public
+     * paths, and without a key when auth is off.
+     */
     apiKey: ApiKeyRecord | null;
   }
 }

@@ -1,7 +1,9 @@
 // Operators' routes: `POST /v1/usecases/{id}/reload` swaps in the model now on disk (see ../model-watcher.ts).
+// Admin keys only: a reload costs every request in flight some latency.
 
 import type { FastifyInstance } from "fastify";
 import { reloadRefused } from "../errors.js";
+import { needs } from "../middleware/authorize.js";
 import { findUseCase, type UseCaseRuntime } from "../runtime.js";
 
 export interface AdminRouteOptions {
@@ -12,7 +14,7 @@ export interface AdminRouteOptions {
 
 export function registerAdminRoutes(app: FastifyInstance, options: AdminRouteOptions): void {
   const { useCases, reload } = options;
-  app.post<{ Params: { id: string } }>("/v1/usecases/:id/reload", async (request) => {
+  app.post<{ Params: { id: string } }>("/v1/usecases/:id/reload", needs.admin, async (request) => {
     findUseCase(useCases, request.params.id, "id");
     try {
       const { version } = await reload(request.params.id);

@@ -1,10 +1,12 @@
 // The OpenAI-compatible routes: `GET /v1/models` lists the use cases as models, `POST /v1/chat/completions`
-// routes the last user message (streamed as server-sent events when asked).
+// routes the last user message (streamed as server-sent events when asked). Any key may use them (role client),
+// for the use cases of its scope.
 
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { findUseCaseFor, needs, visibleUseCases } from "../middleware/authorize.js";
 import type { RoutingDeadline } from "../middleware/deadline.js";
 import { checkInputLength } from "../middleware/limits.js";
-import { findUseCase, type UseCaseRuntime } from "../runtime.js";
+import type { UseCaseRuntime } from "../runtime.js";
 import { chatCompletion, chatCompletionChunks, lastUserText, parseChatRequest } from "../wire.js";
 
 export interface OpenAiRouteOptions {
@@ -17,9 +19,9 @@ export interface OpenAiRouteOptions {
 export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRouteOptions): void {
   const { useCases, deadline, maxInputChars } = options;
 
-  app.get("/v1/models", async () => ({
+  app.get("/v1/models", needs.client, async (request) => ({
     object: "list",
-    data: [...useCases.values()].map((useCase) => ({
+    data: visibleUseCases(request.apiKey, useCases).map((useCase) => ({
       id: useCase.id,
       object: "model",
       created: Math.floor(useCase.createdAt / 1000),
@@ -33,9 +35,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRouteO
     })),
   }));
 
-  app.post("/v1/chat/completions", async (request, reply: FastifyReply) => {
+  app.post("/v1/chat/completions", needs.client, async (request, reply: FastifyReply) => {
     const body = parseChatRequest(request.body);
-    const useCase = findUseCase(useCases, body.model, "model");
+    const useCase = findUseCaseFor(request, useCases, body.model, "model");
     const text = lastUserText(body);
     checkInputLength(text, maxInputChars, "messages");
     const result = await deadline.route(useCase.router, {

@@ -1,10 +1,12 @@
 // The review queue: `GET /v1/review` lists items, `POST /v1/review/{id}` resolves one with the right answer.
+// Reviewer keys and up, for the use cases of their scope: another use case's item is the 404 of an unknown one.
 
 import type { FastifyInstance } from "fastify";
 import type { Store } from "../../store/types.js";
-import { badRequest, reviewNotFound } from "../errors.js";
+import { badRequest, reviewNotFound, useCaseNotFound } from "../errors.js";
+import { mayUseCase, needs } from "../middleware/authorize.js";
 import type { UseCaseRuntime } from "../runtime.js";
-import { fieldsAnswer, parseBody, reviewResolution } from "../wire.js";
+import { parseBody, reviewResolution, storedAnswer } from "../wire.js";
 
 export interface ReviewRouteOptions {
   useCases: Map<string, UseCaseRuntime>;
@@ -16,13 +18,18 @@ export function registerReviewRoutes(app: FastifyInstance, options: ReviewRouteO
 
   app.get<{ Querystring: { usecase?: string; status?: string; limit?: string } }>(
     "/v1/review",
+    needs.reviewer,
     async (request) => {
       const status = request.query.status ?? "open";
       if (status !== "open" && status !== "resolved")
         throw badRequest("invalid_value", "status must be open or resolved.", "status");
       const limit = Math.min(Number(request.query.limit ?? 100) || 100, 1000);
+      const useCaseId = request.query.usecase;
+      const key = request.apiKey;
+      if (useCaseId && !mayUseCase(key, useCaseId)) throw useCaseNotFound(useCaseId, "usecase");
       const items = await store.listReview({
-        ...(request.query.usecase ? { useCaseId: request.query.usecase } : {}),
+        ...(useCaseId ? { useCaseId } : {}),
+        ...(key?.useCases ? { useCaseIds: key.useCases } : {}),
         status,
         limit,
       });
@@ -30,23 +37,22 @@ export function registerReviewRoutes(app: FastifyInstance, options: ReviewRouteO
     },
   );
 
-  /** The extract use case a review item belongs to; undefined for other tasks' items and unknown ids. */
-  const extractUseCaseOfItem = async (id: string): Promise<UseCaseRuntime | undefined> => {
-    const item = await store.getReview(id);
-    const useCase = item === undefined ? undefined : useCases.get(item.useCaseId);
-    return useCase?.spec.task === "extract" ? useCase : undefined;
-  };
-
-  app.post<{ Params: { id: string } }>("/v1/review/:id", async (request) => {
+  app.post<{ Params: { id: string } }>("/v1/review/:id", needs.reviewer, async (request) => {
     const body = parseBody(reviewResolution, request.body);
-    const extractUseCase = await extractUseCaseOfItem(request.params.id);
-    // An extraction is resolved with the right fields, as the JSON the client would have been answered with.
-    const resolution =
-      extractUseCase === undefined
-        ? body.label
-        : fieldsAnswer(extractUseCase, body.label, `review item "${request.params.id}"`, "label");
-    const item = await store.resolveReview(request.params.id, resolution);
-    if (item === undefined) throw reviewNotFound(request.params.id);
-    return item;
+    const { id } = request.params;
+    const item = await store.getReview(id);
+    if (item === undefined || !mayUseCase(request.apiKey, item.useCaseId)) throw reviewNotFound(id);
+    // An extraction is resolved with the right fields (checked), and every resolution is kept as a review item
+    // keeps words (see storedAnswer).
+    const resolution = storedAnswer(
+      useCases.get(item.useCaseId),
+      body.label,
+      "review",
+      `review item "${id}"`,
+      "label",
+    );
+    const resolved = await store.resolveReview(id, resolution);
+    if (resolved === undefined) throw reviewNotFound(id);
+    return resolved;
   });
 }

@@ -1,27 +1,39 @@
-// API keys (`api_keys`): a name and the hash of the secret, never the secret itself (see ../api-keys.ts).
+// API keys (`api_keys`): a name, a role, a use-case scope and the hash of the secret, never the secret itself
+// (see ../api-keys.ts).
 
 import { secretMatches } from "../api-keys.js";
 import type { SqlDialect } from "../sql/dialect.js";
 import { all, get, type Query, run } from "../sql/query.js";
 import { sql } from "../sql/sql.js";
-import type { ApiKeyRecord } from "../types.js";
+import type { ApiKeyRecord, ApiKeyRole } from "../types.js";
 
 interface ApiKeyRow {
   id: string;
   name: string;
   key_hash: string;
+  role: string;
+  /** A JSON array of use case ids; null for every use case. */
+  use_cases: string | null;
   created_at: number;
   revoked_at: number | null;
 }
 
 function apiKeyFromRow(row: ApiKeyRow): ApiKeyRecord {
-  return { id: row.id, name: row.name, createdAt: row.created_at, revokedAt: row.revoked_at };
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as ApiKeyRole,
+    useCases: row.use_cases === null ? null : (JSON.parse(row.use_cases) as string[]),
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
 }
 
 export function* insertApiKey(record: ApiKeyRecord, keyHash: string): Query<void> {
+  const useCases = record.useCases === null ? null : JSON.stringify(record.useCases);
   yield* run(
-    sql`INSERT INTO api_keys (id, name, key_hash, created_at, revoked_at)
-VALUES (${record.id}, ${record.name}, ${keyHash}, ${record.createdAt}, NULL)`,
+    sql`INSERT INTO api_keys (id, name, key_hash, role, use_cases, created_at, revoked_at)
+VALUES (${record.id}, ${record.name}, ${keyHash}, ${record.role}, ${useCases}, ${record.createdAt}, NULL)`,
   );
 }
 

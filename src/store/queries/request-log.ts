@@ -3,10 +3,10 @@
 
 import type { AnsweredBy } from "../../types.js";
 import type { SqlDialect } from "../sql/dialect.js";
-import { all, get, type Query, run } from "../sql/query.js";
+import { all, get, type Query } from "../sql/query.js";
 import { batchInsertSql, raw, sql, where } from "../sql/sql.js";
 import type { ListRequestsFilter, RequestLogEntry } from "../types.js";
-import { rangeConditions, wholeMs } from "./range.js";
+import { rangeConditions } from "./range.js";
 
 /** The `requests` columns in insert order; `requestValues` returns values in this order. */
 export const requestColumns = [
@@ -167,13 +167,4 @@ export function* listRequests(filter: ListRequestsFilter, limit: number): Query<
 ORDER BY created_at ${direction}, id ${direction} LIMIT ${limit}`,
   );
   return rows.map(requestFromRow);
-}
-
-/** Clears the text of rows logged before `olderThan`; answers how many rows changed. */
-export function* purgeText(olderThan: number): Query<number> {
-  const result = yield* run(
-    sql`UPDATE requests SET input_text = NULL
-WHERE created_at < ${wholeMs(olderThan)} AND input_text IS NOT NULL`,
-  );
-  return result.changes;
 }

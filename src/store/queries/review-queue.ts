@@ -2,7 +2,7 @@
 
 import type { SqlDialect } from "../sql/dialect.js";
 import { all, get, type Query, run } from "../sql/query.js";
-import { type Sql, sql, where } from "../sql/sql.js";
+import { join, type Sql, sql, where } from "../sql/sql.js";
 import type { ReviewItem, ReviewStatus } from "../types.js";
 import { addFeedback } from "./feedback.js";
 
@@ -10,7 +10,7 @@ interface ReviewRow {
   id: string;
   request_id: string;
   use_case_id: string;
-  input_text: string;
+  input_text: string | null;
   slm_label: string | null;
   slm_confidence: number | null;
   llm_label: string | null;
@@ -51,17 +51,27 @@ VALUES (${item.id}, ${item.requestId}, ${item.useCaseId}, ${item.inputText}, ${i
 /** Items oldest first (in arrival order within a millisecond), `limit` at most. */
 export function* listReview(
   dialect: SqlDialect,
-  filter: { useCaseId?: string; status?: ReviewStatus },
+  filter: { useCaseId?: string; useCaseIds?: readonly string[]; status?: ReviewStatus },
   limit: number,
 ): Query<ReviewItem[]> {
   const conditions: Sql[] = [];
   if (filter.useCaseId !== undefined) conditions.push(sql`use_case_id = ${filter.useCaseId}`);
+  if (filter.useCaseIds !== undefined) conditions.push(inList(sql`use_case_id`, filter.useCaseIds));
   if (filter.status !== undefined) conditions.push(sql`status = ${filter.status}`);
   const rows = yield* all<ReviewRow>(
     sql`SELECT * FROM review_items${where(conditions)}
 ORDER BY created_at, ${dialect.insertionOrder} LIMIT ${limit}`,
   );
   return rows.map(reviewFromRow);
+}
+
+/** `column IN (…values)`; false for no values. */
+function inList(column: Sql, values: readonly string[]): Sql {
+  if (values.length === 0) return sql`1 = 0`;
+  return sql`${column} IN (${join(
+    values.map((value) => sql`${value}`),
+    ", ",
+  )})`;
 }
 
 export function* getReview(id: string): Query<ReviewItem | undefined> {

@@ -9,7 +9,14 @@ import { createRateLimiter, type RateLimiter } from "../../../src/serve/rate-lim
 import { createSqliteStore } from "../../../src/store/sqlite-store.js";
 import type { ApiKeyRecord, Store } from "../../../src/store/types.js";
 
-const record: ApiKeyRecord = { id: "k1", name: "test", createdAt: 0, revokedAt: null };
+const record: ApiKeyRecord = {
+  id: "k1",
+  name: "test",
+  role: "client",
+  useCases: null,
+  createdAt: 0,
+  revokedAt: null,
+};
 
 describe("request limits", () => {
   test("a known key is charged to its own bucket, anything else to the client address's", () => {

@@ -85,12 +85,13 @@ async function refresh(fallBack = false) {
     errorBox.textContent = "";
   } catch (error) {
     if (number !== latestRefresh) return;
-    if (error instanceof ApiError && error.status === 401) {
+    // 403: a valid key whose role cannot read the dashboard (a client key): ask for another one.
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       clearInterval(timer);
       timer = undefined;
       gate.reject(error.message);
     } else if (error instanceof ApiError && error.code === "model_not_found" && wanted && !fallBack) {
-      // The remembered use case is no longer served: open on the gateway's first one instead.
+      // The remembered use case is no longer served (or not to this key): open on the first one instead.
       await refresh(true);
     } else {
       errorBox.textContent = `Could not refresh the dashboard: ${error instanceof Error ? error.message : error}`;

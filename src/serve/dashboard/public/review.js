@@ -19,6 +19,8 @@ import {
 /** The most items the page holds at once (GET /v1/review's own limit); past it the count reads "1,000+". */
 const queueLimit = 1000;
 const emptyQueuePollMs = 10_000;
+const notKept =
+  "The text of this request is not kept (the use case's privacy settings): decide from the small model's and the LLM's answers below.";
 
 const useCaseSelect = /** @type {HTMLSelectElement} */ (element("usecase"));
 const labelInput = /** @type {HTMLInputElement} */ (element("label-input"));
@@ -91,7 +93,8 @@ async function loadQueue() {
 
 /** @param {unknown} error */
 function fail(error) {
-  if (error instanceof ApiError && error.status === 401) gate.reject(error.message);
+  // 403: a valid key whose role cannot review (a client key): ask for another one.
+  if (error instanceof ApiError && (error.status === 401 || error.status === 403)) gate.reject(error.message);
   else errorBox.textContent = `The review queue failed: ${error instanceof Error ? error.message : error}`;
 }
 
@@ -107,7 +110,10 @@ function show() {
   element("empty").hidden = item !== undefined;
   if (item === undefined) return;
   element("item-heading").textContent = `Item ${position + 1} of ${formatCount(items.length)}`;
-  element("item-text").textContent = item.inputText;
+  // The use case's privacy settings may keep no text for review (storeText and redactPii both off).
+  const text = element("item-text");
+  text.textContent = item.inputText ?? notKept;
+  text.classList.toggle("not-kept", item.inputText === null);
   element("item-slm").replaceChildren(
     ...(item.slmLabel === null
       ? ["no guess"]
@@ -188,7 +194,8 @@ async function submit() {
     if (error instanceof ApiError && error.code === "review_not_found") {
       remove(item.id);
       message.textContent = "Someone else resolved that item already; it is off the queue.";
-    } else if (error instanceof ApiError && error.status === 401) gate.reject(error.message);
+    } else if (error instanceof ApiError && (error.status === 401 || error.status === 403))
+      gate.reject(error.message);
     else message.textContent = `Not saved: ${error instanceof Error ? error.message : error}`;
   } finally {
     submitting = false;
