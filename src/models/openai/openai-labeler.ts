@@ -211,6 +211,18 @@ export function systemPrompt(labels: readonly LabelDefinition[], structured: boo
   return lines.join("\n");
 }
 
+/**
+ * The system message and reply a model fine-tuned to be this labeler should learn: the labeler's own structured
+ * prompt and `{"label": "<name>"}`, so the fine-tuned model, asked through the labeler (`openai:<model>@<url>`),
+ * sees exactly the prompt it was trained on and answers in the format the labeler parses.
+ */
+export function labelerTrainingFormat(labels: readonly LabelDefinition[]): {
+  systemPrompt: string;
+  reply: (label: string) => string;
+} {
+  return { systemPrompt: systemPrompt(labels, true), reply: (label) => JSON.stringify({ label }) };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Replies
 
