@@ -373,6 +373,10 @@ export async function startFakeOpenAiJobs(
       } else batch.status = "in_progress";
     } else if (batch.status === "in_progress" && batch.polls > 1 + (batch.script.inProgressPolls ?? 1)) {
       batch.status = "finalizing";
+    } else if (batch.status === "in_progress") {
+      // Requests complete as the batch runs, as the real counts move.
+      const share = (batch.polls - 1) / (1 + (batch.script.inProgressPolls ?? 1));
+      batch.counts.completed = Math.min(batch.counts.total, Math.floor(batch.counts.total * share));
     } else if (batch.status === "finalizing") {
       completeBatch(batch);
       batch.status = "completed";
@@ -384,6 +388,7 @@ export async function startFakeOpenAiJobs(
   /** Answers every line of the input file with the chat handler (or its scripted fault). */
   const completeBatch = (batch: FakeBatch) => {
     const input = files.get(batch.inputFileId) as FakeFile;
+    batch.counts.completed = 0;
     const output: string[] = [];
     const errors: string[] = [];
     const lines = input.content
