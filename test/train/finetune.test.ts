@@ -347,4 +347,17 @@ describe("slmkit finetune", () => {
     assert.equal(cancelled.status, "cancelled");
     await assert.rejects(readFile(statePath(useCase.path), "utf8"), /ENOENT/);
   });
+
+  test("a state file slmkit did not write is a clear error that says how to start over", async () => {
+    const useCase = await useCaseFolder("corrupt");
+    await mkdir(join(root, "corrupt", ".slmkit"), { recursive: true });
+    await writeFile(statePath(useCase), '{"formatVersion": 1, "jobId": 7}');
+    await assert.rejects(
+      runCommand(registerFineTuneCommand, ["finetune", "--usecase", useCase, "--base", "gpt-4o-mini"]),
+      (error: unknown) =>
+        SlmkitError.isInstance(error) &&
+        error.code === "INVALID_INPUT" &&
+        /finetune\.json: this is not a fine-tuning state file slmkit wrote\. Delete it/.test(error.message),
+    );
+  });
 });

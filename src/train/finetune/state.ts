@@ -25,7 +25,10 @@ const uploadedFileSchema = z.object({
 
 const jobErrorSchema = z.object({ code: z.string(), message: z.string(), param: z.string().nullable() });
 
-/** Stages before the job exists, then the job's own statuses. */
+/**
+ * Stages before the job exists, then the job's own statuses (OpenAI's and Azure's current API). The state keeps
+ * whatever status the service reports, so an older API's ("pending", "created") reads back as well.
+ */
 export const fineTuneStatuses = [
   "exported",
   "uploaded",
@@ -36,7 +39,7 @@ export const fineTuneStatuses = [
   "failed",
   "cancelled",
 ] as const;
-export type FineTuneStatus = (typeof fineTuneStatuses)[number];
+export type FineTuneStatus = (typeof fineTuneStatuses)[number] | (string & {});
 
 const stateSchema = z.object({
   formatVersion: z.literal(1),
@@ -54,7 +57,7 @@ const stateSchema = z.object({
   /** slmkit's estimate of one epoch of the training file (~4 characters a token), for the cost record. */
   estimatedTokensPerEpoch: z.number().int().nonnegative(),
   jobId: z.string().nullable(),
-  status: z.enum(fineTuneStatuses),
+  status: z.string().min(1),
   /** The newest job event already reported, so a resumed follow prints only what is new. */
   lastEventId: z.string().nullable(),
   fineTunedModel: z.string().nullable(),
