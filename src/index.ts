@@ -26,8 +26,8 @@ export type { SplitOptions, SplitRatios } from "./data/split.js";
 export { splitDataset } from "./data/split.js";
 export type { SlmkitErrorCode, SlmkitErrorOptions } from "./errors.js";
 export { SlmkitError } from "./errors.js";
-export type { BaselineReport } from "./eval/baseline.js";
-export { runBaseline } from "./eval/baseline.js";
+export type { BaselineReport, BaselineRow } from "./eval/baseline.js";
+export { computeCostPer1kRequests, defaultMachineUsdPerHour, runBaseline } from "./eval/baseline.js";
 export { expectedCalibrationError, reliabilityBins } from "./eval/calibration.js";
 export type { ClassificationEvalReport, EvaluateClassifierOptions } from "./eval/evaluate.js";
 export { evaluateClassifier } from "./eval/evaluate.js";
@@ -37,6 +37,8 @@ export { formatEvalSummary } from "./eval/format.js";
 export { renderEvalHtml } from "./eval/report-html.js";
 export type { CoveragePoint, ThresholdChoice } from "./eval/selective.js";
 export { chooseThreshold, coverageAtAccuracy, coverageCurve, evaluateAtThreshold } from "./eval/selective.js";
+export type { GgufHeader } from "./models/gguf/gguf-header.js";
+export { readGgufHeader } from "./models/gguf/gguf-header.js";
 export type { LlmExtraction, LlmExtractor, LlmLabel, LlmLabeler } from "./models/llm.js";
 export { loadModel } from "./models/load.js";
 export type { AnswerResult, FaqAnswer } from "./models/native/answerer.js";
@@ -50,6 +52,14 @@ export { loadNativeExtractor, saveNativeExtractor } from "./models/native/extrac
 export type { ModelManifest } from "./models/native/model-directory.js";
 export { loadNativeModel, readManifest, saveNativeModel } from "./models/native/model-directory.js";
 export { quantizeClassifier } from "./models/native/quantize.js";
+export type {
+  BatchInfo,
+  FineTuningEventInfo,
+  FineTuningJobInfo,
+  OpenAiJobsApi,
+  OpenAiJobsApiOptions,
+} from "./models/openai/jobs-api.js";
+export { createOpenAiJobsApi } from "./models/openai/jobs-api.js";
 export { createOpenAiAnswerModel } from "./models/openai/openai-answer-model.js";
 export { createOpenAiAnswerer } from "./models/openai/openai-answerer.js";
 export { createOpenAiClassifierModel } from "./models/openai/openai-classifier-model.js";
@@ -101,8 +111,29 @@ export type { AutotuneOptions, AutotuneTrial } from "./train/autotune.js";
 export { autotuneClassifier } from "./train/autotune.js";
 export type { BuildResult, BuildUseCaseOptions } from "./train/build.js";
 export { buildUseCase } from "./train/build.js";
-export type { DistillOptions, DistillReport } from "./train/distill.js";
+export type { BatchEvent, BatchLabellingOptions } from "./train/distill/batch-labelling.js";
+export {
+  cancelPendingBatches,
+  createBatchLabeller,
+  defaultBatchPriceFactor,
+} from "./train/distill/batch-labelling.js";
+export type { BulkLabeller, BulkLabellingResult, DistillOptions, DistillReport } from "./train/distill.js";
 export { distill } from "./train/distill.js";
+export type {
+  CancelFineTuneOptions,
+  FineTuneCostRecord,
+  FineTuneEvent,
+  FineTuneOptions,
+  FineTuneReport,
+  FineTuneResult,
+  FineTuneState,
+} from "./train/finetune.js";
+export {
+  cancelFineTune,
+  defaultPricePer1mTrainedTokensUsd,
+  listFineTuneJobs,
+  runFineTune,
+} from "./train/finetune.js";
 export type { RetrainOptions, RetrainReport } from "./train/retrain.js";
 export { decideGate, retrainUseCase, rollbackUseCase } from "./train/retrain.js";
 export { trainAnswerer } from "./train/train-answerer.js";

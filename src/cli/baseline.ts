@@ -18,7 +18,7 @@ import { type LoadModelOptions, loadModel, taskOptionsFromUseCase } from "../mod
 import type { LabelDefinition } from "../models/openai/openai-labeler.js";
 import { formatOpenAiReference, parseOpenAiReference } from "../models/openai/reference.js";
 import { type LoadedUseCase, loadUseCase } from "../spec/load.js";
-import { parseIntegerOption } from "./options.js";
+import { parseIntegerOption, parseNumberOption } from "./options.js";
 import { createProgress, writeJsonOutput } from "./output.js";
 
 interface BaselineFlags {
@@ -29,6 +29,7 @@ interface BaselineFlags {
   apiKeyEnv?: string;
   concurrency: number;
   latencySamples?: number;
+  machineUsdPerHour?: number;
   json?: string;
   html?: string;
   textField?: string;
@@ -39,7 +40,7 @@ export function registerBaselineCommand(program: Command): void {
   program
     .command("baseline")
     .description(
-      "Measure every configured model (the use case's native model and LLM, plus --models) on one test set: accuracy (extract: field-value precision/recall/F1 and record accuracy), coverage, p50/p95 latency and cost per 1K requests.",
+      "Measure every configured model (the use case's native model and LLM, plus --models) on one test set: accuracy (extract: field-value precision/recall/F1 and record accuracy), coverage, p50/p95 latency, cost per 1K requests (local models: machine time over measured throughput), and for choosing a base model its parameters, file size, memory after load, context length and licence.",
     )
     .option(
       "--usecase <yaml>",
@@ -74,6 +75,11 @@ export function registerBaselineCommand(program: Command): void {
       "texts timed one per call per model (default 200 local, 30 for endpoints)",
       parseIntegerOption("--latency-samples", 1),
     )
+    .option(
+      "--machine-usd-per-hour <x>",
+      "price of the machine local models run on, in US dollars an hour: their cost per 1K requests is its time over their measured throughput (default 0.10, assumed: a small 2-vCPU cloud VM, as `slmkit tco` assumes)",
+      parseNumberOption("--machine-usd-per-hour"),
+    )
     .option("--json <file>", 'write the report as JSON to <file>; "-" prints only the JSON to stdout')
     .option("--html <file>", "write an HTML table to <file>", parseHtmlTarget)
     .option("--text-field <name>", 'field (or CSV column) holding the text (default: "text")')
@@ -103,6 +109,7 @@ export function registerBaselineCommand(program: Command): void {
       const notes = jsonToStdout ? process.stderr : process.stdout;
       const progress = createProgress();
       const runOptions = {
+        ...(flags.machineUsdPerHour === undefined ? {} : { machineUsdPerHour: flags.machineUsdPerHour }),
         ...(flags.latencySamples === undefined
           ? {}
           : { latencySamples: flags.latencySamples, endpointLatencySamples: flags.latencySamples }),
@@ -171,7 +178,7 @@ export function baselineCandidates(
         ? {}
         : { labels: flagLabels }
       : await taskOptionsFromUseCase(useCase);
-  const add = (reference: string, source: string) => {
+  const add = (reference: string, source: string, license?: string) => {
     if (seen.has(reference)) return;
     seen.add(reference);
     if (reference.startsWith("openai:")) {
@@ -193,15 +200,34 @@ export function baselineCandidates(
           ...(own && llm !== undefined ? { timeoutMs: llm.timeoutMs } : {}),
           ...(await taskOptions()),
         });
-      candidates.push({ reference, source, load, priced, local: false });
+      // The use case's licence belongs to its own LLM, as its prices do.
+      const configured = license ?? (own ? llm?.license : undefined);
+      candidates.push({
+        reference,
+        source,
+        load,
+        priced,
+        local: false,
+        ...(configured === undefined ? {} : { license: configured }),
+      });
       return;
     }
     const load = async () =>
       loadModel(reference, { ...(await taskOptions()), ...(await ggufSettings(reference, useCase)) });
-    candidates.push({ reference, source, load, priced: true, local: true });
+    // A native model directory is the user's own model, trained on their data.
+    const configured = license ?? (reference.startsWith("gguf:") ? undefined : "own");
+    candidates.push({
+      reference,
+      source,
+      load,
+      priced: true,
+      local: true,
+      ...(configured === undefined ? {} : { license: configured }),
+    });
   };
   if (useCase?.paths.model !== undefined) add(useCase.paths.model, "usecase model");
-  if (useCase?.paths.prebuilt !== undefined) add(`gguf:${useCase.paths.prebuilt.gguf}`, "usecase prebuilt");
+  if (useCase?.paths.prebuilt !== undefined)
+    add(`gguf:${useCase.paths.prebuilt.gguf}`, "usecase prebuilt", useCase.spec.prebuilt?.license);
   if (llm !== undefined) add(formatOpenAiReference(llm.model, llm.baseUrl), "usecase llm");
   for (const reference of flags.models ?? []) add(reference, "--models");
   return candidates;

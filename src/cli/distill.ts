@@ -1,15 +1,27 @@
 // `slmkit distill`: a teacher model labels unlabelled texts (cached, resumable); a native student learns them.
 
-import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { readEnvironment } from "../config.js";
 import { readClassificationData } from "../data/io.js";
 import { SlmkitError } from "../errors.js";
 import { asLabelModel, loadModel } from "../models/load.js";
-import { createOpenAiLabeler, type LabelDefinition } from "../models/openai/openai-labeler.js";
+import { createOpenAiJobsApi, type OpenAiJobsApi } from "../models/openai/jobs-api.js";
+import {
+  createOpenAiLabeler,
+  type LabelDefinition,
+  type OpenAiLabeler,
+} from "../models/openai/openai-labeler.js";
 import { parseOpenAiReference } from "../models/openai/reference.js";
 import type { LabelModel } from "../models/task-model.js";
 import { loadUseCase } from "../spec/load.js";
+import {
+  type BatchEvent,
+  cancelPendingBatches,
+  createBatchLabeller,
+  defaultBatchPriceFactor,
+} from "../train/distill/batch-labelling.js";
 import {
   type DistillOptions,
   type DistillResult,
@@ -41,15 +53,21 @@ interface DistillFlags {
   seed: number;
   targetAccuracy?: number;
   textField?: string;
+  batch?: boolean;
+  batchCancel?: boolean;
+  batchPriceFactor?: number;
+  batchMaxRequests?: number;
+  batchRetries: number;
+  pollInterval: number;
 }
 
 export function registerDistillCommand(program: Command): void {
   const command = program
     .command("distill")
     .description(
-      "Label unlabelled texts with a teacher model (answers cached in <out>/.teacher-cache.jsonl, so an interrupted run resumes), train a native student on them; writes <out>/teacher-labels.jsonl, <out>/model/ and <out>/report.json.",
+      "Label unlabelled texts with a teacher model (answers cached in <out>/.teacher-cache.jsonl, so an interrupted run resumes), train a native student on them; writes <out>/teacher-labels.jsonl, <out>/model/ and <out>/report.json. With --batch an openai: teacher answers through the OpenAI Batch API (half the price, within 24 h; batches kept in <out>/.teacher-batches.json, so a rerun resumes them).",
     );
-  addDistillOptions(command).action(runDistill);
+  addBatchOptions(addDistillOptions(command)).action(runDistill);
 }
 
 /** The flags of `slmkit distill`, with their help and defaults. */
@@ -136,14 +154,51 @@ function addDistillOptions(command: Command): Command {
     .option("--text-field <name>", 'JSONL key holding the text (default: "text")');
 }
 
+/** The flags of `distill --batch`. */
+function addBatchOptions(command: Command): Command {
+  return command
+    .option(
+      "--batch",
+      "an openai: teacher answers through the OpenAI Batch API: half the price, results within 24 h; for large sets (the interactive path stays the default for small ones)",
+    )
+    .option("--batch-cancel", "cancel the Batch API batches still pending for --out, then stop")
+    .option(
+      "--batch-price-factor <x>",
+      `batch price as a share of the interactive price (default ${defaultBatchPriceFactor}, assumed: the Batch API's 50% discount)`,
+      parseNumberOption("--batch-price-factor"),
+    )
+    .option(
+      "--batch-max-requests <n>",
+      "requests per batch at most (default 50,000, the API's limit; batches are also split at 200 MB)",
+      parseIntegerOption("--batch-max-requests", 1),
+    )
+    .option(
+      "--batch-retries <n>",
+      "resubmissions, within the run, of requests that failed for a passing reason (429, 5xx, expired) (default 1)",
+      parseIntegerOption("--batch-retries", 0),
+      1,
+    )
+    .option(
+      "--poll-interval <seconds>",
+      "--batch: first wait between polls of the batches, growing to 5 min while nothing changes (default 10)",
+      parseNumberOption("--poll-interval"),
+      10,
+    );
+}
+
 /** Reads the inputs, resolves the teacher, distills (Ctrl-C stops it, resumable) and prints the summary. */
 async function runDistill(flags: DistillFlags): Promise<void> {
   const useCase = flags.usecase === undefined ? undefined : await loadUseCase(flags.usecase);
+  if (flags.batchCancel === true) {
+    await cancelBatches(flags, useCase?.spec.llm?.apiKeyEnv);
+    return;
+  }
   const texts = await readUnlabeledTexts(flags.unlabeled, flags.textField ?? "text");
   const test = flags.test === undefined ? undefined : await readClassificationData(flags.test);
   const labels: LabelDefinition[] | undefined =
     useCase?.spec.labels ?? flags.labels?.split(",").map((name) => ({ name: name.trim() }));
-  const { teacher, model } = await resolveTeacher(flags, labels, useCase?.spec.llm);
+  const { teacher, model, labeler } = await resolveTeacher(flags, labels, useCase?.spec.llm);
+  const bulk = flags.batch === true ? batchLabeller(flags, labeler, useCase?.spec.llm?.apiKeyEnv) : undefined;
   const controller = new AbortController();
   // Ctrl-C stops asking the teacher; answers so far are already cached, so the next run resumes.
   const onInterrupt = () =>
@@ -161,6 +216,7 @@ async function runDistill(flags: DistillFlags): Promise<void> {
       teacher,
       texts,
       ...(test === undefined ? {} : { test }),
+      ...(bulk === undefined ? {} : { bulk }),
       signal: controller.signal,
       onProgress: ({ stage, done, total, cached, calls, costUsd }) =>
         progress.update(
@@ -223,6 +279,11 @@ function formatDistillSummary(result: DistillResult): string[] {
           `  test accuracy    student ${percent(report.studentAccuracy)}, teacher ${percent(report.teacherAccuracy ?? 0)} (${report.testSize} texts)`,
         ]),
     `  teacher calls    ${report.teacherCalls}${report.augmentTeacherCalls > 0 ? `, ${report.augmentTeacherCalls} of them for perturbed copies` : ""} (${report.teacherCachedAnswers} answers from cache), $${report.teacherCostUsd.toFixed(4)}`,
+    ...(report.teacherBatch === undefined
+      ? []
+      : [
+          `  batch API        ${report.teacherBatch.requests} requests in ${report.teacherBatch.batches} batches: ${report.teacherBatch.answered} labelled, ${report.teacherBatch.unsure} unsure, ${report.teacherBatch.failed} without an answer; $${report.teacherBatch.costUsd.toFixed(4)} at ${report.teacherBatch.priceFactor}× the interactive price`,
+        ]),
     ...report.notes.map((note) => `  note: ${note}`),
     `wrote ${result.paths.report}`,
   ];
@@ -244,7 +305,7 @@ async function resolveTeacher(
         timeoutMs: number;
       }
     | undefined,
-): Promise<{ teacher: Teacher; model?: LabelModel }> {
+): Promise<{ teacher: Teacher; model?: LabelModel; labeler?: OpenAiLabeler }> {
   if (!flags.teacher.startsWith("openai:")) {
     const loaded = await loadModel(flags.teacher, labels === undefined ? {} : { labels });
     let model: LabelModel;
@@ -274,50 +335,144 @@ async function resolveTeacher(
     pricePer1kOutputUsd: same ? llm?.pricePer1kOutputUsd : undefined,
     ...(same && llm !== undefined ? { timeoutMs: llm.timeoutMs } : {}),
   });
-  return { teacher: teacherFromLabeler(labeler) };
+  return { teacher: teacherFromLabeler(labeler), labeler };
 }
 
-/** Texts of a JSONL file of `{"text"}` (any other field, such as a label, is ignored); blank lines skipped. */
+/** The API key variable of an openai: teacher: the flag's, the use case's, else OPENAI_API_KEY. */
+function apiKeyOf(flags: DistillFlags, useCaseKeyEnv: string | undefined): string | undefined {
+  return readEnvironment().get(flags.apiKeyEnv ?? useCaseKeyEnv ?? "OPENAI_API_KEY");
+}
+
+function jobsApiOf(flags: DistillFlags, useCaseKeyEnv: string | undefined): OpenAiJobsApi {
+  const apiKey = apiKeyOf(flags, useCaseKeyEnv);
+  return createOpenAiJobsApi({
+    baseUrl: parseOpenAiReference(flags.teacher).baseUrl,
+    ...(apiKey === undefined ? {} : { apiKey }),
+  });
+}
+
+/** The Batch API labeller of `--batch`, its progress on stderr; only an openai: teacher has one. */
+function batchLabeller(
+  flags: DistillFlags,
+  labeler: OpenAiLabeler | undefined,
+  useCaseKeyEnv: string | undefined,
+) {
+  if (labeler === undefined) {
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `--batch sends the teacher's requests through the OpenAI Batch API, so the teacher must be openai:<model>@<baseUrl>, not ${flags.teacher}.`,
+      { field: "batch" },
+    );
+  }
+  if (flags.batchPriceFactor !== undefined && !(flags.batchPriceFactor >= 0 && flags.batchPriceFactor <= 1)) {
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `--batch-price-factor is a share of the interactive price in [0, 1], got ${flags.batchPriceFactor}.`,
+      { field: "batch-price-factor" },
+    );
+  }
+  const pollIntervalMs = Math.max(1, Math.round(flags.pollInterval * 1000));
+  return createBatchLabeller({
+    labeler,
+    api: jobsApiOf(flags, useCaseKeyEnv),
+    out: flags.out,
+    ...(flags.batchMaxRequests === undefined ? {} : { maxRequestsPerBatch: flags.batchMaxRequests }),
+    ...(flags.batchPriceFactor === undefined ? {} : { priceFactor: flags.batchPriceFactor }),
+    retryRounds: flags.batchRetries,
+    pollIntervalMs,
+    maxPollIntervalMs: Math.max(pollIntervalMs, 300_000),
+    onEvent: (event) => process.stderr.write(`${batchEventLine(event)}\n`),
+  });
+}
+
+function batchEventLine(event: BatchEvent): string {
+  switch (event.kind) {
+    case "probe":
+      return `teacher: one interactive call first (it settles the request's parameters): ${event.label ?? "unsure"}`;
+    case "resumed":
+      return `batch: resuming ${event.batches} batch${event.batches === 1 ? "" : "es"} an earlier run sent`;
+    case "submitted":
+      return `batch: ${event.batchId} sent (${event.requests} requests, ${(event.bytes / 1e6).toFixed(1)} MB${event.round > 0 ? `, resubmission ${event.round}` : ""})`;
+    case "status":
+      return `batch: ${event.batchId} ${event.status}, ${event.completed + event.failed}/${event.total} done${event.failed > 0 ? ` (${event.failed} failed)` : ""}`;
+    case "collected":
+      return `batch: ${event.batchId} collected: ${event.answered} labelled, ${event.unsure} unsure, ${event.failed} refused${event.retrying > 0 ? `, ${event.retrying} to send again` : ""}`;
+    case "retry":
+      return `batch: a poll failed (${event.message}); trying again in ${(event.delayMs / 1000).toFixed(1)} s`;
+  }
+}
+
+/** `--batch-cancel`: cancels the pending batches of --out and says which. */
+async function cancelBatches(flags: DistillFlags, useCaseKeyEnv: string | undefined): Promise<void> {
+  if (!flags.teacher.startsWith("openai:")) {
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      "--batch-cancel needs the openai: teacher whose batches to cancel.",
+      {
+        field: "teacher",
+      },
+    );
+  }
+  const cancelled = await cancelPendingBatches(flags.out, jobsApiOf(flags, useCaseKeyEnv));
+  process.stdout.write(
+    cancelled.length === 0
+      ? `no pending batch in ${flags.out}\n`
+      : `${cancelled.map((batch) => `cancelling ${batch.id} (${batch.status})`).join("\n")}\nthe next distill --batch run collects what they answered and sends the rest again\n`,
+  );
+}
+
+/**
+ * Texts of a JSONL file of `{"text"}` (any other field, such as a label, is ignored); blank lines skipped. Read
+ * line by line as it streams, so a file of hundreds of thousands of texts is never held twice.
+ */
 export async function readUnlabeledTexts(path: string, textField = "text"): Promise<string[]> {
-  let content: string;
+  const texts: string[] = [];
+  let lineNumber = 0;
   try {
-    content = await readFile(path, "utf8");
+    const lines = createInterface({
+      input: createReadStream(path, { encoding: "utf8" }),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    for await (const raw of lines) {
+      lineNumber++;
+      const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, "") : raw;
+      if (line.trim() !== "") texts.push(textOfLine(line, textField, path, lineNumber));
+    }
   } catch (error) {
+    if (SlmkitError.isInstance(error)) throw error;
     throw new SlmkitError("IO_ERROR", `cannot read the unlabelled file: ${(error as Error).message}`, {
       file: path,
       cause: error,
     });
   }
-  const texts: string[] = [];
-  const lines = content.replace(/^\uFEFF/, "").split(/\r?\n/);
-  lines.forEach((line, index) => {
-    if (line.trim() === "") return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new SlmkitError(
-        "INVALID_DATA",
-        `line is not JSON; each line must be an object like {"text": "…"}.`,
-        {
-          file: path,
-          line: index + 1,
-        },
-      );
-    }
-    const text =
-      typeof value === "object" && value !== null ? (value as Record<string, unknown>)[textField] : undefined;
-    if (typeof text !== "string" || text.trim() === "") {
-      throw new SlmkitError("INVALID_DATA", `no non-empty "${textField}" string on this line.`, {
-        file: path,
-        line: index + 1,
-      });
-    }
-    texts.push(text);
-  });
   if (texts.length === 0)
     throw new SlmkitError("EMPTY_DATA", "the unlabelled file holds no texts.", { file: path });
   return texts;
+}
+
+function textOfLine(line: string, textField: string, path: string, lineNumber: number): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new SlmkitError(
+      "INVALID_DATA",
+      `line is not JSON; each line must be an object like {"text": "…"}.`,
+      {
+        file: path,
+        line: lineNumber,
+      },
+    );
+  }
+  const text =
+    typeof value === "object" && value !== null ? (value as Record<string, unknown>)[textField] : undefined;
+  if (typeof text !== "string" || text.trim() === "") {
+    throw new SlmkitError("INVALID_DATA", `no non-empty "${textField}" string on this line.`, {
+      file: path,
+      line: lineNumber,
+    });
+  }
+  return text;
 }
 
 function percent(value: number): string {

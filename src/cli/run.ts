@@ -9,6 +9,7 @@ import { registerDemoCommand } from "./demo.js";
 import { registerDistillCommand } from "./distill.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerExportCommand } from "./export.js";
+import { registerFineTuneCommand } from "./finetune.js";
 import { registerInitCommand } from "./init.js";
 import { registerLogsCommands } from "./logs.js";
 import { registerMonitorCommand } from "./monitor.js";
@@ -32,6 +33,7 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
   registerBaselineCommand(program);
   registerDistillCommand(program);
   registerExportCommand(program);
+  registerFineTuneCommand(program);
   registerPredictCommand(program);
   registerDemoCommand(program);
   registerServeCommands(program);

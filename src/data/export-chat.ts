@@ -27,6 +27,11 @@ export interface ChatExportOptions {
   systemPrompt?: string;
   /** Largest estimated tokens per example; longer ones are dropped. Default 4096. */
   maxTokens?: number;
+  /**
+   * The assistant's reply for a label, e.g. `{"label": "…"}` for a model that will be asked for JSON. Default: the
+   * label as it is.
+   */
+  assistantContent?: (label: string) => string;
 }
 
 /** Why an example was left out of the export. */
@@ -122,7 +127,7 @@ export function buildChatExport(
       messages: [
         { role: "system", content: systemPrompt },
         { role: "user", content: example.text },
-        { role: "assistant", content: example.label },
+        { role: "assistant", content: options.assistantContent?.(example.label) ?? example.label },
       ],
     };
     const problems = validateChatExample(chat);

@@ -10,7 +10,7 @@ import {
   type ValueField,
 } from "./evaluate-extract-values.js";
 import { round } from "./metrics.js";
-import { formatMilliseconds, formatPercent } from "./number-format.js";
+import { formatBytes, formatCount, formatMilliseconds, formatPercent } from "./number-format.js";
 import { escapeHtml } from "./report-html.js";
 
 /** Token usage a model reports about itself (OpenAI-compatible models do). */
@@ -28,8 +28,16 @@ export interface BaselineCandidate {
   load(): Promise<TaskModel>;
   /** True when its token prices are known; an endpoint without them gets `costPer1kRequestsUsd: null`. */
   priced: boolean;
-  /** True for models that run in-process or on this machine: they cost 0 per request. */
+  /**
+   * True for models that run in-process or on this machine: their cost per request is the machine's time, from
+   * their measured throughput and `machineUsdPerHour`, not tokens.
+   */
   local: boolean;
+  /**
+   * The licence configured for it (usecase.yaml `llm.license` or `prebuilt.license`); a licence the model file
+   * declares (GGUF `general.license`) wins. Default: none, reported as "unknown".
+   */
+  license?: string;
 }
 
 /** One extractor to measure (an extract use case): a candidate whose model is an extract model. */
@@ -48,8 +56,28 @@ export interface BaselineRow {
   n?: number;
   outOfScope?: number;
   latencyMs?: { p50: number; p95: number };
-  /** US dollars per 1,000 requests from measured tokens and prices; 0 for local models, null when unpriced. */
+  /**
+   * US dollars per 1,000 requests. Endpoints: from the measured tokens at the configured prices, null when
+   * unpriced. Local models: the machine's time at `machineUsdPerHour` over the measured throughput (see `costBasis`).
+   */
   costPer1kRequestsUsd?: number | null;
+  /** How `costPer1kRequestsUsd` was made: "compute" (local: machine time) or "tokens" (endpoint: tokens × prices). */
+  costBasis?: "compute" | "tokens";
+  /** Texts (extract: records) per second over the batched pass. */
+  throughputPerSec?: number;
+  /**
+   * Parameters of the model: a GGUF file's `general.parameter_count` or the sum of its tensor shapes, a native
+   * model's weights and biases; null when unknown (an endpoint's).
+   */
+  parameters?: number | null;
+  /** Bytes of the model's files on disk; null when it has none here (an endpoint). */
+  fileBytes?: number | null;
+  /** Memory the loaded model holds, in bytes (GGUF: resident memory growth across the load; native: its arrays); null when unknown. */
+  memoryBytes?: number | null;
+  /** Tokens of context the model was trained for (GGUF `<architecture>.context_length`); null when none or unknown. */
+  contextLength?: number | null;
+  /** The licence the model file declares, else the configured one, else "unknown"; "own" for a native model. */
+  license?: string;
   /** Measured tokens per request, for endpoints. */
   tokensPerRequest?: { input: number; output: number };
   /** Endpoint calls made while measuring. */
@@ -74,8 +102,16 @@ export interface BaselineReport {
   task?: "extract";
   createdAt: string;
   testSize: number;
+  /** The machine price local models' compute cost is read at: configured (`--machine-usd-per-hour`) or assumed. */
+  machineUsdPerHour: { value: number; source: "configured" | "assumed"; note: string };
   rows: BaselineRow[];
 }
+
+/**
+ * The machine price assumed when none is given, in US dollars per hour: a small on-demand 2-vCPU, 8 GB cloud VM,
+ * the same figure `slmkit tco` assumes (src/cost/defaults.ts `machineUsdPerHour`; a test keeps the two equal).
+ */
+export const defaultMachineUsdPerHour = 0.1;
 
 export interface BaselineOptions {
   /**
@@ -84,6 +120,12 @@ export interface BaselineOptions {
    */
   latencySamples?: number;
   endpointLatencySamples?: number;
+  /**
+   * US dollars an hour of the machine local models run on: their cost per 1,000 requests is this price over
+   * their measured batched throughput (at full use of the machine). Default `defaultMachineUsdPerHour` (0.10),
+   * reported as assumed.
+   */
+  machineUsdPerHour?: number;
   /** Texts scored so far by the current model, for progress. */
   onProgress?: (progress: {
     reference: string;
@@ -124,10 +166,16 @@ export async function runBaseline(
       coverage: report.coverage,
       acceptedAccuracy: report.acceptedAccuracy,
       latencyMs: { p50: report.latencyMs.p50, p95: report.latencyMs.p95 },
+      throughputPerSec: report.throughputPerSec,
       report,
     };
   });
-  return { createdAt: new Date().toISOString(), testSize: examples.length, rows };
+  return {
+    createdAt: new Date().toISOString(),
+    testSize: examples.length,
+    machineUsdPerHour: machinePrice(options),
+    rows,
+  };
 }
 
 /**
@@ -160,10 +208,39 @@ export async function runExtractBaseline(
       acceptedAccuracy: report.acceptedAccuracy,
       unsure: report.unsure,
       latencyMs: { p50: report.latencyMs.p50, p95: report.latencyMs.p95 },
+      throughputPerSec: report.throughputPerSec,
       extractReport: report,
     };
   });
-  return { task: "extract", createdAt: new Date().toISOString(), testSize: examples.length, rows };
+  return {
+    task: "extract",
+    createdAt: new Date().toISOString(),
+    testSize: examples.length,
+    machineUsdPerHour: machinePrice(options),
+    rows,
+  };
+}
+
+/** The machine price of the run, checked, and whether it was given or assumed. */
+function machinePrice(options: BaselineOptions): BaselineReport["machineUsdPerHour"] {
+  const given = options.machineUsdPerHour;
+  if (given === undefined) {
+    return {
+      value: defaultMachineUsdPerHour,
+      source: "assumed",
+      note: "a small on-demand 2-vCPU, 8 GB cloud VM, as `slmkit tco` assumes; --machine-usd-per-hour to set yours",
+    };
+  }
+  return { value: given, source: "configured", note: "--machine-usd-per-hour" };
+}
+
+/**
+ * US dollars per 1,000 requests of a local model: the machine's price per second over the requests it answers
+ * per second (the measured batched throughput), i.e. the cost at full use of the machine. Null without a throughput.
+ */
+export function computeCostPer1kRequests(machineUsdPerHour: number, throughputPerSec: number): number | null {
+  if (!(throughputPerSec > 0) || !Number.isFinite(throughputPerSec)) return null;
+  return round((machineUsdPerHour / 3600 / throughputPerSec) * 1000, 9);
 }
 
 /** How one candidate is measured: its latency samples and batch size, and where it reports progress. */
@@ -187,6 +264,14 @@ async function measureEach(
     settings: MeasureSettings,
   ) => Promise<Omit<BaselineRow, "reference" | "source" | "seconds" | "costPer1kRequestsUsd">>,
 ): Promise<BaselineRow[]> {
+  const machineUsdPerHour = options.machineUsdPerHour ?? defaultMachineUsdPerHour;
+  if (!(machineUsdPerHour >= 0) || !Number.isFinite(machineUsdPerHour)) {
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `the machine price must be a number of US dollars per hour ≥ 0, got ${machineUsdPerHour}.`,
+      { field: "machineUsdPerHour" },
+    );
+  }
   const rows: BaselineRow[] = [];
   for (const [index, candidate] of candidates.entries()) {
     options.signal?.throwIfAborted();
@@ -216,7 +301,11 @@ async function measureEach(
         reference: candidate.reference,
         source: candidate.source,
         ...summary,
-        costPer1kRequestsUsd: candidate.local ? 0 : null,
+        costPer1kRequestsUsd: candidate.local
+          ? computeCostPer1kRequests(machineUsdPerHour, summary.throughputPerSec ?? 0)
+          : null,
+        costBasis: candidate.local ? "compute" : "tokens",
+        ...modelFigures(model, candidate),
         seconds: seconds(),
         ...(report === undefined ? {} : { report }),
         ...(extractReport === undefined ? {} : { extractReport }),
@@ -238,36 +327,73 @@ async function measureEach(
   return rows;
 }
 
+/** What a row says about the model itself, for choosing a base model: size, footprint, context, licence. */
+function modelFigures(
+  model: TaskModel,
+  candidate: BaselineCandidate,
+): Pick<BaselineRow, "parameters" | "fileBytes" | "memoryBytes" | "contextLength" | "license"> {
+  const info = model.info;
+  return {
+    parameters: info.parameters ?? null,
+    fileBytes: info.modelBytes ?? null,
+    memoryBytes: info.memoryBytes ?? null,
+    contextLength: info.contextLength ?? null,
+    license: info.license ?? candidate.license ?? "unknown",
+  };
+}
+
+/** The columns each row shows about the model itself: parameters, file size, memory, context and licence. */
+const modelColumns = ["params", "size", "memory", "context", "licence"];
+
+function modelCells(row: BaselineRow): string[] {
+  const bytes = (value: number | null | undefined) =>
+    value === null || value === undefined ? "-" : formatBytes(value);
+  return [
+    formatParameters(row.parameters ?? null),
+    bytes(row.fileBytes),
+    bytes(row.memoryBytes),
+    row.contextLength === null || row.contextLength === undefined ? "-" : formatCount(row.contextLength),
+    row.license ?? "unknown",
+  ];
+}
+
+/** The figures of one measured row, in the order of the table's header (the model name first). */
+function rowCells(row: BaselineRow, extract: boolean): string[] {
+  const cost = formatCost(row.costPer1kRequestsUsd ?? null);
+  const latency = [formatMilliseconds(row.latencyMs?.p50 ?? 0), formatMilliseconds(row.latencyMs?.p95 ?? 0)];
+  const quality = extract
+    ? [
+        (row.fieldPrecision ?? 0).toFixed(3),
+        (row.fieldRecall ?? 0).toFixed(3),
+        (row.fieldF1 ?? 0).toFixed(3),
+        formatPercent(row.recordAccuracy ?? null),
+      ]
+    : [formatPercent(row.accuracy ?? null), (row.macroF1 ?? 0).toFixed(3)];
+  return [
+    row.reference,
+    ...quality,
+    formatPercent(row.coverage ?? null),
+    ...latency,
+    cost,
+    ...modelCells(row),
+  ];
+}
+
+/** How the cost column was made, one line under the table. */
+function costNote(report: BaselineReport): string {
+  const machine = report.machineUsdPerHour;
+  return `$/1K req: local models at $${machine.value.toFixed(2)}/h of machine time (${machine.source === "assumed" ? "assumed; --machine-usd-per-hour to set yours" : "configured"}) over their measured throughput, at full use; endpoints from measured tokens at the configured prices.`;
+}
+
 /** The rows as an aligned plain-text table, ending with a newline. */
 export function formatBaselineTable(report: BaselineReport): string {
   const extract = report.task === "extract";
   const header = extract
     ? ["model", "field-P", "field-R", "field-F1", "record acc", "coverage", "p50", "p95", "$/1K req"]
     : ["model", "accuracy", "macro-F1", "coverage", "p50", "p95", "$/1K req"];
+  header.push(...modelColumns);
   const body = report.rows.map((row) =>
-    row.error !== undefined
-      ? [row.reference, `error: ${row.error}`]
-      : extract
-        ? [
-            row.reference,
-            (row.fieldPrecision ?? 0).toFixed(3),
-            (row.fieldRecall ?? 0).toFixed(3),
-            (row.fieldF1 ?? 0).toFixed(3),
-            formatPercent(row.recordAccuracy ?? null),
-            formatPercent(row.coverage ?? null),
-            formatMilliseconds(row.latencyMs?.p50 ?? 0),
-            formatMilliseconds(row.latencyMs?.p95 ?? 0),
-            formatCost(row.costPer1kRequestsUsd ?? null),
-          ]
-        : [
-            row.reference,
-            formatPercent(row.accuracy ?? null),
-            (row.macroF1 ?? 0).toFixed(3),
-            formatPercent(row.coverage ?? null),
-            formatMilliseconds(row.latencyMs?.p50 ?? 0),
-            formatMilliseconds(row.latencyMs?.p95 ?? 0),
-            formatCost(row.costPer1kRequestsUsd ?? null),
-          ],
+    row.error !== undefined ? [row.reference, `error: ${row.error}`] : rowCells(row, extract),
   );
   const widths = header.map((title, column) =>
     Math.max(
@@ -275,29 +401,39 @@ export function formatBaselineTable(report: BaselineReport): string {
       ...body.filter((cells) => cells.length > 2).map((cells) => (cells[column] ?? "").length),
     ),
   );
+  // The licence, last, is text: left-aligned like the model name.
+  const leftAligned = (column: number) => column === 0 || column === header.length - 1;
   const line = (cells: readonly string[]) =>
     cells.length === 2
       ? `${(cells[0] ?? "").padEnd(widths[0] ?? 0)}  ${cells[1] ?? ""}`
       : cells
           .map((cell, column) =>
-            column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0),
+            leftAligned(column) ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
           )
-          .join("  ");
-  return `Baseline on ${report.testSize} test ${extract ? "records (field values)" : "texts"}\n${[header, ...body].map(line).join("\n")}\n`;
+          .join("  ")
+          .trimEnd();
+  return `Baseline on ${report.testSize} test ${extract ? "records (field values)" : "texts"}\n${[header, ...body].map(line).join("\n")}\n${costNote(report)}\n`;
 }
 
 /** One self-contained HTML page with the baseline table; every value from user data is escaped. */
 export function renderBaselineHtml(report: BaselineReport): string {
   const extract = report.task === "extract";
+  const columns = extract ? 9 + modelColumns.length : 7 + modelColumns.length;
+  const cell = (value: string) => `<td>${escapeHtml(value)}</td>`;
   const rows = report.rows
-    .map((row) =>
-      row.error !== undefined
-        ? `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td colspan="${extract ? 9 : 7}" class="error">${escapeHtml(row.error)}</td></tr>`
-        : extract
-          ? `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td>${(row.fieldPrecision ?? 0).toFixed(3)}</td><td>${(row.fieldRecall ?? 0).toFixed(3)}</td><td>${(row.fieldF1 ?? 0).toFixed(3)}</td><td>${formatPercent(row.recordAccuracy ?? null)}</td><td>${formatPercent(row.coverage ?? null)}</td><td>${formatPercent(row.acceptedAccuracy ?? null)}</td><td>${formatMilliseconds(row.latencyMs?.p50 ?? 0)}</td><td>${formatMilliseconds(row.latencyMs?.p95 ?? 0)}</td><td>${escapeHtml(formatCost(row.costPer1kRequestsUsd ?? null))}</td></tr>`
-          : `<tr><td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td><td>${formatPercent(row.accuracy ?? null)}</td><td>${(row.macroF1 ?? 0).toFixed(3)}</td><td>${(row.ece ?? 0).toFixed(3)}</td><td>${formatPercent(row.coverage ?? null)}</td><td>${formatMilliseconds(row.latencyMs?.p50 ?? 0)}</td><td>${formatMilliseconds(row.latencyMs?.p95 ?? 0)}</td><td>${escapeHtml(formatCost(row.costPer1kRequestsUsd ?? null))}</td></tr>`,
-    )
+    .map((row) => {
+      const name = `<td><code>${escapeHtml(row.reference)}</code></td><td>${escapeHtml(row.source)}</td>`;
+      if (row.error !== undefined)
+        return `<tr>${name}<td colspan="${columns}" class="error">${escapeHtml(row.error)}</td></tr>`;
+      const [, ...figures] = rowCells(row, extract);
+      // The extract table also shows accepted accuracy, after coverage.
+      if (extract) figures.splice(5, 0, formatPercent(row.acceptedAccuracy ?? null));
+      // The label table also shows ECE, after macro-F1.
+      else figures.splice(2, 0, (row.ece ?? 0).toFixed(3));
+      return `<tr>${name}${figures.map(cell).join("")}</tr>`;
+    })
     .join("\n");
+  const modelHeaders = "<th>parameters</th><th>file size</th><th>memory</th><th>context</th><th>licence</th>";
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -309,7 +445,7 @@ export function renderBaselineHtml(report: BaselineReport): string {
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse}
 th,td{padding:.35rem .7rem;border-bottom:1px solid #ddd;text-align:right}
-th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
+th:first-child,td:first-child,th:nth-child(2),td:nth-child(2),th:last-child,td:last-child{text-align:left}
 .error{color:#b00020;text-align:left}
 .muted{color:#666}
 </style>
@@ -318,26 +454,47 @@ th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
 <h1>Baseline</h1>
 ${
   extract
-    ? `<p class="muted">${report.testSize} test records · created ${escapeHtml(report.createdAt)} · fields scored by normalized value (micro precision, recall, F1) · record accuracy: every field right · coverage: records the model accepts as they are · latency one record per call · cost from measured tokens and the configured prices (0 for local models, "unknown" when unpriced)</p>
+    ? `<p class="muted">${report.testSize} test records · created ${escapeHtml(report.createdAt)} · fields scored by normalized value (micro precision, recall, F1) · record accuracy: every field right · coverage: records the model accepts as they are · latency one record per call</p>
 <table>
-<thead><tr><th>model</th><th>source</th><th>field precision</th><th>field recall</th><th>field F1</th><th>record accuracy</th><th>coverage</th><th>accepted accuracy</th><th>p50</th><th>p95</th><th>$/1K requests</th></tr></thead>`
-    : `<p class="muted">${report.testSize} test texts · created ${escapeHtml(report.createdAt)} · accuracy over in-scope items · coverage at each model's own threshold · latency one text per call · cost from measured tokens and the configured prices (0 for local models, "unknown" when unpriced)</p>
+<thead><tr><th>model</th><th>source</th><th>field precision</th><th>field recall</th><th>field F1</th><th>record accuracy</th><th>coverage</th><th>accepted accuracy</th><th>p50</th><th>p95</th><th>$/1K requests</th>${modelHeaders}</tr></thead>`
+    : `<p class="muted">${report.testSize} test texts · created ${escapeHtml(report.createdAt)} · accuracy over in-scope items · coverage at each model's own threshold · latency one text per call</p>
 <table>
-<thead><tr><th>model</th><th>source</th><th>accuracy</th><th>macro-F1</th><th>ECE</th><th>coverage</th><th>p50</th><th>p95</th><th>$/1K requests</th></tr></thead>`
+<thead><tr><th>model</th><th>source</th><th>accuracy</th><th>macro-F1</th><th>ECE</th><th>coverage</th><th>p50</th><th>p95</th><th>$/1K requests</th>${modelHeaders}</tr></thead>`
 }
 <tbody>
 ${rows}
 </tbody>
 </table>
+<p class="muted">${escapeHtml(costNote(report))} Memory: a GGUF model's resident memory growth across its load (measured), a native model's arrays (counted). Parameters: a GGUF file's <code>general.parameter_count</code> or its tensor shapes; a native model's weights and biases. "-": not known for that model.</p>
 </body>
 </html>
 `;
 }
 
+/** A parameter count as people write it: 3.8B, 124M, 56.3k; "-" when unknown. */
+export function formatParameters(count: number | null): string {
+  if (count === null) return "-";
+  const units: Array<[number, string]> = [
+    [1e12, "T"],
+    [1e9, "B"],
+    [1e6, "M"],
+    [1e3, "k"],
+  ];
+  for (const [size, unit] of units) {
+    if (count >= size) {
+      const value = count / size;
+      return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)}${unit}`;
+    }
+  }
+  return String(count);
+}
+
 function formatCost(cost: number | null): string {
   if (cost === null) return "unknown";
   if (cost === 0) return "0";
-  return cost < 0.01 ? `$${cost.toPrecision(2)}` : `$${cost.toFixed(2)}`;
+  if (cost >= 0.01) return `$${cost.toFixed(2)}`;
+  // Two significant digits written out in full: a native model's $0.00000093 reads better than 9.3e-7.
+  return `$${cost.toFixed(Math.max(2, 1 - Math.floor(Math.log10(cost))))}`;
 }
 
 function hasUsage(model: object): model is UsageReporting {

@@ -59,6 +59,8 @@ export interface ExtractValuesReport {
   unsure: number;
   latencyMs: LatencyPercentiles;
   latencySamples: number;
+  /** Records per second over the batched pass. */
+  throughputPerSec: number;
 }
 
 /**
@@ -145,6 +147,7 @@ export async function evaluateExtractValues(
   const referenceDate = options.referenceDate ?? new Date();
   const texts = examples.map((example) => example.text);
   const extractions: FieldsPrediction[] = [];
+  const batchedStart = startTimer();
   for (let start = 0; start < texts.length; start += batchSize) {
     options.signal?.throwIfAborted();
     const batch = texts.slice(start, start + batchSize);
@@ -159,6 +162,7 @@ export async function evaluateExtractValues(
     options.onProgress?.(extractions.length);
   }
 
+  const batchedSeconds = millisecondsSince(batchedStart) / 1000;
   const counts = new Map(fields.map((field) => [field.name, { truePositives: 0, predicted: 0, gold: 0 }]));
   let correctCount = 0;
   let acceptedCount = 0;
@@ -237,5 +241,6 @@ export async function evaluateExtractValues(
     unsure,
     latencyMs: { p50: round(p50, 4), p95: round(p95, 4), p99: round(p99, 4) },
     latencySamples: timings.length,
+    throughputPerSec: round(texts.length / Math.max(batchedSeconds, 1e-9), 2),
   };
 }

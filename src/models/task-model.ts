@@ -108,4 +108,18 @@ export interface ModelInfo {
   trainSeconds?: number;
   /** The accepted-accuracy target the threshold was calibrated for. */
   targetAccuracy?: number;
+  /**
+   * Parameters (weights) of the model, when known: a GGUF file's `general.parameter_count` or the sum of its
+   * tensor shapes; a native model's weights and biases.
+   */
+  parameters?: number;
+  /**
+   * Memory the loaded model holds, in bytes, when known: for a GGUF model the growth of the process's resident
+   * memory across the load (measured); for a native model the bytes of its arrays (counted).
+   */
+  memoryBytes?: number;
+  /** Tokens of context the model was trained for (GGUF `<architecture>.context_length`); absent when it has none. */
+  contextLength?: number;
+  /** The licence the model file declares (GGUF `general.license`); absent when it does not say. */
+  license?: string;
 }

@@ -156,6 +156,8 @@ export const useCaseSchema = z
         pricePer1kOutputUsd: money.optional(),
         /** Per-request timeout in milliseconds. Default 10000. */
         timeoutMs: positiveInteger.default(useCaseDefaults.llm.timeoutMs),
+        /** The model's licence or terms of use, as `slmkit baseline` reports it. Absent: "unknown". */
+        license: text('the licence or terms, e.g. "OpenAI services agreement"').optional(),
       })
       .strict()
       .optional(),
@@ -177,6 +179,11 @@ export const useCaseSchema = z
         contextSize: positiveInteger.optional(),
         /** Training examples shown in the prompt. Default 3. */
         fewShot: z.number().int().min(0).max(50).default(3),
+        /**
+         * The model's licence, as `slmkit baseline` reports it when the file does not declare one
+         * (`general.license`). Absent: the file's own, else "unknown".
+         */
+        license: text('the licence, e.g. "mit"').optional(),
       })
       .strict()
       .optional(),

@@ -11,6 +11,8 @@ import type { NativeClassifier } from "../models/native/classifier.js";
 import { saveNativeModel } from "../models/native/model-directory.js";
 import type { LabeledExample } from "../types.js";
 import {
+  type BulkLabeller,
+  type BulkLabellingResult,
   type CacheEntry,
   type DistillProgress,
   hasDistribution,
@@ -36,7 +38,13 @@ import {
 } from "./train-soft-classifier.js";
 
 // The parts live in distill/; their public names are reached through this module, as before.
-export { type DistillProgress, teacherCacheFileName, teacherCacheKey } from "./distill/labelling.js";
+export {
+  type BulkLabeller,
+  type BulkLabellingResult,
+  type DistillProgress,
+  teacherCacheFileName,
+  teacherCacheKey,
+} from "./distill/labelling.js";
 export { perturbedCopies } from "./distill/perturbed-copies.js";
 export {
   type Teacher,
@@ -100,6 +108,12 @@ export interface DistillOptions {
   /** Student SGD threads with hard labels. Default 1 (deterministic). Soft-label training runs on one thread. */
   threads?: number;
   onProgress?: (progress: DistillProgress) => void;
+  /**
+   * Labels each pass's texts in bulk first, into the same cache (`distill --batch`: the OpenAI Batch API, see
+   * `createBatchLabeller`); the interactive pass then finds them answered. Its reference must be the teacher's.
+   * Needs `selfConsistency` 1. Default none: every text is asked interactively.
+   */
+  bulk?: BulkLabeller;
   /** Stops labelling (answers received so far stay cached) and throws the signal's reason. */
   signal?: AbortSignal;
 }
@@ -155,6 +169,12 @@ export interface DistillReport {
   testSize?: number;
   /** Teacher calls made by this run (0 for texts answered from the cache), the `test` texts' included. */
   teacherCalls: number;
+  /**
+   * With a bulk labeller (`--batch`): what the Batch API did in this run, both passes together. Its cost is in
+   * `teacherCostUsd`, its tokens in `teacherInputTokens` / `teacherOutputTokens`, its interactive probe in
+   * `teacherCalls`; its answers are not counted in `teacherCachedAnswers`.
+   */
+  teacherBatch?: Omit<BulkLabellingResult, "seconds">;
   /** Texts answered from the cache of an earlier, interrupted run. */
   teacherCachedAnswers: number;
   /** US dollars the teacher cost in this run; 0 for local teachers. */
@@ -199,6 +219,7 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
+  const bulk = await bulkLabel(options, toLabel, cachePath, "texts");
   const labelling = await labelAll(teacher, toLabel, {
     ...labelOptions("texts"),
     totalForProgress: toLabel.length,
@@ -221,6 +242,15 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
   let augmentedLabels: TeacherLabel[] = [];
   if (settings.augment > 0) {
     const copies = copiesToLabel(splits.originalTrain, new Set(toLabel), settings);
+    addBulk(
+      bulk,
+      await bulkLabel(
+        options,
+        copies.map((copy) => copy.text),
+        cachePath,
+        "augmented",
+      ),
+    );
     augmentation = await labelAll(
       teacher,
       copies.map((copy) => copy.text),
@@ -274,12 +304,17 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
     validTexts: splits.valid.length,
     heldOut: splits.heldOut.length,
     agreement: round(splits.heldOut.length === 0 ? 1 : agreementOf(student, splits.heldOut)),
-    teacherCalls: labelling.calls + augmentCalls,
-    teacherCachedAnswers: labelling.cached + (augmentation?.cached ?? 0),
-    teacherCostUsd: round(labelling.costUsd + (augmentation?.costUsd ?? 0), 8),
-    teacherInputTokens: labelling.inputTokens + (augmentation?.inputTokens ?? 0),
-    teacherOutputTokens: labelling.outputTokens + (augmentation?.outputTokens ?? 0),
-    labellingSeconds: round(labelling.seconds + (augmentation?.seconds ?? 0), 3),
+    teacherCalls: labelling.calls + augmentCalls + (bulk?.interactiveCalls ?? 0),
+    teacherCachedAnswers: Math.max(
+      0,
+      labelling.cached + (augmentation?.cached ?? 0) - (bulk === undefined ? 0 : bulkAnswers(bulk)),
+    ),
+    teacherCostUsd: round(labelling.costUsd + (augmentation?.costUsd ?? 0) + (bulk?.costUsd ?? 0), 8),
+    teacherInputTokens: labelling.inputTokens + (augmentation?.inputTokens ?? 0) + (bulk?.inputTokens ?? 0),
+    teacherOutputTokens:
+      labelling.outputTokens + (augmentation?.outputTokens ?? 0) + (bulk?.outputTokens ?? 0),
+    labellingSeconds: round(labelling.seconds + (augmentation?.seconds ?? 0) + (bulk?.seconds ?? 0), 3),
+    ...(bulk === undefined ? {} : { teacherBatch: withoutSeconds(bulk) }),
     trainSeconds: round(trained.record.trainSeconds ?? 0, 3),
     notes,
   };
@@ -299,6 +334,46 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
     student,
     paths: { teacherLabels: teacherLabelsPath, model: modelPath, report: reportPath, cache: cachePath },
   };
+}
+
+/** A pass's texts through the bulk labeller, when there is one. */
+async function bulkLabel(
+  options: DistillOptions,
+  texts: readonly string[],
+  cachePath: string,
+  stage: DistillProgress["stage"],
+): Promise<BulkLabellingResult | undefined> {
+  if (options.bulk === undefined || texts.length === 0) return undefined;
+  return options.bulk.label(texts, { cachePath, stage, signal: options.signal });
+}
+
+/** Adds the second pass's bulk figures to the first's (in place). */
+function addBulk(total: BulkLabellingResult | undefined, more: BulkLabellingResult | undefined): void {
+  if (total === undefined || more === undefined) return;
+  for (const name of [
+    "batches",
+    "requests",
+    "answered",
+    "unsure",
+    "failed",
+    "costUsd",
+    "inputTokens",
+    "outputTokens",
+    "interactiveCalls",
+    "seconds",
+  ] as const) {
+    total[name] += more[name];
+  }
+}
+
+/** Texts the bulk labeller answered (or settled as unanswerable) in this run: all of them are now in the cache. */
+function bulkAnswers(bulk: BulkLabellingResult): number {
+  return bulk.answered + bulk.unsure + bulk.failed;
+}
+
+function withoutSeconds(bulk: BulkLabellingResult): Omit<BulkLabellingResult, "seconds"> {
+  const { seconds: _seconds, ...rest } = bulk;
+  return { ...rest, costUsd: round(rest.costUsd, 8) };
 }
 
 /** The options of a run, checked, with their defaults; and its first note. */
@@ -348,6 +423,22 @@ function resolveSettings(options: DistillOptions): DistillSettings {
     notes.push(
       `self-consistency ${requestedK} skipped: ${teacher.reference} is deterministic, so every answer would be the same.`,
     );
+  }
+  if (options.bulk !== undefined) {
+    if (requestedK > 1) {
+      throw new SlmkitError(
+        "INVALID_OPTION",
+        "--batch asks the teacher once per text; self-consistency needs the interactive path (drop --batch or --self-consistency).",
+        { field: "selfConsistency" },
+      );
+    }
+    if (options.bulk.reference !== teacher.reference) {
+      throw new SlmkitError(
+        "INVALID_OPTION",
+        `the bulk labeller answers for ${options.bulk.reference}, not the teacher ${teacher.reference}.`,
+        { field: "bulk" },
+      );
+    }
   }
   const k = teacher.deterministic ? 1 : requestedK;
   return { teacher, minConfidence, k, concurrency, heldOutFraction, validFraction, augment, seed, notes };

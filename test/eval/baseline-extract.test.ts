@@ -155,7 +155,9 @@ test("an endpoint extractor is scored by normalized values, with figures that ma
   const native = report.rows.find((row) => row.source === "usecase model");
   assert.ok(native, "a native row");
   assert.equal(native.error, undefined, native.error);
-  assert.equal(native.costPer1kRequestsUsd, 0);
+  assert.equal(native.costBasis, "compute");
+  assert.ok((native.costPer1kRequestsUsd ?? 0) > 0, "the machine's time, not $0");
+  assert.ok((native.parameters ?? 0) > 0 && (native.memoryBytes ?? 0) > 0);
   assert.equal(native.calls, undefined);
 
   assert.match(output, /field-F1/);
@@ -226,7 +228,9 @@ test("a prebuilt GGUF model extracts in the baseline, and a missing model direct
   const [gguf, missing] = report.rows;
   assert.equal(gguf?.error, undefined, gguf?.error);
   assert.equal(gguf?.n, 2);
-  assert.equal(gguf?.costPer1kRequestsUsd, 0);
+  assert.equal(gguf?.costBasis, "compute");
+  assert.ok((gguf?.costPer1kRequestsUsd ?? 0) > 0, "the machine's time, not $0");
+  assert.equal(gguf?.contextLength, 1024);
   // The tiny model's output is grammar-constrained JSON: each record is valid or unsure, never a crash.
   assert.ok(typeof gguf?.fieldF1 === "number" && typeof gguf.recordAccuracy === "number");
   assert.ok(missing?.error !== undefined && missing.error.length > 0);

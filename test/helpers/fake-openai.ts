@@ -47,6 +47,24 @@ export type FakeReply =
 
 export type FakeHandler = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
 
+/** A request the chat route does not take, as another route sees it. */
+export interface FakeRouteRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage["headers"];
+  body: Buffer;
+}
+
+/** Answers a request outside chat.completions (files, jobs, batches); false leaves it to the 404. */
+export type FakeRoute = (request: FakeRouteRequest, response: ServerResponse) => boolean | Promise<boolean>;
+
+export interface FakeOpenAiOptions {
+  /** More routes, tried before the 404 for anything that is not `POST …/chat/completions`. */
+  route?: FakeRoute;
+}
+
 export interface FakeOpenAiServer extends AsyncDisposable {
   /** `http://127.0.0.1:<port>/v1`. */
   readonly baseUrl: string;
@@ -120,7 +138,10 @@ export function serverError(status = 500): FakeReply {
   return { kind: "error", status, message: "The server had an error while processing your request." };
 }
 
-export async function startFakeOpenAi(handler: FakeHandler = answer("unknown")): Promise<FakeOpenAiServer> {
+export async function startFakeOpenAi(
+  handler: FakeHandler = answer("unknown"),
+  options: FakeOpenAiOptions = {},
+): Promise<FakeOpenAiServer> {
   const requests: RecordedRequest[] = [];
   const queue: FakeReply[] = [];
   const refused = new Set<string>();
@@ -136,6 +157,17 @@ export async function startFakeOpenAi(handler: FakeHandler = answer("unknown")):
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const path = (incoming.url ?? "").split("?")[0] ?? "";
     if (incoming.method !== "POST" || !path.endsWith("/chat/completions")) {
+      const routed = await options.route?.(
+        {
+          method: incoming.method ?? "GET",
+          path,
+          query: new URL(incoming.url ?? "/", "http://fake").searchParams,
+          headers: incoming.headers,
+          body: Buffer.concat(chunks),
+        },
+        response,
+      );
+      if (routed === true) return;
       sendJson(response, 404, {
         error: { message: `no route ${incoming.method} ${path}`, type: "not_found" },
       });
@@ -205,36 +237,7 @@ export async function startFakeOpenAi(handler: FakeHandler = answer("unknown")):
       case "content": {
         if (reply.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
         if (response.destroyed) return;
-        const content = reply.content;
-        const logprobs =
-          request.body?.logprobs === true && content !== null
-            ? { content: tokenLogprobs(content, reply.probability ?? 0.9), refusal: null }
-            : null;
-        const promptTokens = Math.ceil(JSON.stringify(request.body?.messages ?? []).length / 4);
-        const completionTokens = Math.max(1, Math.ceil((content ?? "").length / 4));
-        sendJson(response, 200, {
-          id: `chatcmpl-${requests.length}`,
-          object: "chat.completion",
-          created: Math.floor(Date.now() / 1000),
-          model: request.body?.model ?? "fake",
-          choices: [
-            {
-              index: 0,
-              message: { role: "assistant", content, refusal: null },
-              finish_reason: "stop",
-              logprobs,
-            },
-          ],
-          ...(reply.usage === null
-            ? {}
-            : {
-                usage: reply.usage ?? {
-                  prompt_tokens: promptTokens,
-                  completion_tokens: completionTokens,
-                  total_tokens: promptTokens + completionTokens,
-                },
-              }),
-        });
+        sendJson(response, 200, completionBody(reply, request.body, `chatcmpl-${requests.length}`));
         return;
       }
     }
@@ -261,6 +264,60 @@ export async function startFakeOpenAi(handler: FakeHandler = answer("unknown")):
     },
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * The chat.completion a "content" reply answers `body` with: logprobs when asked for, usage of about 4 characters
+ * a token unless the reply sets it (null: none). Batch output lines carry the same object.
+ */
+export function completionBody(
+  reply: Extract<FakeReply, { kind: "content" }>,
+  body: ChatRequestBody | undefined,
+  id: string,
+): Record<string, unknown> {
+  const content = reply.content;
+  const logprobs =
+    body?.logprobs === true && content !== null
+      ? { content: tokenLogprobs(content, reply.probability ?? 0.9), refusal: null }
+      : null;
+  const promptTokens = Math.ceil(JSON.stringify(body?.messages ?? []).length / 4);
+  const completionTokens = Math.max(1, Math.ceil((content ?? "").length / 4));
+  return {
+    id,
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: body?.model ?? "fake",
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content, refusal: null },
+        finish_reason: "stop",
+        logprobs,
+      },
+    ],
+    ...(reply.usage === null
+      ? {}
+      : {
+          usage: reply.usage ?? {
+            prompt_tokens: promptTokens,
+            completion_tokens: completionTokens,
+            total_tokens: promptTokens + completionTokens,
+          },
+        }),
+  };
+}
+
+/** The request a chat body makes, as the chat route records it (for handlers that answer batch lines too). */
+export function recordedRequestOf(body: ChatRequestBody | undefined, path: string): RecordedRequest {
+  const messages = body?.messages ?? [];
+  return {
+    method: "POST",
+    path,
+    headers: {},
+    body,
+    system: messages.find((message) => message.role === "system")?.content ?? "",
+    user: messages.filter((message) => message.role === "user").at(-1)?.content ?? "",
   };
 }
 
@@ -292,7 +349,7 @@ function tokenLogprobs(
   });
 }
 
-function sendJson(
+export function sendJson(
   response: ServerResponse,
   status: number,
   body: unknown,

@@ -15,10 +15,14 @@ export interface TinyGgufOptions {
   heads?: number;
   /** Training context length written to the metadata. Default 256. */
   contextLength?: number;
+  /** `general.license`, e.g. "mit". Default: not written (the file does not say). */
+  license?: string;
+  /** `general.parameter_count` (uint64). Default: not written (a reader computes it from the tensor shapes). */
+  parameterCount?: number;
 }
 
 /** GGUF metadata value types (ggml docs/gguf.md, `gguf_metadata_value_type`). */
-const valueType = { uint32: 4, float32: 6, string: 8, array: 9, int32: 5 } as const;
+const valueType = { uint32: 4, float32: 6, string: 8, array: 9, int32: 5, uint64: 10 } as const;
 /** ggml tensor type of plain 32-bit floats. */
 const ggmlTypeF32 = 0;
 /** llama.cpp token types: normal text and control (special) tokens. */
@@ -28,6 +32,7 @@ const alignment = 32;
 
 type MetadataValue =
   | { type: "uint32"; value: number }
+  | { type: "uint64"; value: number }
   | { type: "int32"; value: number }
   | { type: "float32"; value: number }
   | { type: "string"; value: string }
@@ -129,6 +134,10 @@ function writeMetadataValue(writer: ByteWriter, entry: MetadataValue): void {
     case "uint32":
       writer.uint32(valueType.uint32);
       writer.uint32(entry.value);
+      return;
+    case "uint64":
+      writer.uint32(valueType.uint64);
+      writer.uint64(entry.value);
       return;
     case "int32":
       writer.uint32(valueType.int32);
@@ -251,6 +260,17 @@ export function buildTinyGguf(options: TinyGgufOptions): Buffer {
     ["general.architecture", { type: "string", value: "llama" }],
     ["general.name", { type: "string", value: "slmkit-tiny-test" }],
     ["general.alignment", { type: "uint32", value: alignment }],
+    ...(options.license === undefined
+      ? []
+      : [["general.license", { type: "string", value: options.license }] as [string, MetadataValue]]),
+    ...(options.parameterCount === undefined
+      ? []
+      : [
+          ["general.parameter_count", { type: "uint64", value: options.parameterCount }] as [
+            string,
+            MetadataValue,
+          ],
+        ]),
     ["llama.context_length", { type: "uint32", value: contextLength }],
     ["llama.embedding_length", { type: "uint32", value: embedding }],
     ["llama.block_count", { type: "uint32", value: layers }],
@@ -293,6 +313,16 @@ export function buildTinyGguf(options: TinyGgufOptions): Buffer {
     writer.padTo(alignment);
   }
   return writer.toBuffer();
+}
+
+/** Elements of every tensor `buildTinyGguf` writes for these options: the model's parameter count. */
+export function tinyGgufParameterCount(options: Omit<TinyGgufOptions, "seed">): number {
+  const layers = options.layers ?? 1;
+  const embedding = options.embedding ?? 32;
+  const vocabularySize = byteBpeVocabulary().tokens.length;
+  const feedForward = embedding * 2;
+  const perBlock = 2 * embedding + 4 * embedding * embedding + 3 * embedding * feedForward;
+  return 2 * embedding * vocabularySize + layers * perBlock + embedding;
 }
 
 /** Writes a tiny llama GGUF model to `path` (see `TinyGgufOptions`); returns its size in bytes. */

@@ -17,6 +17,7 @@ import type { ClassPrediction } from "../../types.js";
 import type { ClassifyModel, ModelInfo } from "../task-model.js";
 import { chooseThreshold } from "../threshold.js";
 import { type ExtractionField, extractionJsonSchema, extractionValidator } from "./extraction-schema.js";
+import { type GgufHeader, readGgufHeader } from "./gguf-header.js";
 import {
   classificationPrefix,
   classificationQuery,
@@ -272,6 +273,9 @@ export async function loadGgufModel(path: string, options: GgufModelOptions): Pr
     await assertFile(adapter, "LoRA adapter file", `loraAdapters[${index}]`);
   }
   await assertGgufMagic(modelPath);
+  // The header's figures (parameters, training context, licence) for reports; a header this reader cannot parse
+  // never blocks a load that node-llama-cpp may still manage.
+  const header = await readGgufHeader(modelPath).catch(() => undefined);
 
   const nodeLlamaCpp = await importNodeLlamaCpp();
   const started = performance.now();
@@ -312,6 +316,7 @@ export async function loadGgufModel(path: string, options: GgufModelOptions): Pr
         memoryBytes,
         threads,
         contextSize: context.contextSize,
+        ...headerFigures(header),
       },
       removeLogListener,
     });
@@ -325,6 +330,18 @@ export async function loadGgufModel(path: string, options: GgufModelOptions): Pr
       { file: modelPath, cause: error },
     );
   }
+}
+
+/** What a report wants from the header: parameters, the training context and the declared licence. */
+function headerFigures(
+  header: GgufHeader | undefined,
+): Pick<ModelInfo, "parameters" | "contextLength" | "license"> {
+  if (header === undefined) return {};
+  return {
+    parameters: header.parameters,
+    ...(header.contextLength === undefined ? {} : { contextLength: header.contextLength }),
+    ...(header.license === undefined ? {} : { license: header.license }),
+  };
 }
 
 interface GgufModelParts {

@@ -3,6 +3,13 @@
 export type { ExtractionField, ExtractionFieldType } from "./extraction-schema.js";
 export { ggufExtractModel } from "./gguf-extract-model.js";
 export {
+  type GgufHeader,
+  type GgufValue,
+  type GgufValueTypeName,
+  type ReadGgufHeaderOptions,
+  readGgufHeader,
+} from "./gguf-header.js";
+export {
   type AnswerOptions,
   type CalibrationResult,
   defaultGgufThreads,

@@ -131,7 +131,8 @@ export class NativeAnswerer implements AnswerModel {
     this.documents = parts.documents;
     this.retrieval = parts.retrieval ?? defaultRetrievalSettings;
     this.reference = parts.reference ?? "native:in-memory";
-    this.info = parts.info ?? parts.classifier.info;
+    // The classifier's figures (parameters, memory) hold for the answerer, whose FAQ and index add little.
+    this.info = { ...parts.classifier.info, ...parts.info };
     this.index = new Bm25Index(parts.documents, this.retrieval);
     this.filler = createFaqFiller(parts.faq);
   }

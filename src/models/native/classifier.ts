@@ -64,7 +64,7 @@ export class NativeClassifier implements ClassifyModel {
     this.temperature = parts.temperature;
     this.threshold = parts.threshold;
     this.reference = parts.reference ?? "native:in-memory";
-    this.info = parts.info ?? {};
+    this.info = { ...linearFigures(this.weights, parts.vocabulary), ...parts.info };
     this.vectorizer = new Vectorizer(parts.vocabulary);
     this.logits = new Float64Array(parts.labels.length);
   }
@@ -174,4 +174,20 @@ export class NativeClassifier implements ClassifyModel {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+}
+
+/** Parameters (weights and biases) and the bytes of the arrays a classifier holds (weights, biases, vocabulary). */
+function linearFigures(
+  weights: LinearWeights,
+  vocabulary: Vocabulary,
+): Required<Pick<ModelInfo, "parameters" | "memoryBytes">> {
+  return {
+    parameters: weights.weights.length + weights.bias.length,
+    memoryBytes:
+      weights.weights.byteLength +
+      weights.bias.byteLength +
+      vocabulary.hashes.byteLength +
+      vocabulary.idf.byteLength +
+      vocabulary.groups.byteLength,
+  };
 }

@@ -87,7 +87,12 @@ export class NativeExtractor implements ExtractModel {
     this.temperature = parts.temperature;
     this.threshold = parts.threshold;
     this.reference = parts.reference ?? "native:in-memory";
-    this.info = parts.info ?? {};
+    // Parameters: every emission and transition score; memory: those tables as loaded.
+    this.info = {
+      parameters: parts.weights.emission.length + parts.weights.transition.length,
+      memoryBytes: parts.weights.emission.byteLength + parts.weights.transition.byteLength,
+      ...parts.info,
+    };
     this.decoder = new ChainDecoder(parts.weights.tagCount);
   }
 

@@ -1,19 +1,13 @@
-// Internal: the client, call loop (timeouts, retries, refused parameters) and error mapping every OpenAI-compatible caller shares.
+// Internal: the chat call loop (timeouts, retries, refused parameters) every OpenAI-compatible chat caller shares.
 
-import OpenAI, {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-  type ClientOptions,
-} from "openai";
+import { APIError } from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { SlmkitError } from "../../errors.js";
 import type { UseCase } from "../../spec/schema.js";
 import { LlmError } from "../llm-error.js";
-import { parseRetryAfterMs, withRetries } from "../retry.js";
-import { createHttpFetch } from "./http-transport.js";
-import { formatOpenAiReference, isAzureHost } from "./reference.js";
+import { withRetries } from "../retry.js";
+import { createOpenAiClient, toLlmError } from "./client.js";
+import { formatOpenAiReference } from "./reference.js";
 
 /** Connection, pricing and retry settings common to the labeler, extractor and answerer. */
 export interface ChatEndpointOptions {
@@ -126,8 +120,6 @@ export interface ChatEndpoint<Parameter extends string> {
   ping(timeoutMs: number): Promise<void>;
 }
 
-/** Azure's generally available API version for the deployment-style URLs. */
-const defaultAzureApiVersion = "2024-10-21";
 /** How much of a reply callers keep in `raw`. */
 export const rawLimit = 200;
 /** Default of `warmUp`'s wait for the server, in milliseconds. */
@@ -158,7 +150,17 @@ export function createChatEndpoint<Parameter extends string>(
   const priceIn = options.pricePer1kInputUsd;
   const priceOut = options.pricePer1kOutputUsd;
   const where = `${options.model} at ${options.baseUrl}`;
-  const client = createClient(options, timeoutMs);
+  const client = createOpenAiClient(
+    {
+      baseUrl: options.baseUrl,
+      model: options.model,
+      apiKey: options.apiKey,
+      timeoutMs,
+      apiVersion: options.apiVersion,
+      fetch: options.fetch,
+    },
+    "deployment",
+  );
   const enabled = new Set<Parameter>(settings.parameters);
 
   const attempt = async (
@@ -249,52 +251,6 @@ export function createChatEndpoint<Parameter extends string>(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The client
-
-function createClient(options: ChatEndpointOptions, timeoutMs: number): OpenAI {
-  const url = new URL(options.baseUrl);
-  const common: ClientOptions = {
-    timeout: timeoutMs,
-    maxRetries: 0,
-    // Named explicitly so the SDK does not pick up OPENAI_ORG_ID, OPENAI_PROJECT_ID or a stray base URL.
-    organization: null,
-    project: null,
-    // The library never prints; failures reach the caller as LlmError.
-    logLevel: "off",
-    fetch: options.fetch ?? createHttpFetch(),
-  };
-  // The SDK insists on credentials; local servers have none, so a placeholder goes in and its header comes out.
-  // Its fetch is slmkit's node:http transport unless the caller gives one (see createHttpFetch for why).
-  const apiKey = options.apiKey === undefined || options.apiKey === "" ? "none" : options.apiKey;
-  if (isAzureHost(url.hostname)) {
-    const path = url.pathname.replace(/\/+$/, "");
-    const v1 = /\/openai\/v1$/.test(path);
-    const deployment = /\/openai\/deployments\/[^/]+$/.test(path);
-    const baseURL =
-      v1 || deployment
-        ? options.baseUrl
-        : `${url.origin}/openai/deployments/${encodeURIComponent(options.model)}`;
-    const apiVersion = options.apiVersion ?? (v1 ? undefined : defaultAzureApiVersion);
-    return new OpenAI({
-      ...common,
-      baseURL,
-      apiKey,
-      // Azure's key goes in `api-key`, not a bearer token.
-      defaultHeaders: { "api-key": options.apiKey ?? null, Authorization: null },
-      ...(apiVersion === undefined ? {} : { defaultQuery: { "api-version": apiVersion } }),
-    });
-  }
-  return new OpenAI({
-    ...common,
-    baseURL: options.baseUrl,
-    apiKey,
-    ...(options.apiKey === undefined || options.apiKey === ""
-      ? { defaultHeaders: { Authorization: null } }
-      : {}),
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Replies
 
 /** Reads a chat.completion body; a body that is not one is a retryable error (a proxy's page, a cut-off body). */
@@ -351,79 +307,6 @@ export function parseJsonReply(content: string): unknown {
 /** A reply cut to `rawLimit` characters, as `raw` fields keep it. */
 export function truncateRaw(content: string): string {
   return content.length > rawLimit ? content.slice(0, rawLimit) : content;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Errors
-
-interface ErrorContext {
-  where: string;
-  timeoutMs: number;
-  /** The caller's signal, if any. */
-  signal?: AbortSignal;
-  /** The attempt's own timeout. */
-  attemptSignal?: AbortSignal;
-}
-
-/** Maps whatever a call threw to an LlmError: retryable for 408, 409, 429, 5xx, timeouts and connection errors. */
-function toLlmError(error: unknown, context: ErrorContext): unknown {
-  if (LlmError.isLlmError(error)) return error;
-  const { where, timeoutMs, signal, attemptSignal } = context;
-  if (signal?.aborted) {
-    const reason: unknown = signal.reason;
-    // A deadline the caller set (AbortSignal.timeout) is a timeout; any other abort is the caller's own doing.
-    if (reason instanceof DOMException && reason.name === "TimeoutError") {
-      return new LlmError("LLM_TIMEOUT", `${where} did not answer before the caller's deadline`, {
-        isRetryable: true,
-        cause: error,
-      });
-    }
-    return reason;
-  }
-  if (error instanceof APIConnectionTimeoutError || attemptSignal?.aborted === true) {
-    return new LlmError("LLM_TIMEOUT", `${where} did not answer within ${timeoutMs} ms`, {
-      isRetryable: true,
-      cause: error,
-    });
-  }
-  if (error instanceof APIUserAbortError) {
-    return new LlmError("LLM_ERROR", `the call to ${where} was aborted`, {
-      isRetryable: false,
-      cause: error,
-    });
-  }
-  if (error instanceof APIConnectionError) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return new LlmError("LLM_ERROR", `could not reach ${where}${cause}`, { isRetryable: true, cause: error });
-  }
-  if (error instanceof APIError && typeof error.status === "number") {
-    const status = error.status;
-    const shouldRetry = error.headers?.get("x-should-retry");
-    const retryable =
-      shouldRetry === "true" ? true : shouldRetry === "false" ? false : isRetryableStatus(status);
-    const retryAfterMs = parseRetryAfterMs(error.headers);
-    return new LlmError("LLM_ERROR", `${where} answered ${status}: ${error.message}${hintFor(status)}`, {
-      statusCode: status,
-      isRetryable: retryable,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      cause: error,
-    });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new LlmError("LLM_ERROR", `the call to ${where} failed: ${message}`, {
-    isRetryable: false,
-    cause: error,
-  });
-}
-
-function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
-function hintFor(status: number): string {
-  if (status === 401 || status === 403) return " (check the API key and that it may use this model)";
-  if (status === 404) return " (check the model or deployment name and the base URL)";
-  return "";
 }
 
 /** Parameters a 400 refuses among those still sent: the ones it names, or the blamed ones when it names none. */

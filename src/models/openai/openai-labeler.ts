@@ -10,6 +10,7 @@ import {
   defaultWarmUpTimeoutMs,
   endpointOptionsFromLlm,
   isRecord,
+  type ParsedCompletion,
   parseCompletion,
   type RefusalRule,
   type TokenLogprob,
@@ -49,6 +50,17 @@ export interface OpenAiLabeler extends LlmLabeler {
    * (default 2,000).
    */
   warmUp(timeoutMs?: number): Promise<void>;
+  /**
+   * The body `classify(text)` would send now (prompt, schema and the optional parameters the server still takes):
+   * what a Batch API line asks, so a batch is answered exactly as the interactive calls are.
+   */
+  request(text: string): ChatCompletionCreateParamsNonStreaming;
+  /**
+   * Reads a chat.completion body (a Batch API output line's `response.body`) exactly as `classify` reads its reply:
+   * the label, its confidence from logprobs, the tokens and their cost at the configured prices; `latencyMs` 0.
+   * Throws an LlmError when the body is not a chat completion.
+   */
+  readCompletion(body: unknown): LlmLabel;
 }
 
 /** The labeler's refusal rules: which 400 messages name which of its optional parameters. */
@@ -115,22 +127,30 @@ export function createOpenAiLabeler(options: OpenAiLabelerOptions): OpenAiLabele
         (enabled) => buildRequest(options.model, fixedParts, text, enabled, maxTokens),
         signal,
       );
-      const content = completion.content ?? "";
-      const parsed = parseLabelReply(content, byLowerName);
-      const inputTokens = completion.inputTokens;
-      const outputTokens = completion.outputTokens;
-      return {
-        label: parsed?.label ?? null,
-        confidence:
-          parsed === undefined ? null : confidenceFromLogprobs(content, parsed.raw, completion.logprobs),
-        raw: truncateRaw(content),
-        inputTokens,
-        outputTokens,
-        costUsd: endpoint.cost(inputTokens, outputTokens),
-        latencyMs: performance.now() - started,
-      };
+      return { ...labelOf(completion), latencyMs: performance.now() - started };
     },
+    request: (text) =>
+      buildRequest(options.model, fixedParts, text, new Set(endpoint.parameters()), maxTokens),
+    readCompletion: (body) => ({
+      ...labelOf(parseCompletion(JSON.stringify(body), 200, endpoint.where)),
+      latencyMs: 0,
+    }),
   };
+
+  /** A completion's label as the labeler reads it, with its tokens and cost. */
+  function labelOf(completion: ParsedCompletion): Omit<LlmLabel, "latencyMs"> {
+    const content = completion.content ?? "";
+    const parsed = parseLabelReply(content, byLowerName);
+    return {
+      label: parsed?.label ?? null,
+      confidence:
+        parsed === undefined ? null : confidenceFromLogprobs(content, parsed.raw, completion.logprobs),
+      raw: truncateRaw(content),
+      inputTokens: completion.inputTokens,
+      outputTokens: completion.outputTokens,
+      costUsd: endpoint.cost(completion.inputTokens, completion.outputTokens),
+    };
+  }
 }
 
 /** Labeler options from a validated use case's `llm` section and labels; the API key is the caller's to read. */
@@ -209,6 +229,18 @@ export function systemPrompt(labels: readonly LabelDefinition[], structured: boo
       : "Reply with the label name only, written exactly as listed, and nothing else.",
   ];
   return lines.join("\n");
+}
+
+/**
+ * The system message and reply a model fine-tuned to be this labeler should learn: the labeler's own structured
+ * prompt and `{"label": "<name>"}`, so the fine-tuned model, asked through the labeler (`openai:<model>@<url>`),
+ * sees exactly the prompt it was trained on and answers in the format the labeler parses.
+ */
+export function labelerTrainingFormat(labels: readonly LabelDefinition[]): {
+  systemPrompt: string;
+  reply: (label: string) => string;
+} {
+  return { systemPrompt: systemPrompt(labels, true), reply: (label) => JSON.stringify({ label }) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -32,11 +32,57 @@ export interface CacheEntry {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /**
+   * Set when no answer came (a Batch API request that failed): the text counts as unsure (`label` null). A
+   * `retryable` failure (429, 5xx, expired) is asked again by the next `distill --batch` run; one that is not
+   * (another 4xx) never is.
+   */
+  error?: string;
+  retryable?: boolean;
+  /** "batch": answered through the Batch API (at its price). Absent: an interactive call. */
+  via?: "batch";
 }
 
 /** The cache key of a text for a teacher: sha256 of the teacher reference and the text. */
 export function teacherCacheKey(teacher: string, text: string): string {
   return createHash("sha256").update(teacher).update("\u0000").update(text).digest("hex");
+}
+
+/** What a bulk labeller did in one stage: requests sent, answers cached, what it cost. */
+export interface BulkLabellingResult {
+  /** Batches created in this run. */
+  batches: number;
+  /** Requests of the batches collected in this run (resubmissions counted again). */
+  requests: number;
+  /** Texts given a label of the set in this run. */
+  answered: number;
+  /** Texts whose answer named no label of the set. */
+  unsure: number;
+  /** Texts that got no answer (cached as unsure with their error). */
+  failed: number;
+  /** US dollars of this run's answers: the batches' at `priceFactor` of the interactive price, the probe's in full. */
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Interactive calls made (the probe before the first batch). */
+  interactiveCalls: number;
+  seconds: number;
+  /** The batch price as a share of the interactive one. */
+  priceFactor: number;
+}
+
+/**
+ * Labels texts in bulk before the interactive pass, into the same cache, which then finds them answered (`distill
+ * --batch`: the Batch API). Texts it leaves unanswered are simply asked interactively.
+ */
+export interface BulkLabeller {
+  /** The teacher's reference: the cache's entries are keyed by it. */
+  readonly reference: string;
+  readonly priceFactor: number;
+  label(
+    texts: readonly string[],
+    options: { cachePath: string; stage: DistillProgress["stage"]; signal?: AbortSignal | undefined },
+  ): Promise<BulkLabellingResult>;
 }
 
 export interface LabelAllOptions {
@@ -175,8 +221,18 @@ function combineVotes(teacher: string, key: string, votes: readonly TeacherAnswe
   };
 }
 
-/** Reads the cache, skipping a line cut off by a crash and entries of other teachers. */
-async function readCache(path: string, teacher: string): Promise<Map<string, CacheEntry>> {
+/**
+ * Appends entries to the cache, one line each, in one write (after making sure the file ends with a newline, so
+ * a line cut off by a crash is not glued to the first new one).
+ */
+export async function appendCacheEntries(path: string, entries: readonly CacheEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await ensureEndsWithNewline(path);
+  await appendFile(path, `${entries.map((entry) => JSON.stringify(entry)).join("\n")}\n`);
+}
+
+/** Reads the cache, skipping a line cut off by a crash and entries of other teachers; a later line wins. */
+export async function readCache(path: string, teacher: string): Promise<Map<string, CacheEntry>> {
   const answers = new Map<string, CacheEntry>();
   let text: string;
   try {
