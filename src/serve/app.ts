@@ -6,7 +6,12 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { createRequestId } from "../route/request-id.js";
 import type { Store } from "../store/types.js";
 import { type DashboardSources, isDashboardPublicPath, registerDashboardRoutes } from "./dashboard/routes.js";
-import { registerErrorHandlers } from "./errors.js";
+import {
+  createClientErrorHandler,
+  createErrorSender,
+  maxParamLength,
+  registerErrorHandlers,
+} from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { createApiKeyCache, registerAuth } from "./middleware/auth.js";
 import { createRoutingDeadline } from "./middleware/deadline.js";
@@ -60,15 +65,23 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const { useCases, store, metrics, logger } = options;
   const bodyLimitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes;
   const maxInputChars = options.maxInputChars ?? defaultMaxInputChars;
+  const errorOptions = { bodyLimitBytes, metrics, ...(logger ? { logger } : {}) };
   const app = Fastify({
     logger: false,
     bodyLimit: bodyLimitBytes,
     genReqId: () => createRequestId(),
-    return503OnClosing: true,
+    maxParamLength,
+    // Every error in one shape, Fastify's and Node's own included: a bad URL encoding or an over-long path parameter
+    // (before any hook), what Node's parser refuses, and requests that outlast their timeouts.
+    frameworkErrors: createErrorSender(errorOptions),
+    clientErrorHandler: createClientErrorHandler({ metrics }),
+    // While draining, a request that still arrives on an open connection is answered (with `Connection: close`)
+    // rather than refused with Fastify's own 503 body: the store and routers close only after the app.
+    return503OnClosing: false,
   });
   app.decorateRequest("apiKey", null);
   registerJsonBody(app);
-  registerErrorHandlers(app, { bodyLimitBytes, metrics, ...(logger ? { logger } : {}) });
+  registerErrorHandlers(app, errorOptions);
   registerAuth(app, {
     keys: createApiKeyCache({
       store,

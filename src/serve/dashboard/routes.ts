@@ -12,6 +12,7 @@ import type { RequestSummary, Store } from "../../store/types.js";
 import type { AnsweredBy } from "../../types.js";
 import { assetNotFound, badRequest } from "../errors.js";
 import { findUseCase, type UseCaseRuntime } from "../runtime.js";
+import { queryParameter } from "../wire.js";
 
 /** Where the dashboard gets the reports other parts of slmkit compute; each one is optional. */
 export interface DashboardSources {
@@ -309,13 +310,14 @@ export async function registerDashboardRoutes(
   app.get<{ Querystring: { usecase?: string; hours?: string } }>(
     "/v1/dashboard",
     async (request): Promise<DashboardResponse> => {
-      const hours = request.query.hours === undefined ? 24 : Number(request.query.hours);
+      const hoursGiven = queryParameter(request.query, "hours");
+      const hours = hoursGiven === undefined ? 24 : Number(hoursGiven);
       if (!Number.isFinite(hours) || hours <= 0 || hours > maxHours)
         throw badRequest("invalid_value", `hours must be a number in (0, ${maxHours}].`, "hours");
       // Without `usecase` the first served one is shown, so the page has something to open on.
       const useCase = findUseCase(
         useCases,
-        request.query.usecase ?? [...useCases.keys()][0] ?? "",
+        queryParameter(request.query, "usecase") ?? [...useCases.keys()][0] ?? "",
         "usecase",
       );
       const useCaseId = useCase.id;

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Store } from "../../store/types.js";
 import { badRequest, reviewNotFound } from "../errors.js";
 import type { UseCaseRuntime } from "../runtime.js";
-import { fieldsAnswer, parseBody, reviewResolution } from "../wire.js";
+import { fieldsAnswer, parseBody, queryParameter, reviewResolution } from "../wire.js";
 
 export interface ReviewRouteOptions {
   useCases: Map<string, UseCaseRuntime>;
@@ -17,12 +17,13 @@ export function registerReviewRoutes(app: FastifyInstance, options: ReviewRouteO
   app.get<{ Querystring: { usecase?: string; status?: string; limit?: string } }>(
     "/v1/review",
     async (request) => {
-      const status = request.query.status ?? "open";
+      const status = queryParameter(request.query, "status") ?? "open";
       if (status !== "open" && status !== "resolved")
         throw badRequest("invalid_value", "status must be open or resolved.", "status");
-      const limit = Math.min(Number(request.query.limit ?? 100) || 100, 1000);
+      const limit = Math.min(Number(queryParameter(request.query, "limit") ?? 100) || 100, 1000);
+      const useCaseId = queryParameter(request.query, "usecase");
       const items = await store.listReview({
-        ...(request.query.usecase ? { useCaseId: request.query.usecase } : {}),
+        ...(useCaseId ? { useCaseId } : {}),
         status,
         limit,
       });
