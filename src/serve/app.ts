@@ -16,7 +16,14 @@ import type { GatewayMetrics } from "./metrics.js";
 import { createApiKeyCache, registerAuth } from "./middleware/auth.js";
 import { createRoutingDeadline } from "./middleware/deadline.js";
 import { registerJsonBody } from "./middleware/json-body.js";
-import { defaultBodyLimitBytes, defaultMaxInputChars } from "./middleware/limits.js";
+import {
+  type ConnectionLimitOptions,
+  capConnections,
+  defaultBodyLimitBytes,
+  defaultMaxInputChars,
+  resolveConnectionLimits,
+  serverTimeoutOptions,
+} from "./middleware/limits.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { registerAdminRoutes } from "./routes/admin.js";
 import { registerFeedbackRoutes } from "./routes/feedback.js";
@@ -29,7 +36,7 @@ import type { UseCaseRuntime } from "./runtime.js";
 
 export type { RouterHandle, ServedModel, UseCaseRuntime } from "./runtime.js";
 
-export interface AppOptions {
+export interface AppOptions extends ConnectionLimitOptions {
   useCases: Map<string, UseCaseRuntime>;
   store: Store;
   metrics: GatewayMetrics;
@@ -66,8 +73,10 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const bodyLimitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes;
   const maxInputChars = options.maxInputChars ?? defaultMaxInputChars;
   const errorOptions = { bodyLimitBytes, metrics, ...(logger ? { logger } : {}) };
+  const limits = resolveConnectionLimits(options);
   const app = Fastify({
     logger: false,
+    ...serverTimeoutOptions(limits),
     bodyLimit: bodyLimitBytes,
     genReqId: () => createRequestId(),
     maxParamLength,
@@ -79,6 +88,8 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     // rather than refused with Fastify's own 503 body: the store and routers close only after the app.
     return503OnClosing: false,
   });
+  const connections = capConnections(app.server, limits, (cap) => metrics.connectionRefused("main", cap));
+  metrics.watchConnections("main", connections.open);
   app.decorateRequest("apiKey", null);
   registerJsonBody(app);
   registerErrorHandlers(app, errorOptions);

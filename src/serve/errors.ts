@@ -151,14 +151,17 @@ export const parameterTooLong = (): HttpError =>
 export const headersTooLarge = (): HttpError =>
   new HttpError(431, "invalid_request_error", "headers_too_large", "the request's headers are too large.");
 
-export const rateLimited = (waitSeconds: number): HttpError =>
+/** 429 with the wait in Retry-After; `close` also closes the connection (a client without a known key). */
+export const rateLimited = (waitSeconds: number, close = false): HttpError =>
   new HttpError(
     429,
     "rate_limit_error",
     "rate_limit_exceeded",
     `too many requests; retry in ${waitSeconds} s.`,
     null,
-    { "retry-after": String(waitSeconds) },
+    close
+      ? { "retry-after": String(waitSeconds), ...closeConnection }
+      : { "retry-after": String(waitSeconds) },
   );
 
 export const internalError = (): HttpError =>

@@ -16,6 +16,10 @@ export interface GatewayMetrics {
   watch(read: () => RuntimeStats): void;
   /** Sets the drift gauges of a use case from its latest report. */
   drift(report: DriftReport): void;
+  /** Counts a connection closed as it arrived, over the cap in all or per address, on `listener` (main, metrics). */
+  connectionRefused(listener: string, cap: "total" | "per_address"): void;
+  /** Exposes `listener`'s open connections as a gauge, read at each scrape. */
+  watchConnections(listener: string, open: () => number): void;
 }
 
 export interface RuntimeStats {
@@ -84,6 +88,22 @@ export function createGatewayMetrics(): GatewayMetrics {
     help: "1 while a drift check is past its threshold (monitor section of usecase.yaml).",
     labelNames: ["usecase", "check"] as const,
     registers: [registry],
+  });
+  const connectionsRefused = new Counter({
+    name: "slmkit_connections_refused_total",
+    help: "Connections closed as they arrived: over the cap in all (total) or from one address (per_address).",
+    labelNames: ["listener", "cap"] as const,
+    registers: [registry],
+  });
+  const openConnections = new Map<string, () => number>();
+  new Gauge({
+    name: "slmkit_connections_open",
+    help: "Open client connections, by listener (main, metrics).",
+    labelNames: ["listener"] as const,
+    registers: [registry],
+    collect() {
+      for (const [listener, open] of openConnections) this.set({ listener }, open());
+    },
   });
   let read: (() => RuntimeStats) | undefined;
   new Gauge({
@@ -161,6 +181,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     },
     httpError(route, status) {
       errors.inc({ route, status: String(status) });
+    },
+    connectionRefused(listener, cap) {
+      connectionsRefused.inc({ listener, cap });
+    },
+    watchConnections(listener, open) {
+      openConnections.set(listener, open);
     },
     reload(useCaseId, outcome) {
       reloads.inc({ usecase: useCaseId, outcome });

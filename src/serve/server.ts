@@ -15,6 +15,7 @@ import { createApp } from "./app.js";
 import { createCostReports } from "./cost.js";
 import { createDriftReferences, createGatewayDriftMonitor, freshDriftReport } from "./drift.js";
 import { createGatewayMetrics } from "./metrics.js";
+import { type ConnectionLimitOptions, resolveConnectionLimits } from "./middleware/limits.js";
 import { createModelWatcher } from "./model-watcher.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.js";
 import {
@@ -26,7 +27,8 @@ import {
 } from "./runtime.js";
 import { createSharedRateLimiter, type SharedRateLimiter } from "./shared-rate-limit.js";
 
-export interface GatewayOptions {
+/** Options of `startGateway`; the connection limits (timeouts, caps) are `ConnectionLimitOptions`, each with its default. */
+export interface GatewayOptions extends ConnectionLimitOptions {
   /** usecase.yaml files to serve; each needs a trained model at its `model` path. */
   usecases: readonly string[];
   /** Default 8787. 0 picks a free port. */
@@ -96,6 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.rateLimitStore ?? (cacheSetting.kind === "redis" ? cacheSetting.url : "memory"),
     "rate-limit-store",
   );
+  const connectionLimits = resolveConnectionLimits(options);
   const environment = readEnvironment();
   const warnings: string[] = [];
   const logger = options.logger;
@@ -150,6 +153,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     store,
     metrics,
     rateLimiter: limits.rateLimiter,
+    ...connectionLimits,
     requireAuth: options.requireAuth ?? true,
     reload: watcher.reload,
     ready: () => ready,
