@@ -28,7 +28,7 @@ import type { RateLimiter } from "./rate-limit.js";
 import { registerAdminRoutes } from "./routes/admin.js";
 import { registerFeedbackRoutes } from "./routes/feedback.js";
 import { registerHealthRoutes } from "./routes/health.js";
-import { registerMetricsRoute } from "./routes/metrics.js";
+import { type MetricsRouteOptions, registerMetricsRoute } from "./routes/metrics.js";
 import { registerOpenAiRoutes } from "./routes/openai.js";
 import { registerReviewRoutes } from "./routes/review.js";
 import { registerTaskRoutes } from "./routes/tasks.js";
@@ -62,6 +62,13 @@ export interface AppOptions extends ConnectionLimitOptions {
   apiKeyCacheMs?: number;
   /** Reports the dashboard at `/` shows; absent ones read "not configured" there. Default: none. */
   dashboard?: DashboardSources;
+  /**
+   * Serve `GET /metrics` on this app. Default true; false when the scrape has a listener of its own
+   * (`createMetricsApp`), which keeps use-case ids, traffic and spend off the public port.
+   */
+  serveMetrics?: boolean;
+  /** How `/metrics` is limited (rendering reused for a moment, scrapes per address). Defaults in `MetricsRouteOptions`. */
+  metricsRoute?: MetricsRouteOptions;
 }
 
 /** Served without an API key: probes, the scrape, and the dashboard's pages (which hold no data). */
@@ -110,7 +117,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onClose", async () => deadline.close());
 
   registerHealthRoutes(app, { useCases, ready: options.ready });
-  registerMetricsRoute(app, metrics);
+  if (options.serveMetrics !== false) registerMetricsRoute(app, metrics, options.metricsRoute);
   registerOpenAiRoutes(app, { useCases, deadline, maxInputChars });
   registerTaskRoutes(app, { useCases, deadline, maxInputChars });
   registerFeedbackRoutes(app, { useCases, store, ...(logger ? { logger } : {}) });
@@ -122,5 +129,37 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.dashboard ? { sources: options.dashboard } : {}),
     ...(logger ? { logger } : {}),
   });
+  return app;
+}
+
+/** The scrape's own listener: a small cap on connections (Prometheus holds one or two), the same timeouts. */
+const metricsListenerLimits = { maxConnections: 64, maxConnectionsPerAddress: 8 };
+
+export interface MetricsAppOptions {
+  metrics: GatewayMetrics;
+  /** How `/metrics` is limited. Defaults in `MetricsRouteOptions`. */
+  metricsRoute?: MetricsRouteOptions;
+}
+
+/**
+ * An app that serves only `GET /metrics` (`--metrics-listen host:port`), for a scrape kept off the clients' port: at
+ * most 64 connections, 8 per address, the default timeouts, errors in the OpenAI shape.
+ */
+export async function createMetricsApp(options: MetricsAppOptions): Promise<FastifyInstance> {
+  const { metrics } = options;
+  const limits = { ...resolveConnectionLimits({}), ...metricsListenerLimits };
+  const errorOptions = { bodyLimitBytes: 1024, metrics };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024,
+    ...serverTimeoutOptions(limits),
+    frameworkErrors: createErrorSender(errorOptions),
+    clientErrorHandler: createClientErrorHandler({ metrics }),
+  });
+  const connections = capConnections(app.server, limits, (cap) => metrics.connectionRefused("metrics", cap));
+  metrics.watchConnections("metrics", connections.open);
+  registerErrorHandlers(app, errorOptions);
+  registerMetricsRoute(app, metrics, options.metricsRoute);
+  await app.ready();
   return app;
 }

@@ -11,13 +11,14 @@ import type { DriftMonitor } from "../monitor/drift-monitor.js";
 import { createStore, parseStoreSetting } from "../store/index.js";
 import type { Store } from "../store/types.js";
 import type { Logger } from "../types.js";
-import { createApp } from "./app.js";
+import { createApp, createMetricsApp } from "./app.js";
 import { createCostReports } from "./cost.js";
 import { createDriftReferences, createGatewayDriftMonitor, freshDriftReport } from "./drift.js";
 import { createGatewayMetrics } from "./metrics.js";
 import { type ConnectionLimitOptions, resolveConnectionLimits } from "./middleware/limits.js";
 import { createModelWatcher } from "./model-watcher.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.js";
+import type { MetricsRouteOptions } from "./routes/metrics.js";
 import {
   createRouterFactory,
   type LoadedModel,
@@ -69,6 +70,15 @@ export interface GatewayOptions extends ConnectionLimitOptions {
   watchModelsMs?: number | false;
   /** Recompute drift of every use case every `monitor.intervalSeconds` (gauges, log events, dashboard). Default true. */
   monitorDrift?: boolean;
+  /**
+   * `host:port` (`[::1]:9464` for IPv6) where `GET /metrics` is served on a listener of its own; the main listener
+   * then has no `/metrics`. Default: none (`/metrics` on the main listener). Limited either way (`metricsRoute`).
+   */
+  metricsListen?: string;
+  /** How `/metrics` is limited: one rendering reused for `cacheMs` (1,000), `perSecond` scrapes per address (5). */
+  metricsRoute?: MetricsRouteOptions;
+  /** How long a verified API key is trusted without asking the store again, in ms. Default 10,000. */
+  apiKeyCacheMs?: number;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -76,6 +86,8 @@ export interface Gateway extends AsyncDisposable {
   /** Things an operator should know, e.g. a use case whose LLM is not configured. */
   warnings: string[];
   url: string;
+  /** Where `/metrics` is served when `metricsListen` is set (e.g. `http://127.0.0.1:9464`); else undefined. */
+  metricsUrl: string | undefined;
   store: Store;
   cache: ResponseCache;
   useCases: Map<string, UseCaseRuntime>;
@@ -99,6 +111,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     "rate-limit-store",
   );
   const connectionLimits = resolveConnectionLimits(options);
+  const metricsListen =
+    options.metricsListen === undefined
+      ? undefined
+      : parseListenAddress(options.metricsListen, "metrics-listen");
   const environment = readEnvironment();
   const warnings: string[] = [];
   const logger = options.logger;
@@ -154,6 +170,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     rateLimiter: limits.rateLimiter,
     ...connectionLimits,
+    serveMetrics: metricsListen === undefined,
+    ...(options.metricsRoute === undefined ? {} : { metricsRoute: options.metricsRoute }),
+    ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),
     requireAuth: options.requireAuth ?? true,
     reload: watcher.reload,
     ready: () => ready,
@@ -163,8 +182,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     ...(logger ? { logger } : {}),
   });
-  const url = await app.listen({ port: options.port ?? 8787, host: options.host ?? "127.0.0.1" });
-  ready = true;
+  const metricsApp =
+    metricsListen === undefined
+      ? undefined
+      : await createMetricsApp({
+          metrics,
+          ...(options.metricsRoute === undefined ? {} : { metricsRoute: options.metricsRoute }),
+        });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -172,6 +196,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await watcher.close();
       await drift.close();
       await app.close();
+      await metricsApp?.close();
       for (const useCase of useCases.values()) await useCase.router.close();
       await store.close();
       await cache.close();
@@ -179,9 +204,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })();
     return closing;
   };
+  let url: string;
+  let metricsUrl: string | undefined;
+  try {
+    url = await app.listen({ port: options.port ?? 8787, host: options.host ?? "127.0.0.1" });
+    if (metricsListen !== undefined) metricsUrl = await metricsApp?.listen(metricsListen);
+  } catch (error) {
+    // An address in use: nothing opened so far outlives the failed start.
+    await close();
+    throw error;
+  }
+  ready = true;
+  logger?.info(
+    { event: "gateway_started", url, metricsUrl, usecases: [...useCases.keys()], warnings },
+    "gateway listening",
+  );
   return {
     app,
     url,
+    metricsUrl,
     warnings,
     store,
     cache,
@@ -221,4 +262,18 @@ async function openRateLimiter(
       `redis at ${setting.url} is not answering: each replica limits its own traffic until it is`,
     );
   return { rateLimiter: shared, shared };
+}
+
+/** `host:port` or `[ipv6]:port` as listen options; anything else is an error naming the flag. */
+export function parseListenAddress(value: string, flag: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (host === undefined || !Number.isInteger(port) || port > 65_535)
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `--${flag} "${value}" is not host:port; give e.g. 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464.`,
+      { field: flag },
+    );
+  return { host, port };
 }
