@@ -54,6 +54,8 @@ export interface AppOptions extends ConnectionLimitOptions {
   requestTimeoutMs?: number;
   /** Reloads a use case's model from its directory; rejects (keeping the old model) when the new one is bad. */
   reload: (id: string) => Promise<{ version: string }>;
+  /** Reloads a minute per use case through `POST /v1/usecases/{id}/reload` (a burst of 3; one at a time). Default 12. */
+  reloadsPerMinute?: number;
   /** True once models and store are ready. */
   ready: () => boolean;
   /** Where server errors are reported (a pino logger fits). Default: nowhere. */
@@ -122,7 +124,11 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   registerTaskRoutes(app, { useCases, deadline, maxInputChars });
   registerFeedbackRoutes(app, { useCases, store, ...(logger ? { logger } : {}) });
   registerReviewRoutes(app, { useCases, store });
-  registerAdminRoutes(app, { useCases, reload: options.reload });
+  registerAdminRoutes(app, {
+    useCases,
+    reload: options.reload,
+    ...(options.reloadsPerMinute === undefined ? {} : { reloadsPerMinute: options.reloadsPerMinute }),
+  });
   await registerDashboardRoutes(app, {
     useCases,
     store,

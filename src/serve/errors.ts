@@ -151,6 +151,17 @@ export const parameterTooLong = (): HttpError =>
 export const headersTooLarge = (): HttpError =>
   new HttpError(431, "invalid_request_error", "headers_too_large", "the request's headers are too large.");
 
+/** 429 for a reload of a use case whose previous reload is still under way. */
+export const reloadInProgress = (id: string): HttpError =>
+  new HttpError(
+    429,
+    "rate_limit_error",
+    "reload_in_progress",
+    `a reload of "${id}" is under way; retry once it is done.`,
+    null,
+    { "retry-after": "1" },
+  );
+
 /** 429 with the wait in Retry-After; `close` also closes the connection (a client without a known key). */
 export const rateLimited = (waitSeconds: number, close = false): HttpError =>
   new HttpError(

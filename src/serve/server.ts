@@ -79,6 +79,8 @@ export interface GatewayOptions extends ConnectionLimitOptions {
   metricsRoute?: MetricsRouteOptions;
   /** How long a verified API key is trusted without asking the store again, in ms. Default 10,000. */
   apiKeyCacheMs?: number;
+  /** Reloads a minute per use case through `POST /v1/usecases/{id}/reload` (a burst of 3; one at a time). Default 12. */
+  reloadsPerMinute?: number;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -173,6 +175,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     serveMetrics: metricsListen === undefined,
     ...(options.metricsRoute === undefined ? {} : { metricsRoute: options.metricsRoute }),
     ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),
+    ...(options.reloadsPerMinute === undefined ? {} : { reloadsPerMinute: options.reloadsPerMinute }),
     requireAuth: options.requireAuth ?? true,
     reload: watcher.reload,
     ready: () => ready,
