@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { createRequestId } from "../route/request-id.js";
 import type { Store } from "../store/types.js";
+import type { Logger } from "../types.js";
 import { type DashboardSources, isDashboardPublicPath, registerDashboardRoutes } from "./dashboard/routes.js";
 import {
   createClientErrorHandler,
@@ -59,7 +60,12 @@ export interface AppOptions extends ConnectionLimitOptions {
   /** True once models and store are ready. */
   ready: () => boolean;
   /** Where server errors are reported (a pino logger fits). Default: nowhere. */
-  logger?: { error(context: object, message: string): void };
+  logger?: Logger;
+  /**
+   * Log one line per answered request at info (request id, method, URL without its query, status, ms). Default false:
+   * the request log in the store has every request, and a line each costs CPU at peak.
+   */
+  logRequests?: boolean;
   /** How long a verified API key is trusted without asking the store again, in ms. Default 10,000. */
   apiKeyCacheMs?: number;
   /** Reports the dashboard at `/` shows; absent ones read "not configured" there. Default: none. */
@@ -88,7 +94,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     ...serverTimeoutOptions(limits),
     bodyLimit: bodyLimitBytes,
     genReqId: () => createRequestId(),
-    maxParamLength,
+    routerOptions: { maxParamLength },
     // Every error in one shape, Fastify's and Node's own included: a bad URL encoding or an over-long path parameter
     // (before any hook), what Node's parser refuses, and requests that outlast their timeouts.
     frameworkErrors: createErrorSender(errorOptions),
@@ -112,6 +118,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     requireAuth: options.requireAuth ?? true,
     isPublic,
   });
+  if (options.logRequests === true && logger !== undefined) logEachRequest(app, logger);
   const deadline = createRoutingDeadline({
     timeoutMs: options.requestTimeoutMs ?? 30_000,
     onAnswer: (result) => metrics.observe(result),
@@ -136,6 +143,24 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     ...(logger ? { logger } : {}),
   });
   return app;
+}
+
+/** One info line per answered request, with its id: added only when asked, so the request path is unchanged without. */
+function logEachRequest(app: FastifyInstance, logger: Logger): void {
+  app.addHook("onResponse", (request, reply, done) => {
+    const query = request.url.indexOf("?");
+    logger.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        url: query === -1 ? request.url : request.url.slice(0, query),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      "request",
+    );
+    done();
+  });
 }
 
 /** The scrape's own listener: a small cap on connections (Prometheus holds one or two), the same timeouts. */

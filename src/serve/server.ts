@@ -60,8 +60,13 @@ export interface GatewayOptions extends ConnectionLimitOptions {
    * section through `createOpenAiExtractor`.
    */
   llmExtractor?: (useCaseId: string) => LlmExtractor | undefined;
-  /** A pino logger for store, cache, router and HTTP errors. Default: none (the library never prints). */
+  /**
+   * A pino logger for the start, reloads, drift events, store, cache, router and HTTP errors, and log rows queued or
+   * dropped; each line about a request carries its `requestId`. Default: none (the library never prints).
+   */
   logger?: Logger;
+  /** One info line per answered request with its id, method, path, status and ms (needs `logger`). Default false. */
+  logRequests?: boolean;
   /**
    * How often each model directory's manifest is checked for a new model (e.g. promoted by `slmkit retrain`),
    * which is then hot-reloaded; in ms, or false to reload only through `POST /v1/usecases/{id}/reload`.
@@ -164,6 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     cacheStatus: cache.status(),
     ...(limits.shared === undefined ? {} : { rateLimitStatus: limits.shared.status() }),
     routers: [...useCases.values()].map((useCase) => ({ id: useCase.id, stats: useCase.router.stats() })),
+    logRows: { waiting: store.pendingWrites(), dropped: store.droppedWrites() },
   }));
   let ready = false;
   const app = await createApp({
@@ -176,6 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.metricsRoute === undefined ? {} : { metricsRoute: options.metricsRoute }),
     ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),
     ...(options.reloadsPerMinute === undefined ? {} : { reloadsPerMinute: options.reloadsPerMinute }),
+    ...(options.logRequests === undefined ? {} : { logRequests: options.logRequests }),
     requireAuth: options.requireAuth ?? true,
     reload: watcher.reload,
     ready: () => ready,
