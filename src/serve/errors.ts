@@ -258,6 +258,12 @@ export function createClientErrorHandler(options: {
   return (error, socket) => {
     // A reset connection has nobody to answer.
     if (error.code === "ECONNRESET" || socket.destroyed) return;
+    // Only the parser's refusals (HPE_…) and the timeouts are answered; a socket's own failure (EPIPE, ETIMEDOUT) is
+    // the network's, not the client's request: the socket is just closed.
+    if (error.code !== "ERR_HTTP_REQUEST_TIMEOUT" && error.code?.startsWith("HPE_") !== true) {
+      socket.destroy();
+      return;
+    }
     const httpError =
       error.code === "ERR_HTTP_REQUEST_TIMEOUT"
         ? requestTimeout()
