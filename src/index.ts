@@ -82,6 +82,8 @@ export { createExtractRouter } from "./route/extract-router.js";
 export type { Router, RouterOptions } from "./route/router.js";
 export { createRouter } from "./route/router.js";
 export type { RouteRequest, RouteResult } from "./route/types.js";
+export type { ConnectionLimitOptions } from "./serve/middleware/limits.js";
+export type { MetricsRouteOptions } from "./serve/routes/metrics.js";
 export type { Gateway, GatewayOptions } from "./serve/server.js";
 export { startGateway } from "./serve/server.js";
 export { getTemplate, listTemplates } from "./spec/catalog/index.js";

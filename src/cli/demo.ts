@@ -156,11 +156,12 @@ async function demoAction(flags: DemoFlags): Promise<void> {
   );
   if (!flags.serve) return;
 
+  const logger = createLogger();
   const gateway = await startGateway({
     usecases: [usecasePath],
     port: flags.port ?? readEnvironment().port,
     store: `sqlite:${join(dir, "gateway.db")}`,
-    logger: createLogger(),
+    logger,
   });
   const key = await demoApiKey(gateway, join(dir, "demo-api-key.txt"));
   const id = template.id;
@@ -189,7 +190,7 @@ async function demoAction(flags: DemoFlags): Promise<void> {
   out();
   for (const warning of gateway.warnings) out(`note: ${warning}`);
   out("Ctrl-C stops the server (in-flight requests finish, the request log is written).");
-  await waitForShutdown(gateway);
+  await waitForShutdown(gateway, logger);
 }
 
 /**

@@ -3,6 +3,12 @@
 import { type Command, Option } from "commander";
 import { pino } from "pino";
 import { readEnvironment } from "../config.js";
+import {
+  defaultBodyTimeoutMs,
+  defaultHeaderTimeoutMs,
+  defaultIdleTimeoutMs,
+  defaultMaxConnectionsPerAddress,
+} from "../serve/middleware/limits.js";
 import { type Gateway, startGateway } from "../serve/server.js";
 import { apiKeyRoles, createStore } from "../store/index.js";
 import { parseStoreSetting } from "../store/settings.js";
@@ -19,13 +25,24 @@ interface ServeFlags {
   auth: boolean;
   rateLimit: number;
   rateLimitStore?: string;
+  headerTimeout: number;
+  bodyTimeout: number;
+  idleTimeout: number;
+  maxConnections?: number;
+  maxConnectionsPerAddress: number;
+  metricsListen?: string;
+  logLevel: LogLevel;
+  logRequests: boolean;
 }
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+type LogLevel = (typeof logLevels)[number];
 
 const defaultStore = "sqlite:.slmkit/gateway.db";
 
 export function registerServeCommands(program: Command): void {
-  program
-    .command("serve")
+  const serve = program.command("serve");
+  serve
     .description(
       "serve use cases over HTTP: OpenAI-compatible chat completions, task API, review queue, metrics",
     )
@@ -44,8 +61,21 @@ export function registerServeCommands(program: Command): void {
     .option(
       "--rate-limit-store <setting>",
       "memory (per replica) or a redis:// URL shared by replicas (default: the --cache Redis, else memory)",
+    );
+  addConnectionOptions(serve);
+  serve
+    .option(
+      "--metrics-listen <host:port>",
+      "serve /metrics on its own listener (e.g. 127.0.0.1:9464), not on the main one",
     )
+    .addOption(
+      new Option("--log-level <level>", "JSON log lines (pino) on stderr from this level up")
+        .choices(logLevels)
+        .default("info"),
+    )
+    .option("--log-requests", "one log line per answered request (id, path, status, ms)", false)
     .action(async (flags: ServeFlags) => {
+      const logger = createLogger(flags.logLevel);
       const gateway = await startGateway({
         usecases: flags.usecase,
         port: flags.port ?? readEnvironment().port,
@@ -55,15 +85,25 @@ export function registerServeCommands(program: Command): void {
         requireAuth: flags.auth,
         rateLimitPerSecond: flags.rateLimit,
         ...(flags.rateLimitStore === undefined ? {} : { rateLimitStore: flags.rateLimitStore }),
+        headerTimeoutMs: flags.headerTimeout,
+        bodyTimeoutMs: flags.bodyTimeout,
+        idleTimeoutMs: flags.idleTimeout,
+        ...(flags.maxConnections === undefined ? {} : { maxConnections: flags.maxConnections }),
+        maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
+        ...(flags.metricsListen === undefined ? {} : { metricsListen: flags.metricsListen }),
+        logger,
+        logRequests: flags.logRequests,
       });
       process.stdout.write(
         `slmkit gateway listening on ${gateway.url} serving ${[...gateway.useCases.keys()].join(", ")}\n`,
       );
+      if (gateway.metricsUrl !== undefined)
+        process.stdout.write(`Prometheus metrics at ${gateway.metricsUrl}/metrics\n`);
       if (flags.auth)
         process.stdout.write(
           "requests need `Authorization: Bearer <key>`: create one with `slmkit keys create --name me`\n",
         );
-      await waitForShutdown(gateway);
+      await waitForShutdown(gateway, logger);
     });
 
   const keys = program.command("keys").description("manage the gateway's API keys (stored hashed)");
@@ -150,31 +190,66 @@ function describeScope(record: ApiKeyRecord): string {
   return record.useCases === null ? "every use case" : `use cases ${record.useCases.join(", ")}`;
 }
 
-/** Operational events (store outages, LLM failures, reload refusals) as JSON lines on stderr. */
-export function createLogger(): Logger {
-  return pino({ name: "slmkit", level: "info" }, pino.destination(2));
+/** The timeouts and connection caps of `serve`, each with its default (see `ConnectionLimitOptions`). */
+function addConnectionOptions(serve: Command): void {
+  serve
+    .option(
+      "--header-timeout <ms>",
+      "time to send a request's headers; past it a 408 and the connection closed",
+      parseIntegerOption("--header-timeout", 1),
+      defaultHeaderTimeoutMs,
+    )
+    .option(
+      "--body-timeout <ms>",
+      "time to send a whole request, headers and body (at least --header-timeout)",
+      parseIntegerOption("--body-timeout", 1),
+      defaultBodyTimeoutMs,
+    )
+    .option(
+      "--idle-timeout <ms>",
+      "time a kept-alive connection waits for its next request (keep it above a load balancer's idle timeout)",
+      parseIntegerOption("--idle-timeout", 1),
+      defaultIdleTimeoutMs,
+    )
+    .option(
+      "--max-connections <n>",
+      "open connections in all; more are closed at once (default 10000, or 3/4 of the open-file limit if lower)",
+      parseIntegerOption("--max-connections", 1),
+    )
+    .option(
+      "--max-connections-per-address <n>",
+      "open connections from one client address (raise it behind a proxy)",
+      parseIntegerOption("--max-connections-per-address", 1),
+      defaultMaxConnectionsPerAddress,
+    );
 }
 
-/** Resolves after SIGINT/SIGTERM once the gateway has drained; SIGHUP reloads every model. */
-export async function waitForShutdown(gateway: Gateway): Promise<void> {
+/** Operational events (start, reloads, drift, store outages, LLM failures, errors) as JSON lines on stderr. */
+export function createLogger(level: LogLevel = "info"): Logger {
+  return pino({ name: "slmkit", level }, pino.destination(2));
+}
+
+/** Resolves after SIGINT/SIGTERM once the gateway has drained; SIGHUP reloads every model (each reload is logged). */
+export async function waitForShutdown(gateway: Gateway, logger: Logger): Promise<void> {
   const onHangup = () => {
-    for (const id of gateway.useCases.keys()) {
-      gateway.reload(id).then(
-        ({ version }) => process.stderr.write(`reloaded ${id}: ${version}\n`),
-        (error: Error) =>
-          process.stderr.write(`reload of ${id} refused, the old model keeps serving: ${error.message}\n`),
-      );
-    }
+    logger.info({ event: "sighup" }, "SIGHUP: reloading every model");
+    for (const id of gateway.useCases.keys()) gateway.reload(id).catch(() => undefined);
   };
   process.on("SIGHUP", onHangup);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      process.stderr.write(`\n${signal}: finishing in-flight requests and writing the log…\n`);
-      gateway.close().then(resolve, (error: Error) => {
-        process.stderr.write(`shutdown error: ${error.message}\n`);
-        process.exitCode = 1;
-        resolve();
-      });
+      logger.info({ event: "draining", signal }, "finishing in-flight requests and writing the log");
+      gateway.close().then(
+        () => {
+          logger.info({ event: "stopped" }, "gateway stopped");
+          resolve();
+        },
+        (error: Error) => {
+          logger.error({ event: "shutdown_failed", err: error }, "shutdown error");
+          process.exitCode = 1;
+          resolve();
+        },
+      );
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));

@@ -17,6 +17,13 @@ export interface RetryOptions {
    * longer wait fails the call at once, since no caller waits that long for one answer. Default 30,000.
    */
   maxRetryAfterMs?: number;
+  /**
+   * When the caller stops waiting, in `now()` milliseconds: a Retry-After that would end later fails the call at
+   * once, so the caller fails over now instead of waiting for its deadline. Default: none (`maxRetryAfterMs` only).
+   */
+  deadline?: number;
+  /** The clock `deadline` is read against, in milliseconds. Default `performance.now`. */
+  now?: () => number;
   /** Stops waiting and attempting: the signal's reason is thrown. Default: never aborted. */
   signal?: AbortSignal;
   /** Uniform in [0, 1): injectable so tests see fixed delays. Default `Math.random`. */
@@ -55,7 +62,7 @@ export async function withRetries<T>(
     } catch (error) {
       if (attemptNumber >= options.retries || !isRetryable(error) || options.signal?.aborted) throw error;
       const retryAfter = retryAfterOf(error);
-      if (retryAfter !== undefined && retryAfter > maxRetryAfterMs) throw error;
+      if (retryAfter !== undefined && waitsTooLong(retryAfter, maxRetryAfterMs, options)) throw error;
       const window = Math.min(maxDelayMs, baseDelayMs * 2 ** attemptNumber);
       // Full jitter (AWS "Exponential Backoff and Jitter"): spreads the retries of many clients that failed
       // together, which a fixed or equal-jitter backoff would send back in a burst.
@@ -64,6 +71,14 @@ export async function withRetries<T>(
       await sleep(delayMs, options.signal);
     }
   }
+}
+
+/** A server's wait longer than the cap, or ending after the caller's deadline: not worth waiting for. */
+function waitsTooLong(retryAfterMs: number, maxRetryAfterMs: number, options: RetryOptions): boolean {
+  if (retryAfterMs > maxRetryAfterMs) return true;
+  if (options.deadline === undefined) return false;
+  const now = options.now ?? (() => performance.now());
+  return now() + retryAfterMs >= options.deadline;
 }
 
 /** True when the error carries `isRetryable: true`. */

@@ -2,7 +2,7 @@
 // and the deadline; it counts what happened to each LLM call.
 
 import { redactPii } from "../data/pii.js";
-import { LlmError } from "../models/llm-error.js";
+import { LlmError, llmFailureKind } from "../models/llm-error.js";
 import type { FallbackKind, UseCase } from "../spec/schema.js";
 import type { Logger } from "../types.js";
 import { type Budget, createBudget } from "./budget.js";
@@ -57,8 +57,12 @@ export interface LlmGate {
     text: string,
     apiKeyId: string | null,
   ): Promise<Reply>;
-  /** Counts a failed escalation and says why, for the reason. */
-  describeFailure(error: unknown): string;
+  /**
+   * Counts a failed escalation and says why: `reason`, the kind of failure a client may be told (`llm_timeout`,
+   * `llm_error 500`, `llm_error connection`, …: `llmFailureKind`); `detail`, the same with the LLM's own message
+   * (its URL, its error body), for the log row and the server log only.
+   */
+  describeFailure(error: unknown): { reason: string; detail: string };
   /**
    * Readies the escalation path: warms PII redaction, runs `warmModel`, reads the spend figures and calls the
    * LLM's `warmUp` when it has one. Never throws. Does nothing unless the fallback is "llm" and an LLM is given.
@@ -137,11 +141,9 @@ export function createLlmGate(options: LlmGateOptions): LlmGate {
 
     describeFailure(error) {
       counters.failures += 1;
-      if (LlmError.isLlmError(error) && error.code === "LLM_TIMEOUT") {
-        counters.timeouts += 1;
-        return `llm timed out after ${llmTimeoutMs} ms`;
-      }
-      return `llm failed: ${describeError(error)}`;
+      const reason = llmFailureKind(error);
+      if (LlmError.isLlmError(error) && error.code === "LLM_TIMEOUT") counters.timeouts += 1;
+      return { reason, detail: `${reason} (${describeError(error)})` };
     },
 
     async warmUp(llm, warmModel) {
@@ -209,7 +211,7 @@ function withDeadline<T>(
   });
 }
 
-/** An error's message, cut at 200 characters, for reasons. */
+/** An error's message, cut at 200 characters, for the detail of a reason (logs only, never a client). */
 export function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.length > 200 ? `${message.slice(0, 200)}…` : message;

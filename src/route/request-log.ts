@@ -35,8 +35,14 @@ export interface RequestLog {
    * throws fails nothing (logged).
    */
   log(result: RouteResult, apiKeyId: string | null, text: string, logged: LoggedLabels): void;
-  /** Queues a request for review; a failing queue is logged and named in the returned reason. */
-  queueReview(item: ReviewRequest): Promise<{ reviewId: string | null; reason: string }>;
+  /**
+   * Queues a request for review (`detail`: its reason with what only operators may read, or null); a failing queue
+   * is logged and named in the returned reason (`store_unavailable`) and, with the store's error, in its detail.
+   */
+  queueReview(
+    item: ReviewRequest,
+    detail: string | null,
+  ): Promise<{ reviewId: string | null; reason: string; detail: string | null }>;
 }
 
 export function createRequestLog(options: {
@@ -68,7 +74,8 @@ export function createRequestLog(options: {
         inputHash: hashInput(text),
         inputText: keepText(text, copy),
         answeredBy: result.answeredBy,
-        reason: result.reason,
+        // Operators read the log: it keeps the detail of a failure that the client's reason only names.
+        reason: result.reasonDetail ?? result.reason,
         label: logged.label,
         confidence: result.confidence,
         threshold: result.threshold,
@@ -91,10 +98,10 @@ export function createRequestLog(options: {
       }
     },
 
-    async queueReview(item) {
+    async queueReview(item, detail) {
       try {
         const queued = await store.enqueueReview(item);
-        return { reviewId: queued.id, reason: item.reason };
+        return { reviewId: queued.id, reason: item.reason, detail };
       } catch (error) {
         logger?.error(
           { err: error, requestId: item.requestId },
@@ -102,7 +109,8 @@ export function createRequestLog(options: {
         );
         return {
           reviewId: null,
-          reason: `${item.reason} (review queue unavailable: ${describeError(error)})`,
+          reason: `${item.reason} (not queued: store_unavailable)`,
+          detail: `${detail ?? item.reason} (not queued: store_unavailable: ${describeError(error)})`,
         };
       }
     },

@@ -317,6 +317,7 @@ function createSteps(options: StepOptions) {
     flagged,
     reviewId,
     escalation,
+    reasonDetail = null,
   ) => {
     const { slm, view } = context;
     // Every field named, no spread: spreading an outcome was 4% of the gateway's CPU at peak (V8's slow path).
@@ -325,6 +326,7 @@ function createSteps(options: StepOptions) {
       useCaseId: useCase.id,
       answeredBy,
       reason,
+      reasonDetail,
       label: reply.label,
       answer: reply.answer,
       confidence,
@@ -411,6 +413,7 @@ interface Outcomes {
     flagged: boolean,
     reviewId: string | null,
     escalation: Escalation | null,
+    reasonDetail?: string | null,
   ): RouteResult;
   fromCache(context: RequestContext<unknown>, hit: CacheHit, scope: string): RouteResult | undefined;
   laterTiers(
@@ -482,17 +485,28 @@ function createRoute(
       const reason = `${unsure}; ${answered.reason}`;
       return finish(context, "llm", reason, answered.reply, answered.confidence, false, null, escalation);
     }
-    const queued = await requestLog.queueReview({
-      requestId,
-      useCaseId: useCase.id,
-      // Reviewers need words, but only what the privacy settings let a review item keep (stored-text.ts): the
-      // redacted text when redactPii is on, else the text only when storeText is on.
-      inputText: keepText(text, options.reviewCopy),
-      slmLabel: policy.reviewLabel(view, text),
-      slmConfidence: confidence,
-      llmLabel: escalation.reviewLabel,
-      reason: `${unsure}; ${escalation.failure ?? policy.noAnswer}; queued for review`,
-    });
+    // The client and the review item get the kind of failure; the log row and the server log its detail.
+    const failureDetail = escalation.failureDetail;
+    const detail = failureDetail === undefined ? null : `${unsure}; ${failureDetail}; queued for review`;
+    if (failureDetail !== undefined)
+      options.logger?.warn(
+        { requestId, useCaseId: useCase.id, reason: failureDetail },
+        "router: the LLM failed; the request goes to review",
+      );
+    const queued = await requestLog.queueReview(
+      {
+        requestId,
+        useCaseId: useCase.id,
+        // Reviewers need words, but only what the privacy settings let a review item keep (stored-text.ts): the
+        // redacted text when redactPii is on, else the text only when storeText is on.
+        inputText: keepText(text, options.reviewCopy),
+        slmLabel: policy.reviewLabel(view, text),
+        slmConfidence: confidence,
+        llmLabel: escalation.reviewLabel,
+        reason: `${unsure}; ${escalation.failure ?? policy.noAnswer}; queued for review`,
+      },
+      detail,
+    );
     const holding = options.fallback === "review";
     const reply = holding ? policy.holding(holdingAnswer) : policy.guess(view, text, holdingAnswer);
     const replyConfidence = holding ? null : confidence;
@@ -505,6 +519,7 @@ function createRoute(
       !holding,
       queued.reviewId,
       escalation,
+      queued.detail,
     );
   };
 }

@@ -16,8 +16,16 @@ export interface RouteResult {
   requestId: string;
   useCaseId: string;
   answeredBy: AnsweredBy;
-  /** Human-readable reason, e.g. "confidence 0.91 >= threshold 0.79" or "llm timed out after 10000 ms". */
+  /**
+   * Why, as a client may read it: e.g. "confidence 0.91 >= threshold 0.79", or for a failure its kind
+   * ("…; llm_timeout; queued for review", "llm_error 500", "llm_error connection", "(not queued: store_unavailable)").
+   */
   reason: string;
+  /**
+   * The same reason with what only operators may read (the LLM's URL and its error, a database error), as the log
+   * row and the server log keep it; null when `reason` says it all.
+   */
+  reasonDetail: string | null;
   /** The label returned to the client (extract: the fields as compact JSON); null when the fallback is a holding answer. */
   label: string | null;
   /** For `answer` use cases, or the holding answer when nothing could answer. */

@@ -16,6 +16,10 @@ export interface GatewayMetrics {
   watch(read: () => RuntimeStats): void;
   /** Sets the drift gauges of a use case from its latest report. */
   drift(report: DriftReport): void;
+  /** Counts a connection closed as it arrived, over the cap in all or per address, on `listener` (main, metrics). */
+  connectionRefused(listener: string, cap: "total" | "per_address"): void;
+  /** Exposes `listener`'s open connections as a gauge, read at each scrape. */
+  watchConnections(listener: string, open: () => number): void;
 }
 
 export interface RuntimeStats {
@@ -24,6 +28,8 @@ export interface RuntimeStats {
   /** Absent when rate limits are counted in memory (each replica alone). */
   rateLimitStatus?: "ready" | "degraded";
   routers: { id: string; stats: RouterStats }[];
+  /** The store's log rows waiting to be written and dropped since start (`pendingWrites`, `droppedWrites`). */
+  logRows?: { waiting: number; dropped: number };
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
@@ -85,68 +91,24 @@ export function createGatewayMetrics(): GatewayMetrics {
     labelNames: ["usecase", "check"] as const,
     registers: [registry],
   });
+  const connectionsRefused = new Counter({
+    name: "slmkit_connections_refused_total",
+    help: "Connections closed as they arrived: over the cap in all (total) or from one address (per_address).",
+    labelNames: ["listener", "cap"] as const,
+    registers: [registry],
+  });
+  const openConnections = new Map<string, () => number>();
+  new Gauge({
+    name: "slmkit_connections_open",
+    help: "Open client connections, by listener (main, metrics).",
+    labelNames: ["listener"] as const,
+    registers: [registry],
+    collect() {
+      for (const [listener, open] of openConnections) this.set({ listener }, open());
+    },
+  });
   let read: (() => RuntimeStats) | undefined;
-  new Gauge({
-    name: "slmkit_cache_events",
-    help: "Cache lookups since start by outcome (exact_hit, semantic_hit, miss, guard_rejection, backend_error).",
-    labelNames: ["event"] as const,
-    registers: [registry],
-    collect() {
-      const stats = read?.().cache;
-      if (stats === undefined) return;
-      this.set({ event: "exact_hit" }, stats.exactHits);
-      this.set({ event: "semantic_hit" }, stats.semanticHits);
-      this.set({ event: "miss" }, stats.misses);
-      this.set({ event: "guard_rejection" }, stats.guardRejections);
-      this.set({ event: "backend_error" }, stats.backendErrors);
-    },
-  });
-  new Gauge({
-    name: "slmkit_cache_degraded",
-    help: "1 while the shared cache backend (Redis) is not answering.",
-    registers: [registry],
-    collect() {
-      const status = read?.().cacheStatus;
-      if (status !== undefined) this.set(status === "degraded" ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: "slmkit_rate_limit_degraded",
-    help: "1 while the Redis that shares rate limits between replicas is not answering (each replica then limits alone).",
-    registers: [registry],
-    collect() {
-      const status = read?.().rateLimitStatus;
-      if (status !== undefined) this.set(status === "degraded" ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: "slmkit_llm_events",
-    help: "LLM escalations since start by outcome (call, failure, timeout, unsure, skipped_open_circuit, skipped_budget).",
-    labelNames: ["usecase", "event"] as const,
-    registers: [registry],
-    collect() {
-      for (const { id, stats } of read?.().routers ?? []) {
-        this.set({ usecase: id, event: "call" }, stats.llm.calls);
-        this.set({ usecase: id, event: "failure" }, stats.llm.failures);
-        this.set({ usecase: id, event: "timeout" }, stats.llm.timeouts);
-        this.set({ usecase: id, event: "unsure" }, stats.llm.unsure);
-        this.set({ usecase: id, event: "skipped_open_circuit" }, stats.llm.skippedOpenCircuit);
-        this.set({ usecase: id, event: "skipped_budget" }, stats.llm.skippedBudget);
-      }
-    },
-  });
-  new Gauge({
-    name: "slmkit_shadow_agreement",
-    help: "Share of shadow-sampled small-model answers the LLM agreed with (routing.shadowRate).",
-    labelNames: ["usecase"] as const,
-    registers: [registry],
-    collect() {
-      for (const { id, stats } of read?.().routers ?? []) {
-        const compared = stats.shadow.agreed + stats.shadow.disagreed;
-        if (compared > 0) this.set({ usecase: id }, stats.shadow.agreed / compared);
-      }
-    },
-  });
+  registerRuntimeGauges(registry, () => read?.());
   return {
     registry,
     watch(reader) {
@@ -162,6 +124,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     httpError(route, status) {
       errors.inc({ route, status: String(status) });
     },
+    connectionRefused(listener, cap) {
+      connectionsRefused.inc({ listener, cap });
+    },
+    watchConnections(listener, open) {
+      openConnections.set(listener, open);
+    },
     reload(useCaseId, outcome) {
       reloads.inc({ usecase: useCaseId, outcome });
     },
@@ -172,4 +140,90 @@ export function createGatewayMetrics(): GatewayMetrics {
       }
     },
   };
+}
+
+/** Gauges (and the log rows' counter) read from the runtime at each scrape: cache, Redis, LLM, shadow, log rows. */
+function registerRuntimeGauges(registry: Registry, runtime: () => RuntimeStats | undefined): void {
+  new Gauge({
+    name: "slmkit_cache_events",
+    help: "Cache lookups since start by outcome (exact_hit, semantic_hit, miss, guard_rejection, backend_error).",
+    labelNames: ["event"] as const,
+    registers: [registry],
+    collect() {
+      const stats = runtime()?.cache;
+      if (stats === undefined) return;
+      this.set({ event: "exact_hit" }, stats.exactHits);
+      this.set({ event: "semantic_hit" }, stats.semanticHits);
+      this.set({ event: "miss" }, stats.misses);
+      this.set({ event: "guard_rejection" }, stats.guardRejections);
+      this.set({ event: "backend_error" }, stats.backendErrors);
+    },
+  });
+  new Gauge({
+    name: "slmkit_cache_degraded",
+    help: "1 while the shared cache backend (Redis) is not answering.",
+    registers: [registry],
+    collect() {
+      const status = runtime()?.cacheStatus;
+      if (status !== undefined) this.set(status === "degraded" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "slmkit_rate_limit_degraded",
+    help: "1 while the Redis that shares rate limits between replicas is not answering (each replica then limits alone).",
+    registers: [registry],
+    collect() {
+      const status = runtime()?.rateLimitStatus;
+      if (status !== undefined) this.set(status === "degraded" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "slmkit_llm_events",
+    help: "LLM escalations since start by outcome (call, failure, timeout, unsure, skipped_open_circuit, skipped_budget).",
+    labelNames: ["usecase", "event"] as const,
+    registers: [registry],
+    collect() {
+      for (const { id, stats } of runtime()?.routers ?? []) {
+        this.set({ usecase: id, event: "call" }, stats.llm.calls);
+        this.set({ usecase: id, event: "failure" }, stats.llm.failures);
+        this.set({ usecase: id, event: "timeout" }, stats.llm.timeouts);
+        this.set({ usecase: id, event: "unsure" }, stats.llm.unsure);
+        this.set({ usecase: id, event: "skipped_open_circuit" }, stats.llm.skippedOpenCircuit);
+        this.set({ usecase: id, event: "skipped_budget" }, stats.llm.skippedBudget);
+      }
+    },
+  });
+  new Gauge({
+    name: "slmkit_log_rows_waiting",
+    help: "Request log rows queued in memory, not yet written to the store (grows while the store is away).",
+    registers: [registry],
+    collect() {
+      const rows = runtime()?.logRows;
+      if (rows !== undefined) this.set(rows.waiting);
+    },
+  });
+  new Counter({
+    name: "slmkit_log_rows_dropped_total",
+    help: "Request log rows given up on: the oldest dropped when the queue hit its bound, or refused by the store.",
+    registers: [registry],
+    collect() {
+      const rows = runtime()?.logRows;
+      if (rows === undefined) return;
+      // The store counts; the counter shows its count.
+      this.reset();
+      this.inc(rows.dropped);
+    },
+  });
+  new Gauge({
+    name: "slmkit_shadow_agreement",
+    help: "Share of shadow-sampled small-model answers the LLM agreed with (routing.shadowRate).",
+    labelNames: ["usecase"] as const,
+    registers: [registry],
+    collect() {
+      for (const { id, stats } of runtime()?.routers ?? []) {
+        const compared = stats.shadow.agreed + stats.shadow.disagreed;
+        if (compared > 0) this.set({ usecase: id }, stats.shadow.agreed / compared);
+      }
+    },
+  });
 }

@@ -51,10 +51,15 @@ export function createModelWatcher(options: ModelWatcherOptions): ModelWatcher {
       if (watched !== undefined) watched.loaded = signature;
       await options.onReloaded(entry);
       metrics.reload(id, "ok");
+      logger?.info({ event: "model_reloaded", useCaseId: id, version }, "reload: serving a new model");
       return { version };
     } catch (error) {
       if (watched !== undefined) watched.refused = signature;
       metrics.reload(id, "refused");
+      logger?.warn(
+        { event: "model_reload_refused", useCaseId: id, err: error },
+        "reload: the new model was refused; the previous one keeps serving",
+      );
       throw error;
     }
   };
@@ -69,15 +74,8 @@ export function createModelWatcher(options: ModelWatcherOptions): ModelWatcher {
       if (entry === undefined) continue;
       const signature = await manifestSignature(entry.runtime.modelDir);
       if (signature === undefined || signature === watched.loaded || signature === watched.refused) continue;
-      try {
-        const { version } = await reload(id);
-        logger?.info({ event: "model_reloaded", useCaseId: id, version }, "reload: serving a new model");
-      } catch (error) {
-        logger?.warn(
-          { event: "model_reload_refused", useCaseId: id, err: error },
-          "reload: the new model was refused; the previous one keeps serving",
-        );
-      }
+      // Logged by `reload`, as every reload is (this watcher's, SIGHUP's, the route's).
+      await reload(id).catch(() => undefined);
     }
   };
   if (options.intervalMs !== false) {

@@ -11,12 +11,14 @@ import type { DriftMonitor } from "../monitor/drift-monitor.js";
 import { createStore, parseStoreSetting } from "../store/index.js";
 import type { Store } from "../store/types.js";
 import type { Logger } from "../types.js";
-import { createApp } from "./app.js";
+import { createApp, createMetricsApp } from "./app.js";
 import { createCostReports } from "./cost.js";
 import { createDriftReferences, createGatewayDriftMonitor, freshDriftReport } from "./drift.js";
 import { createGatewayMetrics } from "./metrics.js";
+import { type ConnectionLimitOptions, resolveConnectionLimits } from "./middleware/limits.js";
 import { createModelWatcher } from "./model-watcher.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.js";
+import type { MetricsRouteOptions } from "./routes/metrics.js";
 import {
   createRouterFactory,
   type LoadedModel,
@@ -26,7 +28,8 @@ import {
 } from "./runtime.js";
 import { createSharedRateLimiter, type SharedRateLimiter } from "./shared-rate-limit.js";
 
-export interface GatewayOptions {
+/** Options of `startGateway`; the connection limits (timeouts, caps) are `ConnectionLimitOptions`, each with its default. */
+export interface GatewayOptions extends ConnectionLimitOptions {
   /** usecase.yaml files to serve; each needs a trained model at its `model` path. */
   usecases: readonly string[];
   /** Default 8787. 0 picks a free port. */
@@ -57,8 +60,13 @@ export interface GatewayOptions {
    * section through `createOpenAiExtractor`.
    */
   llmExtractor?: (useCaseId: string) => LlmExtractor | undefined;
-  /** A pino logger for store, cache, router and HTTP errors. Default: none (the library never prints). */
+  /**
+   * A pino logger for the start, reloads, drift events, store, cache, router and HTTP errors, and log rows queued or
+   * dropped; each line about a request carries its `requestId`. Default: none (the library never prints).
+   */
   logger?: Logger;
+  /** One info line per answered request with its id, method, path, status and ms (needs `logger`). Default false. */
+  logRequests?: boolean;
   /**
    * How often each model directory's manifest is checked for a new model (e.g. promoted by `slmkit retrain`),
    * which is then hot-reloaded; in ms, or false to reload only through `POST /v1/usecases/{id}/reload`.
@@ -67,6 +75,17 @@ export interface GatewayOptions {
   watchModelsMs?: number | false;
   /** Recompute drift of every use case every `monitor.intervalSeconds` (gauges, log events, dashboard). Default true. */
   monitorDrift?: boolean;
+  /**
+   * `host:port` (`[::1]:9464` for IPv6) where `GET /metrics` is served on a listener of its own; the main listener
+   * then has no `/metrics`. Default: none (`/metrics` on the main listener). Limited either way (`metricsRoute`).
+   */
+  metricsListen?: string;
+  /** How `/metrics` is limited: one rendering reused for `cacheMs` (1,000), `perSecond` scrapes per address (5). */
+  metricsRoute?: MetricsRouteOptions;
+  /** How long a verified API key is trusted without asking the store again, in ms. Default 10,000. */
+  apiKeyCacheMs?: number;
+  /** Reloads a minute per use case through `POST /v1/usecases/{id}/reload` (a burst of 3; one at a time). Default 12. */
+  reloadsPerMinute?: number;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -74,6 +93,8 @@ export interface Gateway extends AsyncDisposable {
   /** Things an operator should know, e.g. a use case whose LLM is not configured. */
   warnings: string[];
   url: string;
+  /** Where `/metrics` is served when `metricsListen` is set (e.g. `http://127.0.0.1:9464`); else undefined. */
+  metricsUrl: string | undefined;
   store: Store;
   cache: ResponseCache;
   useCases: Map<string, UseCaseRuntime>;
@@ -96,6 +117,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.rateLimitStore ?? (cacheSetting.kind === "redis" ? cacheSetting.url : "memory"),
     "rate-limit-store",
   );
+  const connectionLimits = resolveConnectionLimits(options);
+  const metricsListen =
+    options.metricsListen === undefined
+      ? undefined
+      : parseListenAddress(options.metricsListen, "metrics-listen");
   const environment = readEnvironment();
   const warnings: string[] = [];
   const logger = options.logger;
@@ -143,6 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     cacheStatus: cache.status(),
     ...(limits.shared === undefined ? {} : { rateLimitStatus: limits.shared.status() }),
     routers: [...useCases.values()].map((useCase) => ({ id: useCase.id, stats: useCase.router.stats() })),
+    logRows: { waiting: store.pendingWrites(), dropped: store.droppedWrites() },
   }));
   let ready = false;
   const app = await createApp({
@@ -150,6 +177,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     store,
     metrics,
     rateLimiter: limits.rateLimiter,
+    ...connectionLimits,
+    serveMetrics: metricsListen === undefined,
+    ...(options.metricsRoute === undefined ? {} : { metricsRoute: options.metricsRoute }),
+    ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),
+    ...(options.reloadsPerMinute === undefined ? {} : { reloadsPerMinute: options.reloadsPerMinute }),
+    ...(options.logRequests === undefined ? {} : { logRequests: options.logRequests }),
     requireAuth: options.requireAuth ?? true,
     reload: watcher.reload,
     ready: () => ready,
@@ -159,8 +192,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     ...(logger ? { logger } : {}),
   });
-  const url = await app.listen({ port: options.port ?? 8787, host: options.host ?? "127.0.0.1" });
-  ready = true;
+  const metricsApp =
+    metricsListen === undefined
+      ? undefined
+      : await createMetricsApp({
+          metrics,
+          ...(options.metricsRoute === undefined ? {} : { metricsRoute: options.metricsRoute }),
+        });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -168,6 +206,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await watcher.close();
       await drift.close();
       await app.close();
+      await metricsApp?.close();
       for (const useCase of useCases.values()) await useCase.router.close();
       await store.close();
       await cache.close();
@@ -175,9 +214,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })();
     return closing;
   };
+  let url: string;
+  let metricsUrl: string | undefined;
+  try {
+    url = await app.listen({ port: options.port ?? 8787, host: options.host ?? "127.0.0.1" });
+    if (metricsListen !== undefined) metricsUrl = await metricsApp?.listen(metricsListen);
+  } catch (error) {
+    // An address in use: nothing opened so far outlives the failed start.
+    await close();
+    throw error;
+  }
+  ready = true;
+  logger?.info(
+    { event: "gateway_started", url, metricsUrl, usecases: [...useCases.keys()], warnings },
+    "gateway listening",
+  );
   return {
     app,
     url,
+    metricsUrl,
     warnings,
     store,
     cache,
@@ -217,4 +272,18 @@ async function openRateLimiter(
       `redis at ${setting.url} is not answering: each replica limits its own traffic until it is`,
     );
   return { rateLimiter: shared, shared };
+}
+
+/** `host:port` or `[ipv6]:port` as listen options; anything else is an error naming the flag. */
+export function parseListenAddress(value: string, flag: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (host === undefined || !Number.isInteger(port) || port > 65_535)
+    throw new SlmkitError(
+      "INVALID_OPTION",
+      `--${flag} "${value}" is not host:port; give e.g. 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464.`,
+      { field: flag },
+    );
+  return { host, port };
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { checkFieldValues, type FieldValues } from "../route/extract-router.js";
 import { keepAnswer, keepFields, logCopy, reviewCopy, strictestPrivacy } from "../route/stored-text.js";
 import type { RouteResult } from "../route/types.js";
-import { badRequest } from "./errors.js";
+import { badRequest, repeatedParameter } from "./errors.js";
 import type { UseCaseRuntime } from "./runtime.js";
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() }).passthrough();
@@ -229,4 +229,14 @@ export function chatCompletionChunks(result: RouteResult, model: string, created
       slmkit: decisionFields(result),
     },
   ];
+}
+
+/**
+ * A query parameter's value, undefined when absent; one given more than once (`?usecase=a&usecase=b`, which
+ * Fastify reads as a list) is a 400 naming it, never a list passed on to the store.
+ */
+export function queryParameter(query: unknown, name: string): string | undefined {
+  const value = (query as Record<string, unknown> | undefined)?.[name];
+  if (value === undefined || typeof value === "string") return value;
+  throw repeatedParameter(name);
 }

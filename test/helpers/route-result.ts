@@ -8,6 +8,7 @@ export function routeResult(overrides: Partial<RouteResult> = {}): RouteResult {
     useCaseId: "support",
     answeredBy: "slm",
     reason: "confidence 0.900 >= threshold 0.500",
+    reasonDetail: null,
     label: "order_status",
     answer: null,
     confidence: 0.9,

@@ -140,6 +140,18 @@ describe("OpenAI-compatible labeler (real SDK, local server)", () => {
     assert.equal(server.requests.length, 3);
   });
 
+  test("429 with a Retry-After longer than the call's timeout fails at once, as a retryable 429", async () => {
+    server.setHandler(() => rateLimited(30));
+    const started = performance.now();
+    const error = await rejection(labeler({ timeoutMs: 5000, maxRetries: 2 }).classify("invoice"));
+    const elapsed = performance.now() - started;
+    assert.equal(error.statusCode, 429);
+    assert.equal(error.isRetryable, true);
+    assert.equal(error.retryAfterMs, 30_000);
+    assert.equal(server.requests.length, 1, "no retry: the wait would outlast the call");
+    assert.ok(elapsed < 2000, `took ${Math.round(elapsed)} ms`);
+  });
+
   test("401 is not retried and says how to fix it", async () => {
     server.setHandler(() => ({ kind: "error", status: 401, message: "Incorrect API key provided" }));
     const error = await rejection(labeler().classify("invoice"));

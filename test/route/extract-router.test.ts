@@ -174,7 +174,7 @@ async function loggedRow(result: RouteResult) {
   await store.flush();
   const row = await store.getRequest(result.requestId);
   assert.ok(row !== undefined, "every decision is logged");
-  assert.equal(row.reason, result.reason);
+  assert.equal(row.reason, result.reasonDetail ?? result.reason, "the log row keeps the reason's detail");
   assert.equal(row.answeredBy, result.answeredBy);
   assert.equal(row.confidence, result.confidence);
   return row;
@@ -273,7 +273,7 @@ describe("extract router", () => {
           isRetryable: true,
         });
       },
-      /llm failed: extractor-fake answered 500/,
+      /; llm_error 500; /,
     ],
   ] as const) {
     test(`when the LLM ${name}: a review item holding the extractor's fields as JSON, and those fields flagged`, async () => {
@@ -309,7 +309,8 @@ describe("extract router", () => {
     const { route } = routerWith({ llm: hanging, llmTimeoutMs: 30 });
     const result = await route(unsureText);
     assert.equal(result.answeredBy, "review");
-    assert.match(result.reason, /llm timed out after 30 ms; queued for review$/);
+    assert.match(result.reason, /; llm_timeout; queued for review$/);
+    assert.match(result.reasonDetail ?? "", /llm_timeout \(.* did not answer within 30 ms\)/);
   });
 
   test('fallback "review": no LLM call, null fields and the holding answer', async () => {

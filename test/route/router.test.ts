@@ -125,7 +125,7 @@ async function loggedRow(result: RouteResult) {
   await store.flush();
   const row = await store.getRequest(result.requestId);
   assert.ok(row !== undefined, "every decision is logged");
-  assert.equal(row.reason, result.reason);
+  assert.equal(row.reason, result.reasonDetail ?? result.reason, "the log row keeps the reason's detail");
   assert.equal(row.answeredBy, result.answeredBy);
   assert.equal(row.label, result.label);
   assert.equal(row.slmLabel, result.slm.label);
@@ -184,14 +184,29 @@ describe("router", () => {
     await assertOneRowPerCall();
   });
 
-  for (const [name, reply, expected] of [
-    ["answers 500", () => serverError(500), /llm failed: gpt-fake at .* answered 500/],
+  for (const [name, reply, expected, expectedDetail] of [
+    [
+      "answers 500",
+      () => serverError(500),
+      /; llm_error 500; /,
+      /llm_error 500 \(gpt-fake at http:\/\/127\.0\.0\.1:\d+\/v1 answered 500/,
+    ],
     [
       "replies with a label outside the set",
       answer("free_pizza"),
       /llm unsure \(replied "\{\\"label\\":\\"free_pizza\\"\}"\)/,
+      null,
     ],
-    ["returns malformed JSON", () => ({ kind: "raw" as const, body: "{" }), /llm failed: .*not JSON/],
+    [
+      "returns an HTML page",
+      () => ({
+        kind: "raw" as const,
+        body: "<html><h1>502 at llm.internal</h1></html>",
+        contentType: "text/html",
+      }),
+      /; llm_error malformed_reply; /,
+      /llm_error malformed_reply \(.*not JSON: .*<html><h1>502 at llm\.internal/,
+    ],
   ] as const) {
     test(`when the LLM ${name}: a review item and the small model's guess, flagged`, async () => {
       server.setHandler(reply);
@@ -204,12 +219,16 @@ describe("router", () => {
       assert.equal(result.answer, null);
       assert.match(result.reason, expected);
       assert.match(result.reason, /; queued for review$/);
+      // What a client reads names the kind of failure only; the detail (URL, body) is for the log row.
+      assert.doesNotMatch(result.reason, /127\.0\.0\.1|html|gpt-fake at/);
+      if (expectedDetail === null) assert.equal(result.reasonDetail, null);
+      else assert.match(result.reasonDetail ?? "", expectedDetail);
       assert.ok(result.reviewId !== null);
       const [item] = await store.listReview();
       assert.equal(item?.id, result.reviewId);
       assert.equal(item?.inputText, unsureText);
       assert.equal(item?.slmLabel, result.slm.label);
-      assert.equal(item?.reason, result.reason);
+      assert.equal(item?.reason, result.reason, "a review item keeps the reason a client may read");
       await loggedRow(result);
       await assertOneRowPerCall();
       assert.ok(router.stats().answeredBy.review === 1);
@@ -224,7 +243,8 @@ describe("router", () => {
     const result = await route(unsureText);
     const elapsed = performance.now() - started;
     assert.equal(result.answeredBy, "review");
-    assert.match(result.reason, /llm timed out after 150 ms; queued for review$/);
+    assert.match(result.reason, /; llm_timeout; queued for review$/);
+    assert.match(result.reasonDetail ?? "", /llm_timeout \(gpt-fake did not answer within 150 ms\)/);
     assert.ok(elapsed < 1500, `took ${elapsed} ms`);
     assert.equal(router.stats().llm.timeouts, 1);
     await loggedRow(result);
@@ -238,7 +258,41 @@ describe("router", () => {
     const { route } = routerWith({ useCase, llm: labelerFor(useCase, { baseUrl }) });
     const result = await route(unsureText);
     assert.equal(result.answeredBy, "review");
-    assert.match(result.reason, /llm failed: could not reach/);
+    assert.match(result.reason, /; llm_error connection; queued for review$/);
+    assert.match(result.reasonDetail ?? "", /llm_error connection \(could not reach gpt-fake at http/);
+  });
+
+  test("a failure's detail goes to the log row and the server log only: the LLM's URL and a database error", async () => {
+    server.setHandler(() => serverError(500));
+    const logged: { level: string; context: Record<string, unknown>; message: string }[] = [];
+    const record = (level: string) => (context: object, message: string) =>
+      logged.push({ level, context: context as Record<string, unknown>, message });
+    const logger = { info: record("info"), warn: record("warn"), error: record("error") };
+    const failingQueue: typeof store = Object.assign(Object.create(store) as typeof store, {
+      enqueueReview: async () => {
+        throw new Error("SQLITE_FULL: database or disk is full (/var/lib/slmkit/gateway.db)");
+      },
+    });
+    const { route } = routerWith({ store: failingQueue, logger });
+    const result = await route(unsureText);
+    assert.equal(result.answeredBy, "review");
+    assert.equal(result.reviewId, null);
+    assert.match(result.reason, /; llm_error 500; queued for review \(not queued: store_unavailable\)$/);
+    assert.doesNotMatch(result.reason, /SQLITE|\/var|127\.0\.0\.1/);
+    assert.match(result.reasonDetail ?? "", /llm_error 500 \(gpt-fake at http:\/\/127\.0\.0\.1/);
+    assert.match(
+      result.reasonDetail ?? "",
+      /\(not queued: store_unavailable: SQLITE_FULL: database or disk is full/,
+    );
+    await loggedRow(result);
+    const failure = logged.find(
+      (line) => line.message === "router: the LLM failed; the request goes to review",
+    );
+    assert.equal(failure?.level, "warn");
+    assert.equal(failure?.context.requestId, result.requestId);
+    assert.match(String(failure?.context.reason), /127\.0\.0\.1/);
+    const queue = logged.find((line) => line.message === "router: could not queue a request for review");
+    assert.equal(queue?.context.requestId, result.requestId);
   });
 
   test("an open circuit skips the LLM at once", async () => {

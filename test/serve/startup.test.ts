@@ -102,6 +102,50 @@ describe("gateway start-up", () => {
       await gateway.close();
     }
   });
+
+  test("with metricsListen, /metrics has a listener of its own and is gone from the main one", async () => {
+    const gateway = await startGateway({
+      usecases: [join(dir, "usecase.yaml")],
+      port: 0,
+      store: "sqlite::memory:",
+      metricsListen: "127.0.0.1:0",
+    });
+    try {
+      assert.match(gateway.metricsUrl ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.notEqual(gateway.metricsUrl, gateway.url);
+      const scrape = await fetch(`${gateway.metricsUrl}/metrics`);
+      assert.equal(scrape.status, 200);
+      assert.match(await scrape.text(), /slmkit_connections_open\{listener="main"\}/);
+      const elsewhere = await fetch(`${gateway.metricsUrl}/healthz`);
+      assert.equal(elsewhere.status, 404, "the metrics listener serves nothing else");
+      assert.equal(((await elsewhere.json()) as { error: { code: string } }).error.code, "not_found");
+      // Even an admin key, which could scrape the main listener otherwise, finds no route there.
+      const { key } = await gateway.store.createApiKey("ops", { role: "admin" });
+      const main = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(main.status, 404, "no /metrics on the main listener");
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  test("a metricsListen that is not host:port is refused, naming the flag, and opens nothing", async () => {
+    await assert.rejects(
+      startGateway({
+        usecases: [join(dir, "usecase.yaml")],
+        port: 0,
+        store: `sqlite:${join(dir, "never.db")}`,
+        metricsListen: "9464",
+      }),
+      (error: unknown) => {
+        assert.ok(SlmkitError.isInstance(error));
+        assert.equal(error.code, "INVALID_OPTION");
+        assert.equal(error.field, "metrics-listen");
+        assert.match(error.message, /--metrics-listen "9464" is not host:port/);
+        return true;
+      },
+    );
+    await assert.rejects(readFile(join(dir, "never.db")), "no store was opened");
+  });
 });
 
 describe("slmkit logs purge", () => {

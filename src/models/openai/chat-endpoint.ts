@@ -26,7 +26,11 @@ export interface ChatEndpointOptions {
   pricePer1kInputUsd?: number | undefined;
   /** US dollars per 1,000 output tokens. Absent: output tokens cost 0 in `costUsd` (and `priced` is false). */
   pricePer1kOutputUsd?: number | undefined;
-  /** Time allowed for one attempt (request and body), in milliseconds. Default 10,000. */
+  /**
+   * Time allowed for one attempt (request and body), in milliseconds; also how long a call waits on a server's
+   * Retry-After: a 429 or 503 asking to wait past `timeoutMs` from the call's start fails the call at once (the
+   * router then falls back instead of waiting for its deadline, which is the same `llm.timeoutMs`). Default 10,000.
+   */
   timeoutMs?: number;
   /** Attempts after the first one for retryable failures (429, 5xx, timeouts, connection errors, unreadable bodies). Default 2. */
   maxRetries?: number;
@@ -207,6 +211,9 @@ export function createChatEndpoint<Parameter extends string>(
     cost: (inputTokens, outputTokens) =>
       ((priceIn ?? 0) * inputTokens + (priceOut ?? 0) * outputTokens) / 1000,
     complete(build, signal, onCall) {
+      // A server asking to wait past the call's own timeout is failed over at once: whoever waits for this call
+      // (the router's deadline is the same llm.timeoutMs) would give up before the wait ends.
+      const deadline = performance.now() + timeoutMs;
       return withRetries(
         async () => {
           let parameters: ReadonlySet<Parameter> = enabled;
@@ -230,6 +237,7 @@ export function createChatEndpoint<Parameter extends string>(
         },
         {
           retries: maxRetries,
+          deadline,
           ...(options.retryBaseDelayMs === undefined ? {} : { baseDelayMs: options.retryBaseDelayMs }),
           ...(options.retryMaxDelayMs === undefined ? {} : { maxDelayMs: options.retryMaxDelayMs }),
           ...(options.random === undefined ? {} : { random: options.random }),

@@ -134,7 +134,11 @@ export function toLlmError(error: unknown, context: ErrorContext): unknown {
   }
   if (error instanceof APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return new LlmError("LLM_ERROR", `could not reach ${where}${cause}`, { isRetryable: true, cause: error });
+    return new LlmError("LLM_ERROR", `could not reach ${where}${cause}`, {
+      isRetryable: true,
+      unreachable: true,
+      cause: error,
+    });
   }
   if (error instanceof APIError && typeof error.status === "number") {
     const status = error.status;

@@ -80,7 +80,8 @@ export function labelPolicyParts(options: LabelPolicyOptions) {
     try {
       reply = await ask(text, apiKeyId);
     } catch (error) {
-      return notAsked(gate.describeFailure(error));
+      const failed = gate.describeFailure(error);
+      return notAsked(failed.reason, failed.detail);
     }
     const escalation: Escalation = {
       llm: { label: reply.label, model: llm.model },
@@ -148,9 +149,18 @@ export function labelPolicyParts(options: LabelPolicyOptions) {
   };
 }
 
-/** An escalation that never reached the LLM: why, and nothing spent. */
-export function notAsked(failure: string): Escalation {
-  return { llm: null, inputTokens: 0, outputTokens: 0, costUsd: 0, failure, reviewLabel: null };
+/** An escalation that got no answer from the LLM: why (and its detail for the log), and nothing spent. */
+export function notAsked(failure: string, failureDetail?: string): Escalation {
+  const escalation: Escalation = {
+    llm: null,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    failure,
+    reviewLabel: null,
+  };
+  if (failureDetail !== undefined) escalation.failureDetail = failureDetail;
+  return escalation;
 }
 
 /** A cached label (and FAQ answer) as a reply. */

@@ -48,7 +48,8 @@ export function createExtractPolicy(options: {
     try {
       reply = await gate.call(llm.model, (outgoing, signal) => llm.extract(outgoing, signal), text, apiKeyId);
     } catch (error) {
-      return notAsked(gate.describeFailure(error));
+      const failed = gate.describeFailure(error);
+      return notAsked(failed.reason, failed.detail);
     }
     const spent = {
       inputTokens: reply.inputTokens,

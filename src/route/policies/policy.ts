@@ -32,8 +32,13 @@ export interface Escalation {
     /** What the cache keeps for the next identical (or similar) request. */
     cached: CachedAnswer;
   };
-  /** Why nobody could answer, when `answered` is absent (undefined: the LLM gave nothing, said by `noAnswer`). */
+  /**
+   * Why nobody could answer, when `answered` is absent (undefined: the LLM gave nothing, said by `noAnswer`), as a
+   * client may read it.
+   */
   failure?: string;
+  /** `failure` with what only operators may read (the LLM's URL and error), when there is more to it. */
+  failureDetail?: string;
   /**
    * The LLM's label as a review item keeps it (classify: even one outside the set, PII-redacted when
    * `privacy.redactPii`); null for extract.

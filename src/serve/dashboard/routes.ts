@@ -14,6 +14,7 @@ import type { AnsweredBy } from "../../types.js";
 import { assetNotFound, badRequest } from "../errors.js";
 import { findUseCaseFor, needs, visibleUseCases } from "../middleware/authorize.js";
 import type { UseCaseRuntime } from "../runtime.js";
+import { queryParameter } from "../wire.js";
 
 /** Where the dashboard gets the reports other parts of slmkit compute; each one is optional. */
 export interface DashboardSources {
@@ -312,7 +313,8 @@ export async function registerDashboardRoutes(
     "/v1/dashboard",
     needs.reviewer,
     async (request): Promise<DashboardResponse> => {
-      const hours = request.query.hours === undefined ? 24 : Number(request.query.hours);
+      const hoursGiven = queryParameter(request.query, "hours");
+      const hours = hoursGiven === undefined ? 24 : Number(hoursGiven);
       if (!Number.isFinite(hours) || hours <= 0 || hours > maxHours)
         throw badRequest("invalid_value", `hours must be a number in (0, ${maxHours}].`, "hours");
       // Without `usecase` the first one the key may see is shown, so the page has something to open on.
@@ -320,7 +322,7 @@ export async function registerDashboardRoutes(
       const useCase = findUseCaseFor(
         request,
         useCases,
-        request.query.usecase ?? visible[0]?.id ?? "",
+        queryParameter(request.query, "usecase") ?? visible[0]?.id ?? "",
         "usecase",
       );
       const useCaseId = useCase.id;

@@ -1,6 +1,7 @@
 // API keys: every request but the public paths names its key (`Authorization: Bearer …`), checked against the
 // store (hashed, constant-time) and remembered briefly. The same hook charges the request to its rate limit.
 
+import { hash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { ApiKeyRecord, Store } from "../../store/types.js";
 import type { Logger } from "../../types.js";
@@ -32,10 +33,18 @@ export interface ApiKeyCache {
   known(key: string): ApiKeyRecord | undefined;
   /** Asks the store (unless `known` has it); undefined for an unknown or revoked key, a 503 when the store fails. */
   verify(key: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * The id of a key the store verified before, its cache entry expired or not (remembered by the key's hash until
+   * the store refuses it): the bucket its re-verification is charged to. Undefined for any other key.
+   */
+  verifiedBefore(key: string | undefined): string | undefined;
 }
 
 /** Most keys remembered at once; past it the cache starts over (a flood of distinct keys cannot grow memory). */
 const maxCachedKeys = 10_000;
+/** Most key hashes remembered as verified before; past it the oldest go (only keys the store accepted get in). */
+const maxRememberedKeys = 100_000;
+const keyHash = (key: string): string => hash("sha256", key, "base64");
 
 // Verified keys are remembered briefly so the store is not asked on every request; a revoked key stops working
 // within `apiKeyCacheMs`. A store that cannot answer is a 503, never a 401.
@@ -43,6 +52,9 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
   const { store, logger } = options;
   const apiKeyCacheMs = options.apiKeyCacheMs ?? 10_000;
   const verifiedKeys = new Map<string, { record: ApiKeyRecord; until: number }>();
+  // Key hash → key id of every key the store accepted, kept past the cache entry: re-verifying a known key is charged
+  // to its own bucket, never to its address's, which a flood of wrong keys (behind a proxy, everyone's) empties.
+  const rememberedKeys = new Map<string, string>();
   return {
     known(key) {
       const cached = verifiedKeys.get(key);
@@ -59,12 +71,21 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
         logger?.error({ err: error }, "api key check failed");
         throw storeUnavailable("cannot check the API key");
       }
-      if (record === undefined) verifiedKeys.delete(key);
-      else {
+      if (record === undefined) {
+        verifiedKeys.delete(key);
+        if (rememberedKeys.size > 0) rememberedKeys.delete(keyHash(key));
+      } else {
         if (verifiedKeys.size >= maxCachedKeys) verifiedKeys.clear();
         verifiedKeys.set(key, { record, until: now + apiKeyCacheMs });
+        const remembered = keyHash(key);
+        if (!rememberedKeys.has(remembered) && rememberedKeys.size >= maxRememberedKeys)
+          rememberedKeys.delete(rememberedKeys.keys().next().value as string);
+        rememberedKeys.set(remembered, record.id);
       }
       return record;
+    },
+    verifiedBefore(key) {
+      return key === undefined || rememberedKeys.size === 0 ? undefined : rememberedKeys.get(keyHash(key));
     },
   };
 }
@@ -92,9 +113,10 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     }
     const header = request.headers.authorization;
     const key = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
-    // Charged before the store is asked: a request without a known-good key is limited by its address.
+    // Charged before the store is asked: a key verified before (its cache entry fresh or expired) to its own bucket,
+    // a request without a known-good key to its address's.
     const known = key === undefined ? undefined : keys.known(key);
-    const limited = chargeRequest(rateLimiter, known, request.ip);
+    const limited = chargeRequest(rateLimiter, known?.id ?? keys.verifiedBefore(key), request.ip);
     if (limited !== undefined) {
       done(limited);
       return;

@@ -6,7 +6,7 @@ import type { Store } from "../../store/types.js";
 import { badRequest, reviewNotFound, useCaseNotFound } from "../errors.js";
 import { mayUseCase, needs } from "../middleware/authorize.js";
 import type { UseCaseRuntime } from "../runtime.js";
-import { parseBody, reviewResolution, storedAnswer } from "../wire.js";
+import { parseBody, queryParameter, reviewResolution, storedAnswer } from "../wire.js";
 
 export interface ReviewRouteOptions {
   useCases: Map<string, UseCaseRuntime>;
@@ -20,11 +20,11 @@ export function registerReviewRoutes(app: FastifyInstance, options: ReviewRouteO
     "/v1/review",
     needs.reviewer,
     async (request) => {
-      const status = request.query.status ?? "open";
+      const status = queryParameter(request.query, "status") ?? "open";
       if (status !== "open" && status !== "resolved")
         throw badRequest("invalid_value", "status must be open or resolved.", "status");
-      const limit = Math.min(Number(request.query.limit ?? 100) || 100, 1000);
-      const useCaseId = request.query.usecase;
+      const limit = Math.min(Number(queryParameter(request.query, "limit") ?? 100) || 100, 1000);
+      const useCaseId = queryParameter(request.query, "usecase");
       const key = request.apiKey;
       if (useCaseId && !mayUseCase(key, useCaseId)) throw useCaseNotFound(useCaseId, "usecase");
       const items = await store.listReview({

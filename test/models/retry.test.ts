@@ -111,6 +111,33 @@ describe("withRetries", () => {
     assert.deepEqual(waits, []);
   });
 
+  test("a Retry-After that would end past the caller's deadline fails at once; one within it is waited", async () => {
+    const { waits, sleep } = recorder();
+    let clock = 1000;
+    const now = () => clock;
+    await assert.rejects(
+      withRetries(
+        async () => {
+          clock += 400;
+          throw retryable(30_000);
+        },
+        { retries: 3, deadline: 11_000, now, sleep },
+      ),
+      (error) => LlmError.isLlmError(error) && error.statusCode === 429,
+    );
+    assert.deepEqual(waits, [], "30 s asked, 9.6 s left: no wait");
+    let calls = 0;
+    await withRetries(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw retryable(2000);
+        return "ok";
+      },
+      { retries: 3, deadline: clock + 5000, now, sleep },
+    );
+    assert.deepEqual(waits, [2000]);
+  });
+
   test("an aborted signal stops the waiting with the signal's reason", async () => {
     const controller = new AbortController();
     const pending = withRetries(
