@@ -16,7 +16,7 @@ import {
   rmSync,
 } from "node:fs";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { basename, delimiter, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -30,10 +30,10 @@ import {
   type SelectiveFigures,
   selectiveFigures,
 } from "./figures.js";
+import { type BenchRun, startBenchRun } from "./provenance.js";
 
 const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
 const workerPath = join(repositoryRoot, "bench", "native-train-worker.ts");
-const resultsDir = join(repositoryRoot, "bench", "results");
 const defaultDataDir = "../shared/datasets/banking77";
 /** MB here is 10^6 bytes everywhere: model files and peak memory alike. */
 const megabyte = 1_000_000;
@@ -845,36 +845,11 @@ function renderReport(inputs: ReportInputs): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Rounds to 6 decimals: the JSON is for reading and diffing, and timings are not that precise anyway. */
-function roundNumbers(_key: string, value: unknown): unknown {
-  return typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1e6) / 1e6 : value;
-}
-
-function gitState(): { commit: string | null; dirty: boolean | null } {
-  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: repositoryRoot, encoding: "utf8" });
-  const status = spawnSync("git", ["status", "--porcelain"], { cwd: repositoryRoot, encoding: "utf8" });
-  return {
-    commit: head.status === 0 ? head.stdout.trim() : null,
-    dirty: status.status === 0 ? status.stdout.trim() !== "" : null,
-  };
-}
-
-async function writeResults(inputs: ReportInputs): Promise<string> {
+/** The figures with the run's provenance: bench/results/classifier-<dataset>.json, or local/ for a quick run. */
+async function writeResults(run: BenchRun, inputs: ReportInputs): Promise<void> {
   const { options } = inputs;
-  const safeName = inputs.dataset.replace(/[^A-Za-z0-9._-]/gu, "-");
-  // A quick run must not overwrite the committed figures of a full one.
-  const file = join(resultsDir, `classifier-${safeName}${options.quick ? ".quick" : ""}.json`);
-  const results = {
-    benchmark: "classifier",
+  await run.write({
     dataset: inputs.dataset,
-    date: new Date().toISOString(),
-    command: `npm run bench${options.argv.length > 0 ? ` -- ${options.argv.join(" ")}` : ""}`,
-    node: process.version,
-    cpu: cpus()[0]?.model ?? null,
-    cpuCount: cpus().length,
-    platform: `${process.platform} ${process.arch}`,
-    totalMemoryBytes: totalmem(),
-    git: gitState(),
     data: { dir: relative(repositoryRoot, options.dataDir), ...inputs.splits },
     seed: options.seed,
     units: {
@@ -894,10 +869,7 @@ async function writeResults(inputs: ReportInputs): Promise<string> {
     fastText: inputs.fastText,
     ratios: inputs.ratios,
     targets: inputs.targets,
-  };
-  await mkdir(resultsDir, { recursive: true });
-  await writeFile(file, `${JSON.stringify(results, roundNumbers, 2)}\n`);
-  return file;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -906,6 +878,11 @@ async function writeResults(inputs: ReportInputs): Promise<string> {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const dataset = basename(options.dataDir);
+  const run = startBenchRun({
+    name: `classifier-${dataset.replace(/[^A-Za-z0-9._-]/gu, "-")}`,
+    benchmark: "classifier",
+    quick: options.quick,
+  });
   const split = (name: string) => readClassificationData(join(options.dataDir, `${name}.jsonl`));
   const [train, valid, test] = await Promise.all([split("train"), split("valid"), split("test")]);
   const labels = [...new Set(train.map((example) => example.label))];
@@ -950,8 +927,8 @@ async function main(): Promise<void> {
       ratios,
       targets,
     };
-    const file = await writeResults(inputs);
-    process.stdout.write(`\n${renderReport(inputs)}\nfigures written to ${relative(repositoryRoot, file)}\n`);
+    process.stdout.write(`\n${renderReport(inputs)}\n`);
+    await writeResults(run, inputs);
   } finally {
     cleanUp();
   }

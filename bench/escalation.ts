@@ -30,6 +30,7 @@ import { createSqliteStore } from "../src/store/sqlite-store.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { LabeledExample } from "../src/types.js";
 import { answer, startFakeOpenAi } from "../test/helpers/fake-openai.js";
+import { startBenchRun } from "./provenance.js";
 import {
   BenchChild,
   cleanUpOnSignal,
@@ -57,7 +58,6 @@ const { values } = parseArgs({
     seed: { type: "string", default: "42" },
     "stand-in": { type: "boolean", default: false },
     label: { type: "string", default: "" },
-    out: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -362,6 +362,7 @@ async function main(): Promise<void> {
   if (!(calls > 0) || !(warmUp >= 0) || !(delayMs >= 0) || !Number.isInteger(seed))
     throw new Error("--calls must be > 0, --warm-up and --delay ≥ 0, --seed an integer.");
   const dataDir = resolve(repositoryRoot, values.data ?? defaultDataDir);
+  const run = startBenchRun({ name: "escalation" });
   const scratchDir = mkdtempSync(join(tmpdir(), "slmkit-bench-escalation-"));
   const cleanUp = async () => {
     await endAllChildren();
@@ -732,27 +733,16 @@ async function main(): Promise<void> {
       "",
     ];
     process.stdout.write(lines.join("\n"));
-    await writeFile(
-      resolve(values.out ?? join(repositoryRoot, "bench", "results", "escalation.json")),
-      `${JSON.stringify(
-        {
-          benchmark: "escalation",
-          date: new Date().toISOString(),
-          command: `node --import tsx bench/escalation.ts ${process.argv.slice(2).join(" ")}`.trim(),
-          node: process.version,
-          calls,
-          warmUp,
-          standInDelayMs: delayMs,
-          layers: figures,
-          standInHandlerMs: handler,
-          gatewayRouterOverheadMs: gatewayRouter,
-          semanticHitsLeftOut: skipped,
-          machine: { busyCores, cores: cpus().length, loadAverage: loadavg()[0] ?? null, wallSeconds },
-        },
-        null,
-        1,
-      )}\n`,
-    );
+    await run.write({
+      calls,
+      warmUp,
+      standInDelayMs: delayMs,
+      layers: figures,
+      standInHandlerMs: handler,
+      gatewayRouterOverheadMs: gatewayRouter,
+      semanticHitsLeftOut: skipped,
+      recordedWindow: { busyCores, cores: cpus().length, wallSeconds },
+    });
     gateway.process.kill("SIGTERM");
     await gateway.waitFor("closed", 60_000).catch(() => undefined);
     await router.close();

@@ -152,6 +152,9 @@ export function startBenchRun(options: BenchRunOptions): BenchRun {
     provenance,
     async write(figures) {
       const recorded = provenance();
+      const clashes = Object.keys(figures).filter((key) => key in recorded);
+      if (clashes.length > 0)
+        throw new Error(`bench figures must not overwrite the provenance's ${clashes.join(", ")}`);
       const reasons = unpublishableReasons(options, recorded.git);
       const file = resultFile(options, reasons);
       await mkdir(join(file, ".."), { recursive: true });

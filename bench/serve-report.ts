@@ -1,17 +1,15 @@
 // The figures of bench/serve.ts: their shapes, summaries, the issue's targets, the printed report and the JSON.
 
-import { spawnSync } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { cpus } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { percentiles } from "../src/eval/latency.js";
+import type { BenchRun, WrittenResult } from "./provenance.js";
 import type { MachineLoad } from "./serve-processes.js";
 import type { GatewayStats } from "./serve-protocol.js";
 
 export const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
 export const benchDir = join(repositoryRoot, "bench");
-const resultsDir = join(benchDir, "results");
 export const defaultDataDir = "../shared/datasets/banking77";
 export const useCaseId = "banking77";
 /** The environment variable the use case's `llm.apiKeyEnv` names; set only in the gateway child's env. */
@@ -637,34 +635,10 @@ export function renderReport(figures: BenchFigures): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Rounds to 6 decimals: the JSON is for reading and diffing, and timings are not that precise anyway. */
-function roundNumbers(_key: string, value: unknown): unknown {
-  return typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1e6) / 1e6 : value;
-}
-
-function gitState(): { commit: string | null; dirty: boolean | null } {
-  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: repositoryRoot, encoding: "utf8" });
-  const status = spawnSync("git", ["status", "--porcelain"], { cwd: repositoryRoot, encoding: "utf8" });
-  return {
-    commit: head.status === 0 ? head.stdout.trim() : null,
-    dirty: status.status === 0 ? status.stdout.trim() !== "" : null,
-  };
-}
-
-export async function writeResults(figures: BenchFigures): Promise<string> {
-  // A quick run must not overwrite the committed figures of a full one.
-  const file = join(resultsDir, `serve${figures.options.quick ? ".quick" : ""}.json`);
-  const { argv, dataDir, ...options } = figures.options;
-  const results = {
-    benchmark: "serve",
-    date: new Date().toISOString(),
-    command: `node --import tsx bench/serve.ts${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`,
-    node: process.version,
-    cpu: cpus()[0]?.model ?? null,
-    cpuCount: cpus().length,
-    platform: `${process.platform} ${process.arch}`,
-    totalMemoryBytes: totalmem(),
-    git: gitState(),
+/** Writes the figures through the run's provenance: bench/results/serve.json, or local/ for a quick run. */
+export function writeResults(run: BenchRun, figures: BenchFigures): Promise<WrittenResult> {
+  const { argv: _argv, dataDir, ...options } = figures.options;
+  return run.write({
     data: { dir: relative(repositoryRoot, dataDir), ...figures.workload },
     options,
     units: {
@@ -688,10 +662,7 @@ export async function writeResults(figures: BenchFigures): Promise<string> {
     soak: figures.soak,
     gateways: figures.gateways,
     targets: figures.targets,
-  };
-  await mkdir(resultsDir, { recursive: true });
-  await writeFile(file, `${JSON.stringify(results, roundNumbers, 2)}\n`);
-  return file;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------

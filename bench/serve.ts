@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readClassificationData } from "../src/data/io.js";
 import { redactPii } from "../src/data/pii.js";
@@ -28,6 +28,7 @@ import type { RequestLogEntry } from "../src/store/types.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { LabeledExample } from "../src/types.js";
 import { answer, type FakeOpenAiServer, startFakeOpenAi } from "../test/helpers/fake-openai.js";
+import { startBenchRun } from "./provenance.js";
 import {
   BenchChild,
   cleanUpOnSignal,
@@ -1207,6 +1208,7 @@ async function runSoak(
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  const run = startBenchRun({ name: "serve", quick: options.quick });
   const scratchDir = mkdtempSync(join(tmpdir(), "slmkit-bench-serve-"));
   let standIn: StandIn | undefined;
   const cleanUp = async () => {
@@ -1505,10 +1507,8 @@ async function main(): Promise<void> {
       },
     };
     const figures: BenchFigures = { ...partial, targets: evaluateTargets(partial) };
-    const file = await writeResults(figures);
-    process.stdout.write(
-      `\n${renderReport(figures)}\nfigures written to ${relative(repositoryRoot, file)}\n`,
-    );
+    process.stdout.write(`\n${renderReport(figures)}\n`);
+    await writeResults(run, figures);
   } finally {
     await cleanUp();
   }
