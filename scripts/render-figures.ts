@@ -153,8 +153,12 @@ function renderClassifier(results: Results): string {
   const bullets = [
     `- At the threshold each system chose on validation for 97%: native accepts ${percent(num(native, ["atValidationThresholds", "0.97", "coverage"]))} of test at ${fixed(num(native, ["atValidationThresholds", "0.97", "acceptedAccuracy"]), 3)} accepted accuracy, fastText (b) ${percent(num(b, ["atValidationThresholds", "0.97", "coverage"]))} at ${fixed(num(b, ["atValidationThresholds", "0.97", "acceptedAccuracy"]), 3)}.`,
     `- Training, both as process wall time (start → model written): native ${times(num(result, "ratios.trainWallSeconds"))} fastText (b)'s time, ${times(num(result, "ratios.peakMemory"))} its peak memory, ${times(num(result, "ratios.modelSizeInt8"), 3)} its model size as int8.`,
-    `- fastText's default 2M buckets instead of ${whole(sizedBucket)} sized for the data: a ${megabytes(num(defaultBucket, "modelBytes"))} MB model and ${megabytes(num(defaultBucket, "peakRssBytes"))} MB peak (sized: ${megabytes(num(b, "modelBytes"))} MB, ${megabytes(num(b, "peakRssBytes"))} MB), test accuracy ${fixed(num(defaultBucket, "accuracy"), 3)} vs ${fixed(num(b, "accuracy"), 3)}.`,
-    `- Both tuned on valid for ${whole(num(result, "options.autotuneSeconds"))} s (\`train --autotune\`, fastText's \`-autotune-validation\`): native ${fixed(num(tunedNative, "accuracy"), 3)}, fastText ${fixed(num(tunedFastText, "accuracy"), 3)} test accuracy (${points(num(result, "ratios.autotuneAccuracyPoints"))}); process wall ${fixed(num(tunedNative, "trainWallSeconds"), 1)} s vs ${fixed(num(tunedFastText, "trainWallSeconds"), 1)} s.`,
+    defaultBucket === undefined
+      ? ""
+      : `- fastText's default 2M buckets instead of ${whole(sizedBucket)} sized for the data: a ${megabytes(num(defaultBucket, "modelBytes"))} MB model and ${megabytes(num(defaultBucket, "peakRssBytes"))} MB peak (sized: ${megabytes(num(b, "modelBytes"))} MB, ${megabytes(num(b, "peakRssBytes"))} MB), test accuracy ${fixed(num(defaultBucket, "accuracy"), 3)} vs ${fixed(num(b, "accuracy"), 3)}.`,
+    tunedNative === undefined || tunedFastText === undefined
+      ? ""
+      : `- Both tuned on valid for ${whole(num(result, "options.autotuneSeconds"))} s (\`train --autotune\`, fastText's \`-autotune-validation\`): native ${fixed(num(tunedNative, "accuracy"), 3)}, fastText ${fixed(num(tunedFastText, "accuracy"), 3)} test accuracy (${points(num(result, "ratios.autotuneAccuracyPoints"))}); process wall ${fixed(num(tunedNative, "trainWallSeconds"), 1)} s vs ${fixed(num(tunedFastText, "trainWallSeconds"), 1)} s.`,
     `- Single prediction in-process: p50 ${fixed(num(result, "native.latencyMs.p50"), 3)} ms, p99 ${fixed(num(result, "native.latencyMs.p99"), 3)} ms; the logits in WebAssembly SIMD ${times(ratioOf(num(result, "native.logitsMicroseconds.javascript"), num(result, "native.logitsMicroseconds.webAssembly")))} as fast as the JavaScript loop, bit for bit the same.`,
     `- Unknown intents (${whole(list(result, "unknownIntents.heldOutLabels").length)} labels held out of training): ${percent(num(result, "unknownIntents.outOfScope.escalatedShare"))} of their test items fall below the threshold and would be escalated (target 80%).`,
   ];
@@ -165,7 +169,7 @@ function renderClassifier(results: Results): string {
     "",
     "\\* fastText's texts/s include starting the process and loading the model (`predict-prob` over the test file).",
     "",
-    ...bullets,
+    ...bullets.filter((bullet) => bullet !== ""),
   ].join("\n");
 }
 
@@ -205,7 +209,10 @@ const benchRows: BenchRow[] = [
           ? "no soak in this run"
           : `soak ${whole(num(r, "soak.seconds"))} s: RSS ${percent(num(r, "soak.rss.growth"))} (target ≤ 10%), ${whole(num(r, "soak.rows.rows"))} log rows for ${whole(num(r, "soak.rows.sent"))} requests`,
         `the brief's example: **${percent(num(r, "example.localShare"))} answered locally** at ${fixed(num(r, "example.localAccuracy"), 3)} accuracy, **${times(num(r, "example.costRatio"))} the cost of LLM-only**`,
-        at(r, "machineBusy.busy") === true ? "the machine was busy in some phases (see the JSON)" : "",
+        // The run as a whole may look quiet while single phases were not: say so, the suffix covers the rest.
+        at(r, "machineBusy.busy") === true && at(r, "load.othersBusy") !== true
+          ? `other processes were busy during ${list(r, "machineBusy.busyPhases").length} phases (\`machineBusy\` in the JSON)`
+          : "",
       ]
         .filter((part) => part !== "")
         .join("; ");
