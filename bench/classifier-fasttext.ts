@@ -27,8 +27,8 @@ import {
 /** fastText's own default number of hash buckets (`-bucket`): 2M rows of the input matrix. */
 export const fastTextDefaultBucket = 2_000_000;
 /**
- * Seconds fastText's autotune may take beyond its budget before it is ended: it trains the chosen configuration
- * once more after the search, unbounded (seen taking many times the budget on a busy 2-core machine).
+ * Seconds fastText's autotune may take beyond its budget (the search is interrupted at the budget, then fastText
+ * trains the chosen configuration once more) before it is ended and reported as failed.
  */
 const autotuneGraceSeconds = 600;
 /** Runs of each `predict-prob` timing; the fastest counts. */
@@ -300,7 +300,14 @@ class FastTextBench {
       ["supervised", "-input", this.trainFile, "-output", prefix, ...args],
       config.autotuneSeconds === undefined
         ? {}
-        : { timeoutSeconds: config.autotuneSeconds + autotuneGraceSeconds },
+        : {
+            // Debian's fastText 0.9.2 starts its autotune timer thread before it sets the flag the timer loops
+            // on; when the thread runs first it ends at once and the search never stops (every run here). SIGINT
+            // at the budget is fastText's own way to end the search: it then trains the best configuration
+            // found once more and saves it, as it would at -autotune-duration.
+            interruptAfterSeconds: config.autotuneSeconds,
+            timeoutSeconds: config.autotuneSeconds + autotuneGraceSeconds,
+          },
     );
     if (training.timedOut) {
       throw new Error(

@@ -113,18 +113,27 @@ export interface MeasureOptions {
   forwardStderr?: boolean;
   /** End the child (and GNU time around it) after this many seconds. Default: wait however long it takes. */
   timeoutSeconds?: number;
+  /**
+   * Send the child SIGINT after this many seconds and let it finish as it does on Ctrl-C (GNU time ignores the
+   * signal and keeps measuring). Default: never.
+   */
+  interruptAfterSeconds?: number;
 }
 
 let measuredRuns = 0;
 /** Running children by pid; each leads a process group of its own (GNU time and the command under it). */
 const running = new Set<number>();
 
-function endGroup(pid: number): void {
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, "SIGKILL");
+    process.kill(-pid, signal);
   } catch {
     // Already gone.
   }
+}
+
+function endGroup(pid: number): void {
+  signalGroup(pid, "SIGKILL");
 }
 
 /** Ends every measured child still running, with whatever it started: for Ctrl-C and the like. */
@@ -189,12 +198,17 @@ export async function runMeasured(
           timedOut = true;
           endGroup(pid);
         }, options.timeoutSeconds * 1000);
+  const interrupt =
+    options.interruptAfterSeconds === undefined || pid === undefined
+      ? undefined
+      : setTimeout(() => signalGroup(pid, "SIGINT"), options.interruptAfterSeconds * 1000);
   const exitCode = await new Promise<number | null>((resolvePromise, reject) => {
     child.on("error", reject);
     child.on("close", (code) => resolvePromise(code));
   }).finally(() => {
     clearInterval(poll);
     clearTimeout(timer);
+    clearTimeout(interrupt);
     if (pid !== undefined) running.delete(pid);
   });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
