@@ -1,6 +1,7 @@
 // TCO inputs: which examples of a use case's data files a built-in template generated. Nobody labelled those, so
 // they cost no labelling; examples added or changed by hand still do.
 
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,13 @@ import type { DataFiles } from "./data-files.js";
 
 /** The first line `writeTemplate` puts in the usecase.yaml it writes (for `slmkit init` and `slmkit demo`). */
 const writtenBy = /^# Written by `slmkit init --template ([\w-]+) --seed (\d+)`\./m;
+
+/**
+ * Answers by template, seed and the data files' content: the dashboard's cost report gathers its inputs every
+ * minute, and regenerating a template's data each time would be work for nothing while the files are unchanged.
+ */
+const remembered = new Map<string, GeneratedData>();
+const rememberedLimit = 32;
 
 export interface GeneratedData {
   templateId: string;
@@ -41,6 +49,9 @@ export async function findGeneratedExamples(
   }
   const trainLines = data.lines.get(useCase.paths.train)?.length ?? 0;
   if (trainLines === 0) return { templateId, seed, generated: 0 };
+  const key = contentKey(templateId, seed, useCase, data);
+  const known = remembered.get(key);
+  if (known !== undefined) return known;
   // The size `slmkit init --per-label` (or --records) chose, read back off the training file.
   const size =
     template.examples === "spans"
@@ -57,10 +68,22 @@ export async function findGeneratedExamples(
       const expected = new Set(nonBlankLines(await readFile(theirs, "utf8")));
       generated += (data.lines.get(ours) ?? []).filter((line) => expected.has(line)).length;
     }
-    return { templateId, seed, generated };
+    const found = { templateId, seed, generated };
+    if (remembered.size >= rememberedLimit) remembered.clear();
+    remembered.set(key, found);
+    return found;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function contentKey(templateId: string, seed: number, useCase: LoadedUseCase, data: DataFiles): string {
+  const hash = createHash("sha256").update(`${templateId}\u0000${seed}`);
+  for (const role of ["train", "valid", "test"] as const) {
+    hash.update(`\u0000${role}\u0000`);
+    for (const line of data.lines.get(useCase.paths[role] ?? "") ?? []) hash.update(`${line}\n`);
+  }
+  return hash.digest("hex");
 }
 
 export function nonBlankLines(content: string): string[] {
