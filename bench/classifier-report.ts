@@ -104,7 +104,7 @@ export function fastTextRows(fastText: FastTextSection): ComparisonRow[] {
     note:
       run.chosenArguments === null
         ? `-bucket ${run.bucket?.toLocaleString("en-US")}`
-        : `chose ${["epoch", "lr", "dim", "wordNgrams", "minn", "maxn", "bucket"]
+        : `chose ${["epoch", "dim", "wordNgrams", "minn", "maxn", "bucket"]
             .map((name) => `-${name} ${run.chosenArguments?.[name] ?? "?"}`)
             .join(" ")}`,
   }));
