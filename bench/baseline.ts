@@ -1,16 +1,17 @@
 // `node --import tsx bench/baseline.ts`: the real `slmkit baseline` CLI on banking77 with the native model and one
 // OpenAI-compatible endpoint (a stand-in in its own process), against the issue's target "finishes and reports all
-// rows". Prints the rows and the checks, writes bench/results/baseline-<dataset>.json. Figures are read, not enforced;
+// rows". Prints the rows and the checks, writes bench/results/baseline-<dataset>.json (under local/ with --limit).
+// Figures are read, not enforced;
 // only a missing or failed row (the target itself) makes the exit code 1.
 //
 // Usage: node --import tsx bench/baseline.ts [--data <dir>] [--limit N] [--seed 42] [--delay 20] [--concurrency 4]
-//        [--latency-samples N] [--html <file>] [--out <file>]
+//        [--latency-samples N] [--html <file>]
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readClassificationData } from "../src/data/io.js";
 import type { BaselineReport, BaselineRow } from "../src/eval/baseline.js";
@@ -19,6 +20,7 @@ import { saveNativeModel } from "../src/models/native/model-directory.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { LabeledExample } from "../src/types.js";
 import type { StandInSummary } from "./baseline-stand-in.js";
+import { startBenchRun } from "./provenance.js";
 import {
   BenchChild,
   cleanUpOnSignal,
@@ -32,7 +34,6 @@ import {
   track,
 } from "./serve-processes.js";
 import {
-  benchDir,
   benchUseCaseYaml,
   defaultDataDir,
   fixed,
@@ -51,7 +52,6 @@ const usage = `Usage: node --import tsx bench/baseline.ts [options]
   --concurrency <n>       the CLI's --concurrency: endpoint requests in flight (default 4, the CLI's default)
   --latency-samples <n>   the CLI's --latency-samples (default: the CLI's, 200 local and 30 for endpoints)
   --html <file>           keep the CLI's HTML report there (default: a temp file, removed)
-  --out <file>            results JSON (default bench/results/baseline-<dataset>.json; .limit.json with --limit)
 `;
 
 const { values } = parseArgs({
@@ -63,7 +63,6 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "4" },
     "latency-samples": { type: "string" },
     html: { type: "string" },
-    out: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -224,14 +223,11 @@ async function main(): Promise<void> {
   const limit = positiveInteger("limit", values.limit);
   const concurrency = positiveInteger("concurrency", values.concurrency) ?? 4;
   const latencySamples = positiveInteger("latency-samples", values["latency-samples"]);
-  const resultsPath = resolve(
-    values.out ??
-      join(
-        benchDir,
-        "results",
-        limit === undefined ? `baseline-${dataset}.json` : `baseline-${dataset}.limit.json`,
-      ),
-  );
+  const run = startBenchRun({
+    name: `baseline-${dataset}`,
+    benchmark: "baseline",
+    ...(limit === undefined ? {} : { partial: `--limit ${limit}` }),
+  });
 
   const scratchDir = mkdtempSync(join(tmpdir(), "slmkit-bench-baseline-"));
   const cleanUp = async () => {
@@ -484,13 +480,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${lines.join("\n")}\n`);
 
     const results = {
-      benchmark: "baseline",
       dataset,
-      date: new Date().toISOString(),
-      command: `node --import tsx bench/baseline.ts ${process.argv.slice(2).join(" ")}`.trim(),
       cliCommand,
-      node: process.version,
-      cpuCount: cpus().length,
       seed,
       data: {
         dir: values.data ?? defaultDataDir,
@@ -520,7 +511,8 @@ async function main(): Promise<void> {
         exitCode: cli.exitCode,
         wallSeconds: cli.wallSeconds,
       },
-      machine: load,
+      /** The machine's load while the CLI ran (the provenance's `load` covers the whole bench). */
+      cliWindow: load,
       rows: rows.map((row) => rowFigures(row, display)),
       checks,
       target: {
@@ -528,9 +520,7 @@ async function main(): Promise<void> {
         met: targetMet,
       },
     };
-    await mkdir(resolve(resultsPath, ".."), { recursive: true });
-    await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
-    progress(`wrote ${relative(repositoryRoot, resultsPath)}`);
+    await run.write(results);
     if (!targetMet) process.exitCode = 1;
   } finally {
     await cleanUp();

@@ -2,7 +2,8 @@
 // semantic, beside a bare Map.get measured the same way. Vectors are real: a native model trained on
 // banking77 (dimension 77) embeds its train+valid texts (stored) and its test texts (asked), so the semantic
 // rows also show how often unseen questions hit and how often such a hit carries the right label. Without
-// the dataset, or with --synthetic, random unit vectors stand in. It prints figures; it never asserts timings.
+// the dataset, or with --synthetic, random unit vectors stand in (a result kept under bench/results/local/).
+// Writes bench/results/cache.json. It prints figures; it never asserts timings.
 //
 // Usage: node --import tsx bench/cache.ts [--data ../shared/datasets/banking77] [--synthetic]
 //        [--entries 10000] [--lookups 20000] [--threshold 0.95] [--seed 42]
@@ -15,6 +16,7 @@ import type { CachedAnswer, CacheStats } from "../src/cache/types.js";
 import { readClassificationData } from "../src/data/io.js";
 import { createRandom, type Random } from "../src/internal/random.js";
 import type { LabeledExample } from "../src/types.js";
+import { startBenchRun } from "./provenance.js";
 
 const { values } = parseArgs({
   options: {
@@ -120,6 +122,12 @@ async function measure(count: number, call: (index: number) => unknown): Promise
 }
 
 const useDataset = !values.synthetic && existsSync(join(values.data, "train.jsonl"));
+const run = startBenchRun({
+  name: "cache",
+  ...(useDataset
+    ? {}
+    : { partial: values.synthetic ? "--synthetic" : `no dataset at ${values.data}: random vectors` }),
+});
 const workload = useDataset ? await banking77Workload(values.data) : syntheticWorkload();
 const cache = createMemoryCache({ maxEntriesPerScope: entries, semanticThreshold: threshold });
 const answers = new Map<string, CachedAnswer>();
@@ -207,6 +215,26 @@ if (workload.predict !== undefined) {
       `(${((100 * modelAgreeing) / Math.max(1, hits + exact)).toFixed(1)}%)`,
   );
 }
-console.log(
-  `vector memory of a full scope: ${((stored.length * (workload.storedVectors[0]?.length ?? 0) * 4) / 1e6).toFixed(1)} MB`,
-);
+const vectorMemoryBytes = stored.length * (workload.storedVectors[0]?.length ?? 0) * 4;
+console.log(`vector memory of a full scope: ${(vectorMemoryBytes / 1e6).toFixed(1)} MB`);
+
+await run.write({
+  options: { entries, lookups, threshold, seed, data: useDataset ? values.data : null },
+  vectors: workload.source,
+  setMicroseconds,
+  units: { latency: "microseconds per call, timer included" },
+  lookupsMicroseconds: Object.fromEntries(rows),
+  semanticRow: {
+    lookups: semanticLookups,
+    hits: semanticAfter.semanticHits - semanticBefore.semanticHits,
+    guardRejections: semanticAfter.guardRejections - semanticBefore.guardRejections,
+  },
+  unseenQuestions: {
+    asked: asked.length,
+    semanticHits: hits,
+    exactHits: exact,
+    hitsWithGoldLabel: agreeing,
+    modelRightOnHits: workload.predict === undefined ? null : modelAgreeing,
+  },
+  vectorMemoryBytes,
+});

@@ -4,7 +4,7 @@
 // Writes bench/results/dashboard.json. Prints figures; never asserts.
 
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -18,6 +18,7 @@ import type { RequestLogEntry } from "../src/store/types.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { AnsweredBy } from "../src/types.js";
 import { chromiumArgs, chromiumPath, launchChromium } from "../test/helpers/chromium.js";
+import { startBenchRun } from "./provenance.js";
 
 const rowCount = 100_000;
 const days = 7;
@@ -46,6 +47,7 @@ function mulberry32(seed: number) {
   };
 }
 
+const run = startBenchRun({ name: "dashboard" });
 const dir = await mkdtemp(join(tmpdir(), "slmkit-bench-dashboard-"));
 let browser: Browser | undefined;
 try {
@@ -338,46 +340,37 @@ routing:
     "Target: first paint ≤ 1,000 ms on loopback.",
   ];
   console.log(lines.join("\n"));
-  const resultsDir = new URL("./results/", import.meta.url);
-  await mkdir(resultsDir, { recursive: true });
-  await writeFile(
-    new URL("dashboard.json", resultsDir),
-    `${JSON.stringify(
-      {
-        rows: rowCount,
-        days,
-        chromium: { path: chromiumPath, args: chromiumArgs, version: browser.version() },
-        writeSeconds: round(writeSeconds),
-        handler: Object.fromEntries(
-          Object.entries(handler).map(([range, figures]) => [
-            range,
-            {
-              coldMs: round(figures.coldMs, 2),
-              reusedMs: round(figures.reusedMs, 2),
-              httpColdMs: round(figures.httpColdMs, 2),
-              summarizeMs: round(figures.summarizeMs, 2),
-              bytes: figures.bytes,
-            },
-          ]),
-        ),
-        pages: Object.fromEntries(
-          Object.entries(pages).map(([name, figures]) => [
-            name,
-            {
-              firstContentfulPaintMs: round(figures.firstContentfulPaintMs),
-              readyMs: figures.readyMs === null ? null : round(figures.readyMs),
-              apiStartMs: figures.apiStartMs === null ? null : round(figures.apiStartMs),
-              apiEndMs: figures.apiEndMs === null ? null : round(figures.apiEndMs),
-              firstPaintRatioToBare: round(figures.firstContentfulPaintMs / bareFcp, 2),
-              samplesMs: figures.loads.map((value) => round(value)),
-            },
-          ]),
-        ),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  await run.write({
+    rows: rowCount,
+    days,
+    chromium: { path: chromiumPath, args: chromiumArgs, version: browser.version() },
+    writeSeconds: round(writeSeconds),
+    handler: Object.fromEntries(
+      Object.entries(handler).map(([range, figures]) => [
+        range,
+        {
+          coldMs: round(figures.coldMs, 2),
+          reusedMs: round(figures.reusedMs, 2),
+          httpColdMs: round(figures.httpColdMs, 2),
+          summarizeMs: round(figures.summarizeMs, 2),
+          bytes: figures.bytes,
+        },
+      ]),
+    ),
+    pages: Object.fromEntries(
+      Object.entries(pages).map(([name, figures]) => [
+        name,
+        {
+          firstContentfulPaintMs: round(figures.firstContentfulPaintMs),
+          readyMs: figures.readyMs === null ? null : round(figures.readyMs),
+          apiStartMs: figures.apiStartMs === null ? null : round(figures.apiStartMs),
+          apiEndMs: figures.apiEndMs === null ? null : round(figures.apiEndMs),
+          firstPaintRatioToBare: round(figures.firstContentfulPaintMs / bareFcp, 2),
+          samplesMs: figures.loads.map((value) => round(value)),
+        },
+      ]),
+    ),
+  });
 } finally {
   await browser?.close();
   await rm(dir, { recursive: true, force: true });

@@ -6,8 +6,8 @@
 //
 // Usage: node --import tsx bench/distill.ts [--data <dir>] [--seed 42] [--variants default,hardLabels,…]
 
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -16,9 +16,9 @@ import { createRandom } from "../src/internal/random.js";
 import { type DistillOptions, type DistillReport, distill, teacherFromModel } from "../src/train/distill.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { LabeledExample } from "../src/types.js";
+import { startBenchRun } from "./provenance.js";
 
 const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
-const resultsDir = join(repositoryRoot, "bench", "results");
 const defaultDataDir = "../shared/datasets/banking77";
 
 /** The schedule hard labels train with (trainClassifier's defaults), to tell the loss from the schedule. */
@@ -85,6 +85,11 @@ if (unknown.length > 0) {
 }
 const variantsToRun =
   chosen === undefined ? allVariants : allVariants.filter((variant) => chosen.includes(variant.name));
+const run = startBenchRun({
+  name: `distill-${basename(dataDir)}`,
+  benchmark: "distill",
+  ...(chosen === undefined ? {} : { partial: `--variants ${chosen.join(",")}` }),
+});
 
 /** Progress goes to stderr, so stdout holds only the figures. */
 function progress(message: string): void {
@@ -167,12 +172,7 @@ process.stdout.write(`${lines.join("\n")}\n`);
 
 const main = results.default;
 const output = {
-  benchmark: "distill",
   dataset: basename(dataDir),
-  date: new Date().toISOString(),
-  command: "node --import tsx bench/distill.ts",
-  node: process.version,
-  cpuCount: cpus().length,
   seed,
   data: {
     dir: values.data ?? defaultDataDir,
@@ -212,14 +212,7 @@ const output = {
     ]),
   ),
 };
-if (chosen === undefined) {
-  await mkdir(resultsDir, { recursive: true });
-  const file = join(resultsDir, `distill-${basename(dataDir)}.json`);
-  await writeFile(file, `${JSON.stringify(output, null, 2)}\n`);
-  progress(`wrote ${file}`);
-} else {
-  progress("a subset of variants: results file not written");
-}
+await run.write(output);
 
 function pct(value: number | undefined): string {
   return value === undefined ? "    n/a" : `${(value * 100).toFixed(2)}%`.padStart(7);

@@ -1,6 +1,10 @@
 // `node --import tsx bench/escalation.ts`: where an escalation's milliseconds go, layer by layer, in one run: the
 // stand-in LLM called with plain node:http and with fetch, through the openai SDK, through createOpenAiLabeler,
-// through the router (real SQLite store, memory cache) and through the HTTP gateway. Prints figures; never asserts.
+// through the router (real SQLite store, memory cache), through the HTTP gateway, and through a minimal
+// forwarding proxy (a bare Fastify route, forwarding-proxy.mjs). The escalation target: the gateway's added
+// latency at most 1.5× the proxy's, at p50 and p99, both run as plain node on built JavaScript, calls interleaved
+// in the same run; with the gateway's own CPU per escalation. Writes bench/results/escalation.json. Prints
+// figures; never asserts.
 //
 // Usage: node --import tsx bench/escalation.ts [--calls 400] [--delay 20] [--data <dir>] [--seed 42]
 
@@ -30,13 +34,14 @@ import { createSqliteStore } from "../src/store/sqlite-store.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { LabeledExample } from "../src/types.js";
 import { answer, startFakeOpenAi } from "../test/helpers/fake-openai.js";
+import { startBenchRun } from "./provenance.js";
 import {
   BenchChild,
   cleanUpOnSignal,
-  cpuSeconds,
   endAllChildren,
   ensureBuilt,
   machineCpu,
+  preciseCpuSeconds,
   progress,
   track,
 } from "./serve-processes.js";
@@ -47,6 +52,8 @@ const llmModel = "gpt-4o-mini";
 const llmKeyEnv = "SLMKIT_BENCH_LLM_KEY";
 const llmKey = "sk-bench-stand-in";
 const targetAccuracy = 0.97;
+/** The escalation target: the gateway adds at most this multiple of what a minimal forwarding proxy adds. */
+const proxyRatioTarget = 1.5;
 
 const { values } = parseArgs({
   options: {
@@ -57,7 +64,6 @@ const { values } = parseArgs({
     seed: { type: "string", default: "42" },
     "stand-in": { type: "boolean", default: false },
     label: { type: "string", default: "" },
-    out: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -362,6 +368,7 @@ async function main(): Promise<void> {
   if (!(calls > 0) || !(warmUp >= 0) || !(delayMs >= 0) || !Number.isInteger(seed))
     throw new Error("--calls must be > 0, --warm-up and --delay ≥ 0, --seed an integer.");
   const dataDir = resolve(repositoryRoot, values.data ?? defaultDataDir);
+  const run = startBenchRun({ name: "escalation" });
   const scratchDir = mkdtempSync(join(tmpdir(), "slmkit-bench-escalation-"));
   const cleanUp = async () => {
     await endAllChildren();
@@ -400,6 +407,19 @@ async function main(): Promise<void> {
     const ready = await gateway.waitFor("ready", 60_000);
     const gatewayUrl = new URL(`${ready.url}/v1/chat/completions`);
 
+    // (p) the floor: a bare Fastify route forwarding the labeler's request to the same stand-in, same runtime.
+    const requestTemplate = join(scratchDir, "labeler-request.json");
+    await writeFile(requestTemplate, JSON.stringify(labelerBody(workload.labels, prompt, "")));
+    const proxy = new BenchChild("forwarding proxy", "forwarding-proxy.mjs", [
+      "--upstream",
+      standIn.baseUrl,
+      "--request",
+      requestTemplate,
+      "--api-key",
+      llmKey,
+    ]);
+    const proxyUrl = new URL(`${(await proxy.waitFor("ready", 30_000)).url}/v1/chat/completions`);
+
     // (d) the router in this process, wired as the gateway wires it.
     const store = createSqliteStore({ path: join(scratchDir, "router.db") });
     await store.migrate();
@@ -415,6 +435,7 @@ async function main(): Promise<void> {
 
     const httpAgent = new Agent({ keepAlive: true, maxSockets: 1 });
     const gatewayAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const proxyAgent = new Agent({ keepAlive: true, maxSockets: 1 });
     const sdkOptions = {
       baseURL: standIn.baseUrl,
       apiKey: llmKey,
@@ -531,7 +552,7 @@ async function main(): Promise<void> {
         base: null,
         unique: false,
         local: true,
-        cpu: () => cpuSeconds(gateway.pid),
+        cpu: () => preciseCpuSeconds(gateway.pid),
         async call(text) {
           const reply = await postJson(
             gatewayAgent,
@@ -550,7 +571,7 @@ async function main(): Promise<void> {
         name: "(e) HTTP gateway (own process)",
         base: "d",
         unique: true,
-        cpu: () => cpuSeconds(gateway.pid),
+        cpu: () => preciseCpuSeconds(gateway.pid),
         async call(text) {
           const reply = await postJson(
             gatewayAgent,
@@ -566,6 +587,24 @@ async function main(): Promise<void> {
           if (decision?.answered_by !== "llm")
             throw new Error(`the gateway answered by ${decision?.answered_by}`);
           gatewayRouterMs.set(text, decision.latency_ms ?? Number.NaN);
+          return true;
+        },
+      },
+      {
+        key: "p",
+        name: "(p) minimal forwarding proxy (bare Fastify, own process)",
+        base: "a1",
+        unique: false,
+        cpu: () => preciseCpuSeconds(proxy.pid),
+        async call(text) {
+          const reply = await postJson(
+            proxyAgent,
+            proxyUrl,
+            JSON.stringify({ model: useCaseId, messages: [{ role: "user", content: text }] }),
+            {},
+          );
+          if (reply.status !== 200) throw new Error(`the proxy answered ${reply.status}: ${reply.text}`);
+          JSON.parse(reply.text);
           return true;
         },
       },
@@ -649,6 +688,7 @@ async function main(): Promise<void> {
       `recording: ${calls} calls per layer, interleaved round-robin (the stand-in waits ${delayMs} ms)…`,
     );
     const machineBefore = machineCpu();
+    const serversBefore = { gateway: preciseCpuSeconds(gateway.pid), proxy: preciseCpuSeconds(proxy.pid) };
     const wallStarted = performance.now();
     const recorded: Awaited<ReturnType<typeof settle>> = [];
     const chunk = 50;
@@ -666,6 +706,7 @@ async function main(): Promise<void> {
     }
     const wallSeconds = (performance.now() - wallStarted) / 1000;
     const machineAfter = machineCpu();
+    const serversAfter = { gateway: preciseCpuSeconds(gateway.pid), proxy: preciseCpuSeconds(proxy.pid) };
     const busyCores =
       machineBefore === null || machineAfter === null
         ? null
@@ -678,6 +719,7 @@ async function main(): Promise<void> {
     ];
     const figures: Record<string, unknown> = {};
     const summaries = new Map<string, Summary | null>();
+    const cpuMeans = new Map<string, number | null>();
     for (const layer of layers) {
       const mine = recorded.filter((sample) => sample.layer === layer.key);
       const overhead = summarize(mine.map((sample) => sample.overheadMs));
@@ -686,6 +728,7 @@ async function main(): Promise<void> {
       const coldSample = cold.find((sample) => sample.layer === layer.key);
       const base = layer.base === null ? null : (summaries.get(layer.base) ?? null);
       summaries.set(layer.key, overhead);
+      cpuMeans.set(layer.key, cpuMean);
       rows.push([
         layer.name,
         fixed(overhead?.p50),
@@ -713,6 +756,11 @@ async function main(): Promise<void> {
         .filter((sample) => sample.layer === "e")
         .map((sample) => (gatewayRouterMs.get(sample.text) ?? Number.NaN) - sample.handlerMs),
     );
+    const comparison = proxyComparison(summaries, cpuMeans, {
+      // Over the whole recorded window, per request each server answered (the gateway: e and e0 alike).
+      gatewayPerRequest: windowCpuMs(serversBefore.gateway, serversAfter.gateway, 2 * calls),
+      proxyPerRequest: windowCpuMs(serversBefore.proxy, serversAfter.proxy, calls),
+    });
     const lines = [
       "",
       `Escalation overhead by layer: client latency − the stand-in's handler time for that very request, ms`,
@@ -723,7 +771,10 @@ async function main(): Promise<void> {
       `stand-in handler: p50 ${fixed(handler?.p50)} ms, p99 ${fixed(handler?.p99)} ms`,
       `inside the gateway, router only (slmkit.latency_ms − handler): p50 ${fixed(gatewayRouter?.p50)} ms, p99 ${fixed(gatewayRouter?.p99)} ms`,
       "e0: the whole latency of a request the small model answers (no LLM): the gateway's HTTP hop at this cadence",
-      "cpu ms/call: this process's CPU (a–d; includes its side of the loopback) or the gateway process's (e, /proc ticks)",
+      "cpu ms/call: this process's CPU (a–d; includes its side of the loopback) or the server process's (e0, e, p: all its",
+      "  threads' scheduler run time around each call, /proc/<pid>/task/*/schedstat)",
+      "",
+      ...describeComparison(comparison),
       `cold: the first call of each layer, after the model and modules were loaded in this process (e: a fresh gateway)`,
       ...(skipped === 0
         ? []
@@ -732,27 +783,17 @@ async function main(): Promise<void> {
       "",
     ];
     process.stdout.write(lines.join("\n"));
-    await writeFile(
-      resolve(values.out ?? join(repositoryRoot, "bench", "results", "escalation.json")),
-      `${JSON.stringify(
-        {
-          benchmark: "escalation",
-          date: new Date().toISOString(),
-          command: `node --import tsx bench/escalation.ts ${process.argv.slice(2).join(" ")}`.trim(),
-          node: process.version,
-          calls,
-          warmUp,
-          standInDelayMs: delayMs,
-          layers: figures,
-          standInHandlerMs: handler,
-          gatewayRouterOverheadMs: gatewayRouter,
-          semanticHitsLeftOut: skipped,
-          machine: { busyCores, cores: cpus().length, loadAverage: loadavg()[0] ?? null, wallSeconds },
-        },
-        null,
-        1,
-      )}\n`,
-    );
+    await run.write({
+      calls,
+      warmUp,
+      standInDelayMs: delayMs,
+      layers: figures,
+      standInHandlerMs: handler,
+      gatewayRouterOverheadMs: gatewayRouter,
+      semanticHitsLeftOut: skipped,
+      proxyComparison: comparison,
+      recordedWindow: { busyCores, cores: cpus().length, wallSeconds },
+    });
     gateway.process.kill("SIGTERM");
     await gateway.waitFor("closed", 60_000).catch(() => undefined);
     await router.close();
@@ -760,10 +801,63 @@ async function main(): Promise<void> {
     await cache.close();
     httpAgent.destroy();
     gatewayAgent.destroy();
+    proxyAgent.destroy();
     httpFetch?.close();
   } finally {
     await cleanUp();
   }
+}
+
+/** The redefined escalation target: the gateway's added latency over the minimal forwarding proxy's. */
+interface ProxyComparison {
+  target: number;
+  gatewayOverheadMs: { p50: number | null; p99: number | null };
+  proxyOverheadMs: { p50: number | null; p99: number | null };
+  /** Gateway / proxy, percentile by percentile. */
+  ratio: { p50: number | null; p99: number | null };
+  pass: { p50: boolean | null; p99: boolean | null };
+  /** The gateway process's CPU per escalation (all threads, around each call), ms. */
+  gatewayCpuMsPerEscalation: number | null;
+  proxyCpuMsPerRequest: number | null;
+  /** The same over the whole recorded window, per request each answered; catches work done after a reply. */
+  windowCpuMs: { gatewayPerRequest: number | null; proxyPerRequest: number | null };
+}
+
+function proxyComparison(
+  summaries: ReadonlyMap<string, Summary | null>,
+  cpuMeans: ReadonlyMap<string, number | null>,
+  windowCpu: ProxyComparison["windowCpuMs"],
+): ProxyComparison {
+  const gateway = summaries.get("e") ?? null;
+  const proxy = summaries.get("p") ?? null;
+  const ratioOf = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined || b <= 0 ? null : a / b;
+  const ratio = { p50: ratioOf(gateway?.p50, proxy?.p50), p99: ratioOf(gateway?.p99, proxy?.p99) };
+  const judge = (value: number | null) => (value === null ? null : value <= proxyRatioTarget);
+  return {
+    target: proxyRatioTarget,
+    gatewayOverheadMs: { p50: gateway?.p50 ?? null, p99: gateway?.p99 ?? null },
+    proxyOverheadMs: { p50: proxy?.p50 ?? null, p99: proxy?.p99 ?? null },
+    ratio,
+    pass: { p50: judge(ratio.p50), p99: judge(ratio.p99) },
+    gatewayCpuMsPerEscalation: cpuMeans.get("e") ?? null,
+    proxyCpuMsPerRequest: cpuMeans.get("p") ?? null,
+    windowCpuMs: windowCpu,
+  };
+}
+
+function windowCpuMs(before: number | null, after: number | null, requests: number): number | null {
+  return before === null || after === null || requests === 0 ? null : ((after - before) / requests) * 1000;
+}
+
+function describeComparison(comparison: ProxyComparison): string[] {
+  const verdict = (pass: boolean | null) => (pass === null ? "n/a" : pass ? "PASS" : "MISS");
+  return [
+    `escalation target: the gateway adds at most ${comparison.target}× what a minimal forwarding proxy adds (e over p)`,
+    `  p50: gateway ${fixed(comparison.gatewayOverheadMs.p50)} ms, proxy ${fixed(comparison.proxyOverheadMs.p50)} ms: ${fixed(comparison.ratio.p50)}× ${verdict(comparison.pass.p50)}`,
+    `  p99: gateway ${fixed(comparison.gatewayOverheadMs.p99)} ms, proxy ${fixed(comparison.proxyOverheadMs.p99)} ms: ${fixed(comparison.ratio.p99)}× ${verdict(comparison.pass.p99)}`,
+    `  CPU per escalation: gateway ${fixed(comparison.gatewayCpuMsPerEscalation, 3)} ms, proxy ${fixed(comparison.proxyCpuMsPerRequest, 3)} ms per forward (over the whole window: gateway ${fixed(comparison.windowCpuMs.gatewayPerRequest, 3)} ms per request it answered, e and e0 alike; proxy ${fixed(comparison.windowCpuMs.proxyPerRequest, 3)} ms)`,
+  ];
 }
 
 async function sequential<T>(work: ReadonlyArray<() => Promise<T>>): Promise<T[]> {

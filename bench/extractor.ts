@@ -1,16 +1,18 @@
 // Benchmark of the native extractor on restaurant8k: span F1, coverage, speed and size (node --import tsx bench/extractor.ts).
+// Writes bench/results/extractor-restaurant8k.json.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readSpanData } from "../src/data/io.js";
 import { evaluateExtractor } from "../src/eval/evaluate-extract.js";
-import { writeFileAtomic } from "../src/internal/fs.js";
 import { loadNativeExtractor, saveNativeExtractor } from "../src/models/native/extractor-directory.js";
 import { trainExtractor } from "../src/train/train-extractor.js";
+import { startBenchRun } from "./provenance.js";
 
 const seedFlag = process.argv.indexOf("--seed");
 const seed = seedFlag >= 0 ? Number(process.argv[seedFlag + 1]) : 42;
+const run = startBenchRun({ name: "extractor-restaurant8k", benchmark: "extractor" });
 const dataDir = resolve(import.meta.dirname, "../../shared/datasets/restaurant8k");
 const train = await readSpanData(join(dataDir, "train.jsonl"));
 const test = await readSpanData(join(dataDir, "test.jsonl"));
@@ -61,9 +63,7 @@ try {
     `data notes         ${JSON.stringify(trained.notes)}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
-  const out = resolve(import.meta.dirname, "results/extractor-restaurant8k.json");
-  await writeFileAtomic(out, `${JSON.stringify(figures, null, 2)}\n`);
-  process.stdout.write(`wrote ${out}\n`);
+  await run.write(figures);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

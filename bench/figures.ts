@@ -2,6 +2,7 @@
 
 import { expectedCalibrationError } from "../src/eval/calibration.js";
 import {
+  chooseThreshold,
   coverageAtAccuracy,
   evaluateAtThreshold,
   exactCoverageCurve,
@@ -61,6 +62,29 @@ export function atThresholdFigures(
   return { threshold, coverage: outcome.coverage, acceptedAccuracy: outcome.acceptedAccuracy };
 }
 
+/** Labelled predictions of one system on one set: the top label's confidence and whether it was right. */
+export interface Scored {
+  confidences: number[];
+  correct: boolean[];
+}
+
+/**
+ * What a deployment gets: for each accepted-accuracy target, the threshold chosen on the VALIDATION predictions
+ * (slmkit's own `chooseThreshold`, the rule `train` uses) and what it does on the test set. Both systems are
+ * read this way, so neither is credited with thresholds read off the test set.
+ */
+export type AtValidationThresholds = Record<keyof CoverageAtTargets, AtThresholdFigures>;
+
+export function atValidationThresholds(validation: Scored, test: Scored): AtValidationThresholds {
+  const at = (target: number) =>
+    atThresholdFigures(
+      test.confidences,
+      test.correct,
+      chooseThreshold(validation.confidences, validation.correct, target).threshold,
+    );
+  return { "0.95": at(0.95), "0.97": at(0.97), "0.99": at(0.99) };
+}
+
 /** Figures of the worker's main run: the default native model trained on train, calibrated on valid. */
 export interface NativeMainFigures {
   mode: "main";
@@ -96,7 +120,11 @@ export interface NativeMainFigures {
     /** Null when `evaluateClassifier` could not be loaded or failed (see `notes`). */
     macroF1: number | null;
     atThreshold: AtThresholdFigures;
+    /** Thresholds chosen on valid for 95/97/99% (the 97% one is the model's own), read on test. */
+    atValidationThresholds: AtValidationThresholds;
   };
+  /** With `--autotune`: the search's budget, its trials and the hyperparameters it chose; null without. */
+  autotune: { seconds: number; trials: number; chosen: Record<string, unknown> } | null;
   int8: {
     test: SelectiveFigures & { atThreshold: AtThresholdFigures };
     /** int8 minus float32 test accuracy, in points (1 point = 0.01). */

@@ -1,6 +1,7 @@
 // GGUF classify overhead: slmkit's loadGgufModel classify vs node-llama-cpp evaluating the very same tokens
-// directly (prefix cached, per-text query, label continuations, with next-token probabilities). Prints figures;
-// never asserts timings. It imports node-llama-cpp itself on purpose: the direct path is the baseline.
+// directly (prefix cached, per-text query, label continuations, with next-token probabilities). Writes
+// bench/results/gguf.json (under local/ with --model: not the tiny generated model the README quotes). Prints
+// figures; never asserts timings. It imports node-llama-cpp itself on purpose: the direct path is the baseline.
 //
 // Usage: node --import tsx bench/gguf.ts [--model path.gguf] [--texts 40] [--rounds 5] [--threads 1]
 
@@ -13,6 +14,7 @@ import { defaultGgufThreads, loadGgufModel } from "../src/models/gguf/index.js";
 import { classificationPrefix, classificationQuery, labelContinuation } from "../src/models/gguf/prompt.js";
 import { getSharedLlama } from "../src/models/gguf/runtime.js";
 import { writeTinyGguf } from "../test/helpers/tiny-gguf.js";
+import { startBenchRun } from "./provenance.js";
 
 const { values } = parseArgs({
   options: {
@@ -49,6 +51,13 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
+// Another model, fewer texts or rounds: not the README's figure, so the result is kept under local/.
+const partial = [
+  ...(values.model === undefined ? [] : [`--model ${values.model}`]),
+  ...(values.texts === "40" ? [] : [`--texts ${values.texts}`]),
+  ...(values.rounds === "5" ? [] : [`--rounds ${values.rounds}`]),
+];
+const run = startBenchRun({ name: "gguf", ...(partial.length === 0 ? {} : { partial: partial.join(" ") }) });
 const textCount = Number(values.texts);
 const rounds = Number(values.rounds);
 const threads = values.threads === undefined ? defaultGgufThreads() : Number(values.threads);
@@ -143,6 +152,7 @@ const figures = {
 };
 console.log(JSON.stringify(figures, null, 2));
 if (sink < 0) console.log(sink);
+await run.write({ ...figures, roundsMsPerText: { direct: directTimes, slmkit: slmkitTimes } });
 
 await slmkitModel.dispose();
 await rawModel.dispose();

@@ -2,9 +2,11 @@
 // can measure this process's peak memory exactly as it measures fastText's (GNU time or /proc VmHWM).
 //
 // Usage: node --import tsx bench/native-train-worker.ts --data <dir> --out <dir> --result <file.json>
-//          [--seed 42] [--hold-out '["label", ...]'] [--baseline]
-// Without --hold-out it is the main run; with it, the unknown-intents run. --baseline only loads the modules
-// and exits: its peak memory is the floor (Node, tsx, slmkit's code) under the training figures.
+//          [--seed 42] [--hold-out '["label", ...]'] [--autotune <seconds>] [--baseline]
+// Without --hold-out it is the main run; with it, the unknown-intents run. --autotune trains as `slmkit train
+// --autotune <seconds>` does (autotuneClassifier, the search on valid) instead of with the defaults. --baseline
+// only loads the modules and exits: its peak memory is the floor (Node, tsx, slmkit's code) under the training
+// figures.
 
 import { readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -16,11 +18,13 @@ import { computeLogits } from "../src/models/native/linear.js";
 import { loadNativeModel, saveNativeModel, weightsFileName } from "../src/models/native/model-directory.js";
 import { Vectorizer } from "../src/models/native/vectorizer.js";
 import { WasmLogits } from "../src/models/native/wasm-logits.js";
-import { trainClassifier } from "../src/train/train-classifier.js";
+import { autotuneClassifier } from "../src/train/autotune.js";
+import { type TrainedClassifier, trainClassifier } from "../src/train/train-classifier.js";
 import { quantizeWithReport } from "../src/train/train-run.js";
 import type { LabeledExample } from "../src/types.js";
 import {
   atThresholdFigures,
+  atValidationThresholds,
   type HeldOutLabelFigures,
   type NativeMainFigures,
   type NativeUnknownFigures,
@@ -38,6 +42,8 @@ interface WorkerOptions {
   resultFile: string;
   seed: number;
   heldOut: string[] | undefined;
+  /** Seconds of `autotuneClassifier`'s search; undefined: train with the defaults. */
+  autotuneSeconds: number | undefined;
   baseline: boolean;
 }
 
@@ -50,6 +56,7 @@ function parseWorkerArgs(argv: string[]): WorkerOptions {
       result: { type: "string" },
       seed: { type: "string", default: "42" },
       "hold-out": { type: "string" },
+      autotune: { type: "string" },
       baseline: { type: "boolean", default: false },
     },
     strict: true,
@@ -70,6 +77,7 @@ function parseWorkerArgs(argv: string[]): WorkerOptions {
     resultFile: values.result,
     seed: Number(values.seed),
     heldOut: heldOut as string[] | undefined,
+    autotuneSeconds: values.autotune === undefined ? undefined : Number(values.autotune),
     baseline: values.baseline,
   };
 }
@@ -225,20 +233,18 @@ async function runMain(options: WorkerOptions): Promise<NativeMainFigures> {
   const readSeconds = secondsSince(readStart);
 
   log(
-    `training on ${train.length} examples, calibrating on ${valid.length} (defaults, seed ${options.seed})`,
+    `training on ${train.length} examples, calibrating on ${valid.length} (${options.autotuneSeconds === undefined ? "defaults" : `autotune ${options.autotuneSeconds} s`}, seed ${options.seed})`,
   );
   const cpuBefore = process.cpuUsage();
-  const trained = await trainClassifier(train, {
-    valid,
-    seed: options.seed,
-    onProgress: (progress) =>
-      log(
-        `epoch ${progress.epoch}/${progress.epochs}: validation accuracy ${progress.validationAccuracy.toFixed(4)} (${progress.elapsedSeconds.toFixed(1)} s)`,
-      ),
-  });
+  const trainStarted = performance.now();
+  const { trained, autotune } = await trainModel(options, train, valid);
   const cpu = process.cpuUsage(cpuBefore);
   const peakRssAfterTrainBytes = process.resourceUsage().maxRSS * 1024;
-  const trainSeconds = trained.record.trainSeconds ?? Number.NaN;
+  // With autotune, the whole search is the training time, as `slmkit train --autotune` spends it.
+  const trainSeconds =
+    autotune === null
+      ? (trained.record.trainSeconds ?? Number.NaN)
+      : (performance.now() - trainStarted) / 1000;
 
   const floatDir = join(options.outDir, "float32");
   const saveStart = performance.now();
@@ -270,6 +276,7 @@ async function runMain(options: WorkerOptions): Promise<NativeMainFigures> {
   const floatFigures = selectiveFigures(floatScored.confidences, floatScored.correct);
   const int8Scored = score(int8Model, test);
   const int8Figures = selectiveFigures(int8Scored.confidences, int8Scored.correct);
+  const validScored = score(floatModel, valid);
   log(
     `test accuracy ${floatFigures.accuracy.toFixed(4)} (int8 ${int8Figures.accuracy.toFixed(4)}); timing predictions`,
   );
@@ -299,7 +306,9 @@ async function runMain(options: WorkerOptions): Promise<NativeMainFigures> {
       ...floatFigures,
       macroF1,
       atThreshold: atThresholdFigures(floatScored.confidences, floatScored.correct, floatModel.threshold),
+      atValidationThresholds: atValidationThresholds(validScored, floatScored),
     },
+    autotune,
     int8: {
       test: {
         ...int8Figures,
@@ -321,6 +330,42 @@ async function runMain(options: WorkerOptions): Promise<NativeMainFigures> {
     batchSize,
     passes: throughputPasses,
     notes,
+  };
+}
+
+/** Trains as `slmkit train` does: with the defaults, or with `--autotune <seconds>` of search on valid. */
+async function trainModel(
+  options: WorkerOptions,
+  examples: readonly LabeledExample[],
+  valid: readonly LabeledExample[],
+): Promise<{ trained: TrainedClassifier; autotune: NativeMainFigures["autotune"] }> {
+  if (options.autotuneSeconds === undefined) {
+    const trained = await trainClassifier(examples, {
+      valid,
+      seed: options.seed,
+      onProgress: (progress) =>
+        log(
+          `epoch ${progress.epoch}/${progress.epochs}: validation accuracy ${progress.validationAccuracy.toFixed(4)} (${progress.elapsedSeconds.toFixed(1)} s)`,
+        ),
+    });
+    return { trained, autotune: null };
+  }
+  const { best, trials } = await autotuneClassifier(examples, {
+    valid,
+    seed: options.seed,
+    seconds: options.autotuneSeconds,
+    onTrial: (trial) =>
+      log(
+        `autotune trial ${trial.index + 1}: validation accuracy ${trial.validationAccuracy.toFixed(4)} (${trial.seconds.toFixed(1)} s)`,
+      ),
+  });
+  return {
+    trained: best,
+    autotune: {
+      seconds: options.autotuneSeconds,
+      trials: trials.length,
+      chosen: { ...best.record.hyperparameters },
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // `node --import tsx bench/router.ts`: the router's own overhead per request, in process, next to the bare model
 // call it wraps: the slm path (with and without micro-batching, with the memory cache), a cache hit, an
-// escalation to an in-process LLM stub, and a burst of concurrent requests. Prints figures; never asserts.
+// escalation to an in-process LLM stub, and a burst of concurrent requests. Writes bench/results/router.json.
+// Prints figures; never asserts.
 
 import { createMemoryCache } from "../src/cache/memory-cache.js";
 import { percentiles } from "../src/eval/latency.js";
@@ -12,7 +13,9 @@ import { validateUseCase } from "../src/spec/validate.js";
 import { createSqliteStore } from "../src/store/sqlite-store.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import { answer, startFakeOpenAi } from "../test/helpers/fake-openai.js";
+import { startBenchRun } from "./provenance.js";
 
+const run = startBenchRun({ name: "router" });
 const iterations = 20_000;
 const warmup = 2_000;
 
@@ -50,21 +53,25 @@ const instantLlm: LlmLabeler = {
   },
 };
 
+/** Each timed row's microseconds, by name, for the results file. */
+const rows: Record<string, { p50: number; p95: number; p99: number; calls: number }> = {};
+
 async function time(
   name: string,
   pool: readonly string[],
-  run: (text: string) => unknown,
+  call: (text: string) => unknown,
   count = iterations,
 ): Promise<number> {
   for (let index = 0; index < Math.min(warmup, count); index++)
-    await run(pool[index % pool.length] as string);
+    await call(pool[index % pool.length] as string);
   const samples = new Float64Array(count);
   for (let index = 0; index < count; index++) {
     const started = performance.now();
-    await run(pool[index % pool.length] as string);
+    await call(pool[index % pool.length] as string);
     samples[index] = performance.now() - started;
   }
   const [p50 = 0, p95 = 0, p99 = 0] = percentiles(Array.from(samples), [50, 95, 99]);
+  rows[name] = { p50: p50 * 1000, p95: p95 * 1000, p99: p99 * 1000, calls: count };
   console.log(
     `${name.padEnd(50)} p50 ${(p50 * 1000).toFixed(1).padStart(6)} µs  p95 ${(p95 * 1000).toFixed(1).padStart(6)} µs  p99 ${(p99 * 1000).toFixed(1).padStart(6)} µs`,
   );
@@ -130,6 +137,7 @@ await server.close();
 
 // A burst: 64 requests at once, as a loaded server sees them, with and without micro-batching.
 console.log("");
+const bursts: Record<string, { requestsPerSec: number; meanBatch: number | null }> = {};
 for (const batching of [true, false]) {
   const burst = createRouter({ useCase, model, store: nullStore, ...(batching ? {} : { batching: false }) });
   const started = performance.now();
@@ -142,8 +150,20 @@ for (const batching of [true, false]) {
   const seconds = (performance.now() - started) / 1000;
   const stats = burst.stats().batcher;
   const meanBatch = stats === null ? "none" : (stats.items / stats.batches).toFixed(1);
+  bursts[batching ? "microBatched" : "noBatching"] = {
+    requestsPerSec: burstRequests / seconds,
+    meanBatch: stats === null ? null : stats.items / stats.batches,
+  };
   console.log(
     `burst of 64 concurrent, ${batching ? "micro-batched" : "no batching  "}: ${(burstRequests / seconds).toFixed(0)} req/s (mean batch ${meanBatch})`,
   );
 }
 await sqlite.close();
+await run.write({
+  iterations,
+  texts: { accepted: accepted.length, escalated: escalated.length },
+  units: { rows: "microseconds per sequential call" },
+  rows,
+  escalationOverheadMicroseconds: (routed - direct) * 1000,
+  bursts,
+});

@@ -2,16 +2,14 @@
 // Ctrl-C), the JSON-line protocol, wrk's installation, and /proc figures (RSS, CPU of a process and of the machine).
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, readdirSync, readFileSync, statSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { debianPackageVersion, ensureDebianPackage, findOnPath, progress } from "./measured-process.js";
 import type { ChildMessage, GatewayClosed, GatewayStats, ServerReady } from "./serve-protocol.js";
 import { benchDir, repositoryRoot, wrkConnections } from "./serve-report.js";
 
-/** Progress goes to stderr, so stdout holds only the report. */
-export function progress(message: string): void {
-  process.stderr.write(`${message}\n`);
-}
+export { progress, tail } from "./measured-process.js";
 
 /**
  * On Ctrl-C or SIGTERM: says so, runs `cleanUp` (end the children, remove the scratch folder) and exits 130 or
@@ -195,63 +193,20 @@ export class BenchChild {
 // ---------------------------------------------------------------------------------------------------------
 // Tools on the machine: wrk
 
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
-export function tail(text: string, characters = 600): string {
-  const trimmed = text.trim();
-  return trimmed.length <= characters ? trimmed : `…${trimmed.slice(-characters)}`;
-}
-
-function aptGet(args: string[]): { ok: boolean; output: string } {
-  progress(`  $ apt-get ${args.join(" ")}`);
-  const result = spawnSync("apt-get", args, {
-    encoding: "utf8",
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    timeout: 5 * 60_000,
-  });
-  if (result.error !== undefined) return { ok: false, output: result.error.message };
-  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
-}
-
 /** `apt-get install -y wrk` when missing (and `apt-get update` and once more if that fails). */
 export function ensureWrk(): { available: boolean; notice: string | null; version: string | null } {
-  const version = () => {
-    const result = spawnSync("dpkg-query", ["-W", "wrk"], { encoding: "utf8" });
-    const found = result.status === 0 ? result.stdout.trim().split("\t")[1] : undefined;
-    return found === undefined || found === "" ? null : found;
-  };
-  if (findOnPath("wrk") !== undefined) return { available: true, notice: null, version: version() };
-  progress("wrk: not installed; installing it with apt-get (the bench runs as root).");
-  let attempt = aptGet(["install", "-y", "wrk"]);
-  if (!attempt.ok) {
-    progress(`  install failed (${tail(attempt.output, 200)}); updating the package lists and retrying.`);
-    const update = aptGet(["update"]);
-    if (!update.ok) progress(`  apt-get update failed: ${tail(update.output, 200)}`);
-    attempt = aptGet(["install", "-y", "wrk"]);
-  }
-  if (attempt.ok && findOnPath("wrk") !== undefined) {
-    progress("  wrk installed.");
+  const wasThere = findOnPath("wrk") !== undefined;
+  const problem = ensureDebianPackage("wrk", () => findOnPath("wrk") !== undefined);
+  if (problem === undefined) {
     return {
       available: true,
-      notice: "wrk was installed by this run (apt-get install -y wrk).",
-      version: version(),
+      notice: wasThere ? null : "wrk was installed by this run (apt-get install -y wrk).",
+      version: debianPackageVersion("wrk"),
     };
   }
   return {
     available: false,
-    notice: `wrk could not be installed (${tail(attempt.output, 200)}); peak throughput comes from the Node closed-loop generator (bench/serve-load.ts, ${wrkConnections} keep-alive connections), which is slower than wrk and shares the 2 cores less kindly.`,
+    notice: `wrk could not be installed (${problem}); peak throughput comes from the Node closed-loop generator (bench/serve-load.ts, ${wrkConnections} keep-alive connections), which is slower than wrk and shares the 2 cores less kindly.`,
     version: null,
   };
 }
@@ -282,6 +237,27 @@ export function cpuSeconds(pid: number): number | null {
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds of a process to the nanosecond: the scheduler's run time of each of its threads
+ * (/proc/<pid>/task/<tid>/schedstat), summed. `cpuSeconds` counts 10 ms ticks, too coarse for one request;
+ * this one can be read around a single call. Threads that ended are not counted. Null when it cannot be read.
+ */
+export function preciseCpuSeconds(pid: number): number | null {
+  try {
+    let nanoseconds = 0;
+    for (const thread of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        nanoseconds += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+    return nanoseconds / 1e9;
   } catch {
     return null;
   }

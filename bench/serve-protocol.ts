@@ -1,4 +1,4 @@
-// What bench/serve.ts and its child processes (serve-gateway.mjs, serve-bare.ts, serve-load.ts) tell each other:
+// What bench/serve.ts and its child processes (serve-gateway.mjs, serve-bare.mjs, serve-load.ts) tell each other:
 // one JSON object per stdout line from a child, and the load generator's config and result files.
 
 /** A server child is listening. */

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readClassificationData } from "../src/data/io.js";
 import { redactPii } from "../src/data/pii.js";
@@ -28,6 +28,7 @@ import type { RequestLogEntry } from "../src/store/types.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { LabeledExample } from "../src/types.js";
 import { answer, type FakeOpenAiServer, startFakeOpenAi } from "../test/helpers/fake-openai.js";
+import { startBenchRun } from "./provenance.js";
 import {
   BenchChild,
   cleanUpOnSignal,
@@ -52,6 +53,7 @@ import {
   type BenchFigures,
   type BenchOptions,
   benchUseCaseYaml,
+  busyPhases,
   countBy,
   defaultDataDir,
   divide,
@@ -368,7 +370,7 @@ async function startBareChild(
   kind: "fastify" | "http",
   replyFile: string,
 ): Promise<{ child: BenchChild; url: string }> {
-  const child = new BenchChild(`bare ${kind}`, "serve-bare.ts", ["--kind", kind, "--reply", replyFile]);
+  const child = new BenchChild(`bare ${kind}`, "serve-bare.mjs", ["--kind", kind, "--reply", replyFile]);
   const ready = await child.waitFor("ready", 30_000);
   return { child, url: ready.url };
 }
@@ -1031,6 +1033,51 @@ async function escalationParts(
   return parts;
 }
 
+/**
+ * The same escalations (the texts as the stand-in receives them, at the escalation rate) through the minimal
+ * forwarding proxy: its latency minus the stand-in's handler time is the least any gateway adds.
+ */
+async function measureProxy(
+  options: BenchOptions,
+  scratchDir: string,
+  workload: Workload,
+  standIn: StandIn,
+  received: readonly string[],
+): Promise<{ figures: SteadyFigures; overhead: number[] }> {
+  const template = join(scratchDir, "labeler-request.json");
+  await writeFile(template, labelerBody("", workload.labels));
+  const proxy = new BenchChild("forwarding proxy", "forwarding-proxy.mjs", [
+    "--upstream",
+    standIn.server.baseUrl,
+    "--request",
+    template,
+    "--api-key",
+    "sk-bench-stand-in",
+  ]);
+  try {
+    const ready = await proxy.waitFor("ready", 30_000);
+    resetStandIn(standIn);
+    const { run, figures } = await measureSteady(
+      scratchDir,
+      "minimal forwarding proxy, escalation",
+      proxy.pid,
+      openLoad(
+        `${ready.url}/v1/chat/completions`,
+        null,
+        received.map(chatBody),
+        rates.escalation,
+        options.phaseSeconds,
+        options.warmUpSeconds,
+        { timeoutMs: 15_000, parseReplies: false },
+      ),
+      "proxy",
+    );
+    return { figures, overhead: matchOverheads(run, received, standIn, null).overhead };
+  } finally {
+    await proxy.end();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The brief's example
 
@@ -1207,6 +1254,7 @@ async function runSoak(
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  const run = startBenchRun({ name: "serve", quick: options.quick });
   const scratchDir = mkdtempSync(join(tmpdir(), "slmkit-bench-serve-"));
   let standIn: StandIn | undefined;
   const cleanUp = async () => {
@@ -1388,8 +1436,12 @@ async function main(): Promise<void> {
       "stand-in",
     );
     const directMatched = matchOverheads(directRun.run, received, standIn, null);
+
+    // The floor of any gateway's escalation: the same texts, rate and stand-in through a minimal forwarding proxy.
+    const proxyRun = await measureProxy(options, scratchDir, workload, standIn, received);
     const overheadMs = summarize(matched.overhead);
     const directOverheadMs = summarize(directMatched.overhead);
+    const proxyOverheadMs = summarize(proxyRun.overhead);
     const minus = (a: number | undefined, b: number | undefined) =>
       a === undefined || b === undefined ? null : a - b;
     const escalation: EscalationFigures = {
@@ -1406,6 +1458,12 @@ async function main(): Promise<void> {
       gatewayShareMs: {
         p50: minus(overheadMs?.p50, directOverheadMs?.p50),
         p99: minus(overheadMs?.p99, directOverheadMs?.p99),
+      },
+      proxy: proxyRun.figures,
+      proxyOverheadMs,
+      overProxy: {
+        p50: divide(overheadMs?.p50, proxyOverheadMs?.p50),
+        p99: divide(overheadMs?.p99, proxyOverheadMs?.p99),
       },
     };
 
@@ -1472,8 +1530,10 @@ async function main(): Promise<void> {
     }
 
     const rate = (target: string) => peak.find((run) => run.target === target)?.requestsPerSec ?? null;
+    const peakCpu = (target: string) =>
+      peak.find((run) => run.target === target)?.serverCpuMicrosecondsPerRequest ?? null;
     const bareSteady = steady.find((run) => run.target === "bare Fastify");
-    const partial: Omit<BenchFigures, "targets"> = {
+    const measured: Omit<BenchFigures, "targets" | "machineBusy"> = {
       options,
       workload: {
         dataset: basename(options.dataDir),
@@ -1502,13 +1562,23 @@ async function main(): Promise<void> {
         peakFastifyOverHttp: divide(rate("bare Fastify"), rate("bare node:http")),
         steadyP50GatewayOverFastify: divide(slmRun.figures.latencyMs?.p50, bareSteady?.latencyMs?.p50),
         steadyP99GatewayOverFastify: divide(slmRun.figures.latencyMs?.p99, bareSteady?.latencyMs?.p99),
+        escalationP50GatewayOverProxy: escalation.overProxy.p50,
+        escalationP99GatewayOverProxy: escalation.overProxy.p99,
+        serverCpuMicrosecondsPerRequest: {
+          peakGateway: peakCpu("gateway"),
+          peakBareFastify: peakCpu("bare Fastify"),
+          peakBareHttp: peakCpu("bare node:http"),
+          steadyGateway: slmRun.figures.serverCpuMicrosecondsPerRequest,
+          steadyBareFastify: bareSteady?.serverCpuMicrosecondsPerRequest ?? null,
+          escalationGateway: escalation.gateway.serverCpuMicrosecondsPerRequest,
+          escalationProxy: escalation.proxy.serverCpuMicrosecondsPerRequest,
+        },
       },
     };
+    const partial = { ...measured, machineBusy: busyPhases(measured) };
     const figures: BenchFigures = { ...partial, targets: evaluateTargets(partial) };
-    const file = await writeResults(figures);
-    process.stdout.write(
-      `\n${renderReport(figures)}\nfigures written to ${relative(repositoryRoot, file)}\n`,
-    );
+    process.stdout.write(`\n${renderReport(figures)}\n`);
+    await writeResults(run, figures);
   } finally {
     await cleanUp();
   }

@@ -1,8 +1,9 @@
 // `node --import tsx bench/store-summary.ts`: how long the Store's range reads take on a week of traffic
 // (100,000 log rows by default, with feedback, shadow results and review items beside them), on a temporary
 // SQLite file and, when it answers, on Postgres in a schema of its own (dropped at the end). Each figure is
-// set beside a bare `COUNT(*)` over the same rows, the least any read of them can cost. It prints figures; it
-// never asserts timings.
+// set beside a bare `COUNT(*)` over the same rows, the least any read of them can cost. Writes
+// bench/results/store-summary.json (under local/ when Postgres was skipped or the sizes are not the defaults).
+// It prints figures; it never asserts timings.
 //
 // Usage: node --import tsx bench/store-summary.ts [--rows 100000] [--days 7] [--repeat 9] [--seed 42]
 //        [--skip-postgres] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
@@ -18,12 +19,14 @@ import { createPostgresStore } from "../src/store/postgres-store.js";
 import { createSqliteStore } from "../src/store/sqlite-store.js";
 import type { RequestLogEntry, ShadowOutcome, Store } from "../src/store/types.js";
 import type { AnsweredBy } from "../src/types.js";
+import { startBenchRun } from "./provenance.js";
 
+const defaults = { rows: "100000", days: "7", repeat: "9" };
 const { values } = parseArgs({
   options: {
-    rows: { type: "string", default: "100000" },
-    days: { type: "string", default: "7" },
-    repeat: { type: "string", default: "9" },
+    rows: { type: "string", default: defaults.rows },
+    days: { type: "string", default: defaults.days },
+    repeat: { type: "string", default: defaults.repeat },
     seed: { type: "string", default: "42" },
     "skip-postgres": { type: "boolean", default: false },
     "postgres-url": { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
@@ -163,12 +166,30 @@ async function time(work: () => Promise<unknown>): Promise<Timing> {
   return { median: median(samples), min: Math.min(...samples), cpu: median(cpuSamples) };
 }
 
+interface OperationFigures {
+  operation: string;
+  medianMs: number;
+  bestMs: number;
+  cpuMs: number;
+  countMedianMs: number;
+  /** median / COUNT(*)'s median. */
+  ratio: number;
+}
+
+interface StoreFigures {
+  store: string;
+  rows: number;
+  lastDayRows: number;
+  fillSeconds: number;
+  operations: OperationFigures[];
+}
+
 async function measure(
   name: string,
   store: Store,
   data: Workload,
   afterFill?: () => Promise<void>,
-): Promise<void> {
+): Promise<StoreFigures> {
   await store.migrate();
   const fillSeconds = await fill(store, data);
   await afterFill?.();
@@ -220,16 +241,26 @@ async function measure(
     `  ${"operation".padEnd(36)}${"median ms".padStart(11)}${"best ms".padStart(10)}${"cpu ms".padStart(9)}` +
       `${"COUNT(*) ms".padStart(13)}${"ratio".padStart(9)}`,
   );
+  const operations: OperationFigures[] = [];
   for (const [operation, work, baseline] of cases) {
     const measured = await time(work);
     const counted = await time(baseline);
     const ratio = measured.median / counted.median;
+    operations.push({
+      operation,
+      medianMs: measured.median,
+      bestMs: measured.min,
+      cpuMs: measured.cpu,
+      countMedianMs: counted.median,
+      ratio,
+    });
     console.log(
       `  ${operation.padEnd(36)}${measured.median.toFixed(1).padStart(11)}${measured.min.toFixed(1).padStart(10)}` +
         `${measured.cpu.toFixed(1).padStart(9)}` +
         `${counted.median.toFixed(2).padStart(13)}${`${ratio.toFixed(ratio < 10 ? 1 : 0)}×`.padStart(9)}`,
     );
   }
+  return { store: name, rows: weekRows, lastDayRows: dayRows, fillSeconds, operations };
 }
 
 async function postgresAnswers(url: string): Promise<string | undefined> {
@@ -246,6 +277,20 @@ async function postgresAnswers(url: string): Promise<string | undefined> {
   }
 }
 
+const postgresUrl = values["postgres-url"];
+const unavailable = values["skip-postgres"] ? "--skip-postgres" : await postgresAnswers(postgresUrl);
+// Without Postgres, or at other sizes, the result is not the README's: it is kept under local/.
+const partial = [
+  ...(["rows", "days", "repeat"] as const)
+    .filter((name) => values[name] !== defaults[name])
+    .map((name) => `--${name} ${values[name]}`),
+  ...(unavailable === undefined ? [] : [`Postgres skipped: ${unavailable}`]),
+];
+const run = startBenchRun({
+  name: "store-summary",
+  ...(partial.length === 0 ? {} : { partial: partial.join("; ") }),
+});
+const stores: StoreFigures[] = [];
 console.log(
   `store-summary bench: ${rows.toLocaleString("en")} rows over ${days} days, seed ${seed}, ` +
     `median and best of ${repeat} runs after a warm-up; node ${process.version}, ${cpus().length} CPUs, ` +
@@ -263,7 +308,7 @@ try {
     maxQueuedWrites: rows + 5_000,
   });
   try {
-    await measure("SQLite (WAL, temp file)", sqlite, data);
+    stores.push(await measure("SQLite (WAL, temp file)", sqlite, data));
   } finally {
     await sqlite.close();
   }
@@ -271,8 +316,6 @@ try {
   rmSync(directory, { recursive: true, force: true });
 }
 
-const postgresUrl = values["postgres-url"];
-const unavailable = values["skip-postgres"] ? "--skip-postgres" : await postgresAnswers(postgresUrl);
 if (unavailable !== undefined) {
   console.log(`\nPostgres skipped (${unavailable}).`);
 } else {
@@ -287,7 +330,7 @@ if (unavailable !== undefined) {
   try {
     // Autovacuum analyzes a table within a minute or so of a bulk load; before that the planner, blind to
     // the row counts, joins the range's 100,000 requests to feedback by index probes, 5x slower.
-    await measure(`Postgres (schema ${schema}, analyzed)`, postgres, data, async () => {
+    const postgresFigures = await measure(`Postgres (analyzed)`, postgres, data, async () => {
       const client = new pg.Client({ connectionString: postgresUrl });
       await client.connect();
       try {
@@ -296,6 +339,7 @@ if (unavailable !== undefined) {
         await client.end();
       }
     });
+    stores.push(postgresFigures);
   } finally {
     await postgres.close();
     const client = new pg.Client({ connectionString: postgresUrl });
@@ -304,3 +348,10 @@ if (unavailable !== undefined) {
     await client.end();
   }
 }
+
+await run.write({
+  options: { rows, days, repeat, seed },
+  postgres: { skipped: unavailable ?? null },
+  units: { time: "milliseconds, median and best of `repeat` runs after a warm-up; cpu = this process's" },
+  stores,
+});

@@ -7,8 +7,17 @@ export type { CachedAnswer, CacheHit, ResponseCache } from "./cache/types.js";
 export type { GatherTcoInputsOptions, TcoOverrides } from "./cost/gather.js";
 export { gatherTcoInputs } from "./cost/gather.js";
 export { formatTcoText, renderTcoChartSvg, renderTcoHtml } from "./cost/report.js";
+export { defaultMinimumSample, wilsonInterval } from "./cost/sample.js";
 export { computeTco, tcoMonthlyCostAt } from "./cost/tco.js";
-export type { TcoInput, TcoInputSource, TcoInputs, TcoReport } from "./cost/types.js";
+export type {
+  TcoInput,
+  TcoInputSource,
+  TcoInputs,
+  TcoReport,
+  TcoSample,
+  TcoShareInterval,
+  TcoTrafficSample,
+} from "./cost/types.js";
 export type { DataReport } from "./data/check.js";
 export { checkClassificationData, formatDataReport } from "./data/check.js";
 export { buildChatExport } from "./data/export-chat.js";

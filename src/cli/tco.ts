@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { gatherTcoInputs, type TcoOverrides, tcoOverrideFlags } from "../cost/gather.js";
 import { formatTcoText, renderTcoHtml } from "../cost/report.js";
+import { defaultMinimumSample } from "../cost/sample.js";
 import { computeTco } from "../cost/tco.js";
 import type { TcoInputName, TcoReport } from "../cost/types.js";
 import { SlmkitError } from "../errors.js";
@@ -55,6 +56,7 @@ export interface TcoCommandFlags {
   distillReport?: string;
   json?: string;
   html?: string;
+  minSample?: number;
   /** The override flags, by commander's camel-cased names (`--machine-usd-per-hour` → `machineUsdPerHour`). */
   [flag: string]: string | number | undefined;
 }
@@ -84,7 +86,12 @@ export function registerTcoCommand(program: Command, output: TcoCommandOutput = 
     .option("--until <ISO date>", "read the log up to this time (default: now)")
     .option("--distill-report <file>", "a `slmkit distill` report.json: its teacherCostUsd is a one-off cost")
     .option("--json <file>", 'write the report as JSON to <file>; "-" prints only the JSON to stdout')
-    .option("--html <file>", "write a self-contained HTML report with the chart to <file>");
+    .option("--html <file>", "write a self-contained HTML report with the chart to <file>")
+    .option(
+      "--min-sample <n>",
+      `logged requests needed for a verdict; below it the report gives the range of costs instead (default ${defaultMinimumSample})`,
+      parseIntegerOption("--min-sample", 1),
+    );
   for (const [name, flag] of Object.entries(tcoOverrideFlags) as [TcoInputName, string][]) {
     const parse = integerInputs.has(name)
       ? parseIntegerOption(flag, name === "replicas" ? 1 : 0)
@@ -131,7 +138,7 @@ export async function runTcoCommand(
       overrides,
       ...(flags.distillReport === undefined ? {} : { distillReport: flags.distillReport }),
     });
-    report = computeTco(inputs);
+    report = computeTco(inputs, flags.minSample === undefined ? {} : { minimumSample: flags.minSample });
   } finally {
     await store.close();
   }

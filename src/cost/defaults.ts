@@ -23,7 +23,7 @@ export const tcoDefaults = {
   utilization: {
     value: 0.08,
     unit: "share",
-    note: "bench/results/serve.json: the HTTP gateway reached 5,639 req/s on 2 cores where the model alone does 33,682/s in-process (17%), halved for headroom at peaks; --utilization",
+    note: "the HTTP gateway peaks at about a sixth of the model's in-process throughput on 2 cores (npm run bench:serve: peak req/s against the classifier bench's texts/s), halved for headroom at peaks; --utilization",
   },
   replicas: {
     value: 1,

@@ -5,6 +5,7 @@ import type { Store } from "../store/types.js";
 import { gatherLabelledItems, readDataFiles } from "./inputs/data-files.js";
 import { teacherCost } from "./inputs/distill-report.js";
 import { createFigurePicker, type TcoOverrides } from "./inputs/figures.js";
+import { findGeneratedExamples } from "./inputs/generated-data.js";
 import { gatherPrices, gatherTokensPerCall } from "./inputs/llm.js";
 import {
   gatherTrainSeconds,
@@ -12,7 +13,13 @@ import {
   readModelSource,
   validationCoverage,
 } from "./inputs/model.js";
-import { describeLog, gatherRequestsPerMonth, gatherTrafficShares } from "./inputs/request-log.js";
+import {
+  describeLog,
+  gatherRequestsPerMonth,
+  gatherTrafficShares,
+  llmWasUnreachable,
+  trafficSampleOf,
+} from "./inputs/request-log.js";
 import type { ThroughputMeasurement } from "./throughput.js";
 import type { TcoInput, TcoInputs } from "./types.js";
 
@@ -58,7 +65,8 @@ export async function gatherTcoInputs(options: GatherTcoInputsOptions): Promise<
   const data = await readDataFiles(useCase);
   const log = { totals, note: describeLog(totals, options.since, options.until) };
 
-  const traffic = gatherTrafficShares(figures, log, spec.routing, validationCoverage(model));
+  const llmUnreachable = llmWasUnreachable(totals, spec.routing, spec.llm !== undefined);
+  const traffic = gatherTrafficShares(figures, log, spec.routing, validationCoverage(model), llmUnreachable);
   const tokens = await gatherTokensPerCall(figures, log, { store, filter, useCase, dataTexts: data.texts });
   const prices = gatherPrices(figures, useCase);
   const throughputPerSec =
@@ -66,7 +74,7 @@ export async function gatherTcoInputs(options: GatherTcoInputsOptions): Promise<
     (await measureThroughput(model, data.texts, options.measureThroughput));
   const trainSeconds = gatherTrainSeconds(figures, model);
   const teacherCostUsd = figures.given("teacherCostUsd", "USD") ?? (await teacherCost(options.distillReport));
-  const labelledItems = gatherLabelledItems(figures, data);
+  const labelledItems = gatherLabelledItems(figures, data, await findGeneratedExamples(useCase, data));
   const requestsPerMonth = gatherRequestsPerMonth(totals, options, overrides);
   const targetCost = targetCostOf(figures.given("targetCostPer1kRequestsUsd", "USD per 1K requests"), spec);
 
@@ -87,6 +95,12 @@ export async function gatherTcoInputs(options: GatherTcoInputsOptions): Promise<
     amortizeMonths: figures.defaultFor("amortizeMonths"),
     ...(requestsPerMonth === undefined ? {} : { requestsPerMonth }),
     ...(targetCost === undefined ? {} : { targetCostPer1kRequestsUsd: targetCost }),
+    trafficSample: trafficSampleOf(log),
+    notes: llmUnreachable
+      ? [
+          `The configured LLM (${spec.llm?.model ?? "llm"}) was not reached: no LLM call is logged, and the ${totals.answeredBy.review} escalated requests went to people (no API key, or the LLM was down). Both ways are priced with the LLM answering, as a deployment with its key would run: hybrid pays an LLM call for each escalation, and people answer only what either way would send them.`,
+        ]
+      : [],
   };
 }
 

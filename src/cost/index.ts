@@ -6,8 +6,18 @@ export type { GatherTcoInputsOptions, TcoOverrides } from "./gather.js";
 export { gatherTcoInputs, tcoOverrideFlags } from "./gather.js";
 export type { TcoChartOptions } from "./report.js";
 export { formatMoney, formatTcoText, formatVolume, renderTcoChartSvg, renderTcoHtml } from "./report.js";
+export type { CostsAt } from "./sample.js";
+export { assessSample, defaultMinimumSample, wilsonInterval, withEscalationRate } from "./sample.js";
 export type { ComputeTcoOptions } from "./tco.js";
-export { computeTco, formatFigure, formatUsd, machinesAt, tcoInputOrder, tcoMonthlyCostAt } from "./tco.js";
+export {
+  computeTco,
+  formatFigure,
+  formatUsd,
+  machinesAt,
+  tcoInputOrder,
+  tcoMonthlyCostAt,
+  verdictOf,
+} from "./tco.js";
 export type { ThroughputMeasurement, ThroughputOptions } from "./throughput.js";
 export { measureModelThroughput } from "./throughput.js";
 export type {
@@ -19,4 +29,7 @@ export type {
   TcoInputs,
   TcoPerThousand,
   TcoReport,
+  TcoSample,
+  TcoShareInterval,
+  TcoTrafficSample,
 } from "./types.js";

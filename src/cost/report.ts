@@ -47,8 +47,11 @@ function tableVolumes(report: TcoReport): { volume: number; label: string }[] {
   for (let exponent = Math.ceil(Math.log10(lowest)); 10 ** exponent <= highest; exponent++) {
     rows.push({ volume: 10 ** exponent, label: "" });
   }
-  if (report.breakEvenRequestsPerMonth !== null && report.breakEvenRequestsPerMonth > 0)
-    rows.push({ volume: report.breakEvenRequestsPerMonth, label: "break-even" });
+  if (report.breakEvenRequestsPerMonth !== null && report.breakEvenRequestsPerMonth > 0) {
+    // Below the minimum sample it is one point of a range, not a verdict.
+    const label = report.sample?.sufficient === false ? "break-even at the measured share" : "break-even";
+    rows.push({ volume: report.breakEvenRequestsPerMonth, label });
+  }
   if (report.atCurrentVolume !== null)
     rows.push({ volume: report.atCurrentVolume.requestsPerMonth, label: "now" });
   return rows.sort((a, b) => a.volume - b.volume);
@@ -73,10 +76,7 @@ export function formatTcoText(report: TcoReport): string {
     ),
   );
   lines.push("");
-  lines.push(`Hybrid cheaper than LLM-only above:   ${breakEvenText(report.breakEvenRequestsPerMonth)}`);
-  lines.push(
-    `SLM-only cheaper than LLM-only above: ${breakEvenText(report.breakEvenSlmOnlyRequestsPerMonth)}`,
-  );
+  lines.push(...verdictLines(report));
   lines.push("");
   lines.push("Monthly cost by volume");
   lines.push(
@@ -117,6 +117,39 @@ export function formatTcoText(report: TcoReport): string {
     for (const note of report.notes) lines.push(`  - ${note}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+const percentOf = (share: number) => `${(share * 100).toFixed(1)}%`;
+
+/**
+ * The break-evens when the log holds enough requests; below the minimum sample, no verdict but the local
+ * share's interval and what hybrid and SLM-only cost across it.
+ */
+function verdictLines(report: TcoReport): string[] {
+  const sample = report.sample;
+  if (sample === undefined || sample.sufficient || sample.localShare === null || sample.range === null) {
+    return [
+      `Hybrid cheaper than LLM-only above:   ${breakEvenText(report.breakEvenRequestsPerMonth)}`,
+      `SLM-only cheaper than LLM-only above: ${breakEvenText(report.breakEvenSlmOnlyRequestsPerMonth)}`,
+    ];
+  }
+  const share = sample.localShare;
+  const range = sample.range;
+  const between = (pair: { low: number; high: number }) =>
+    `${formatMoney(pair.low)} to ${formatMoney(pair.high)}`;
+  const { low, high } = range.breakEvenRequestsPerMonth;
+  return [
+    share.n === 0
+      ? `No verdict: no requests logged yet (a verdict needs ${formatFigure(sample.minimum)}).`
+      : `No verdict: too few requests logged (${formatFigure(share.n)} of the ${formatFigure(sample.minimum)} needed).`,
+    share.n === 0
+      ? `  Local share:          estimated at ${percentOf(share.value)} (from the model's validation data or a default); anything from 0% to 100% until traffic is logged`
+      : `  Local share:          ${formatFigure(Math.round(share.value * share.n))} of ${formatFigure(share.n)} = ${percentOf(share.value)}; 95% interval ${percentOf(share.low)} to ${percentOf(share.high)} (${share.method})`,
+    `  Hybrid per 1,000:     ${between(range.hybridPerThousand)} across that interval (LLM-only ${formatMoney(report.perThousand.llmOnly)})`,
+    `  SLM-only per 1,000:   ${between(range.slmOnlyPerThousand)}`,
+    `  Hybrid break-even:    ${breakEvenText(low)} at best, ${breakEvenText(high)} at worst`,
+    "  The figures below are at the measured share; read them as one point of that range.",
+  ];
 }
 
 /** Left-aligned first column, right-aligned figures unless `rightAligned` says otherwise; two spaces apart. */
@@ -298,7 +331,12 @@ export function renderTcoHtml(report: TcoReport): string {
       formatMoney(report.perThousand[way.key]),
     ]),
     ["Monthly fixed (SLM-only, hybrid)", formatMoney(report.monthlyFixedUsd)],
-    ["Hybrid break-even", breakEvenText(report.breakEvenRequestsPerMonth)],
+    report.sample?.sufficient === false
+      ? [
+          "Hybrid break-even",
+          `no verdict (${formatFigure(report.sample.requests ?? 0)} of ${formatFigure(report.sample.minimum)} requests)`,
+        ]
+      : ["Hybrid break-even", breakEvenText(report.breakEvenRequestsPerMonth)],
   ];
   if (report.costTarget !== null) {
     cards.push([
@@ -362,7 +400,7 @@ ${report.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join("\n")}
 </header>
 <section aria-labelledby="headline-heading">
 <h2 id="headline-heading">Headline figures</h2>
-<ul class="cards">
+${report.verdict === undefined ? "" : `<p class="verdict">${escapeHtml(report.verdict)}</p>\n`}<ul class="cards">
 ${cardItems}
 </ul>
 </section>

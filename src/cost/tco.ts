@@ -32,6 +32,7 @@
 
 import { SlmkitError } from "../errors.js";
 import { hoursPerMonth } from "./defaults.js";
+import { assessSample, type CostsAt, defaultMinimumSample } from "./sample.js";
 import type {
   TcoBreakdown,
   TcoCurvePoint,
@@ -40,6 +41,7 @@ import type {
   TcoInputs,
   TcoPerThousand,
   TcoReport,
+  TcoSample,
 } from "./types.js";
 
 type RequiredInputName = Exclude<TcoInputName, "requestsPerMonth" | "targetCostPer1kRequestsUsd">;
@@ -52,6 +54,11 @@ export interface ComputeTcoOptions {
    * the volume served now, plus the break-even itself and the capacity steps when there are 60 or fewer.
    */
   volumes?: readonly number[];
+  /**
+   * Logged requests below which the report gives the interval of costs the local share allows instead of a
+   * verdict. Default 200 (`defaultMinimumSample`).
+   */
+  minimumSample?: number;
 }
 
 /** The order inputs are listed in, in the report and its tables: LLM first, then traffic, machine, people, one-off. */
@@ -126,6 +133,9 @@ export function computeTco(inputs: TcoInputs, options: ComputeTcoOptions = {}): 
     ]);
   const pointAt = (volume: number) => curvePoint(breakdown, replicas, perThousand.llmOnly, volume);
   const costTarget = costTargetOf(inputs.targetCostPer1kRequestsUsd?.value, perThousand);
+  const sample = assessSample(inputs, options.minimumSample ?? defaultMinimumSample, (adjusted) =>
+    costsOf(adjusted),
+  );
 
   const inputsByName: Record<string, TcoInput> = {};
   for (const name of tcoInputOrder) {
@@ -146,8 +156,61 @@ export function computeTco(inputs: TcoInputs, options: ComputeTcoOptions = {}): 
     breakdown,
     atCurrentVolume: current === undefined ? null : pointAt(current),
     costTarget,
-    notes: tcoNotes({ inputs, breakdown, perThousand, hybridBreakEven, volumes, costTarget }),
+    sample,
+    verdict: verdictOf(sample, hybridBreakEven, perThousand),
+    notes: [
+      ...(inputs.notes ?? []),
+      ...tcoNotes({ inputs, breakdown, perThousand, hybridBreakEven, volumes, costTarget }),
+    ],
   };
+}
+
+/** Hybrid's and SLM-only's cost per 1K and hybrid's break-even for one set of inputs. */
+function costsOf(inputs: TcoInputs): CostsAt {
+  const breakdown = costBreakdown(inputs);
+  const perThousand = perThousandOf(breakdown);
+  return {
+    hybridPerThousand: perThousand.hybrid,
+    slmOnlyPerThousand: perThousand.slmOnly,
+    breakEvenRequestsPerMonth: breakEvenVolume(
+      breakdown,
+      inputs.replicas.value,
+      perThousand.llmOnly,
+      breakdown.hybridLlmUsdPerThousand + breakdown.hybridReviewUsdPerThousand,
+      perThousand.hybrid,
+    ),
+  };
+}
+
+const percentOf = (share: number) => `${(share * 100).toFixed(1)}%`;
+const breakEvenPhrase = (volume: number | null) =>
+  volume === null ? "never" : `${formatFigure(Math.round(volume))} requests/month`;
+
+/**
+ * The report's one-sentence answer. With enough logged requests: the break-even, or that there is none. With
+ * too few: no verdict, but what the local share's interval allows, so a small demo's traffic is not read as
+ * proof either way.
+ */
+export function verdictOf(sample: TcoSample, breakEven: number | null, perThousand: TcoPerThousand): string {
+  if (sample.sufficient || sample.localShare === null || sample.range === null) {
+    return breakEven === null
+      ? `Hybrid is never cheaper than LLM-only at these prices: ${formatUsd(perThousand.hybrid)} against ${formatUsd(perThousand.llmOnly)} per 1,000 requests.`
+      : `Hybrid is cheaper than LLM-only above ${breakEvenPhrase(breakEven)} (${formatUsd(perThousand.hybrid)} against ${formatUsd(perThousand.llmOnly)} per 1,000 requests at scale).`;
+  }
+  const share = sample.localShare;
+  const range = sample.range;
+  const measured =
+    share.n === 0
+      ? `No requests logged yet, and a verdict needs ${formatFigure(sample.minimum)}: the local share is estimated at ${percentOf(share.value)} and could be anything from 0% to 100%`
+      : `Too few requests logged for a verdict (${formatFigure(share.n)} of the ${formatFigure(sample.minimum)} needed): the local share ${percentOf(share.value)} lies between ${percentOf(share.low)} and ${percentOf(share.high)} (95% interval)`;
+  const { low, high } = range.breakEvenRequestsPerMonth;
+  const breakEvenRange =
+    low === null
+      ? "never breaks even with it at either end"
+      : low === high
+        ? `breaks even above ${breakEvenPhrase(low)}`
+        : `breaks even above ${breakEvenPhrase(low)} at best, ${high === null ? "never" : breakEvenPhrase(high)} at worst`;
+  return `${measured}, so hybrid costs ${formatUsd(range.hybridPerThousand.low)} to ${formatUsd(range.hybridPerThousand.high)} per 1,000 requests against LLM-only's ${formatUsd(perThousand.llmOnly)}, and ${breakEvenRange}.`;
 }
 
 /** Every cost of the model (see the module comment) from the checked inputs. */

@@ -48,12 +48,60 @@ export interface TcoReport {
   breakdown: TcoBreakdown;
   /** Monthly volume above which SLM-only is cheaper than LLM-only; null when it never is. */
   breakEvenSlmOnlyRequestsPerMonth: number | null;
+  /**
+   * The logged requests the traffic shares come from, and whether they are enough for a verdict. Always set by
+   * `computeTco`; optional for reports written before it existed.
+   */
+  sample?: TcoSample;
+  /**
+   * One sentence a reader can act on: where hybrid breaks even with LLM-only, that it never does, or, below the
+   * minimum sample, the range of costs the local share's interval allows instead of a verdict. Always set by
+   * `computeTco`; optional for reports written before it existed.
+   */
+  verdict?: string;
   /** Monthly cost of each way at `inputs.requestsPerMonth`; null when the volume served now is unknown. */
   atCurrentVolume: TcoCurvePoint | null;
   /** The use case's cost target per 1K requests and which ways meet it at scale; null when it sets none. */
   costTarget: { perThousandUsd: number; met: Record<keyof TcoPerThousand, boolean> } | null;
   /** What a reader should know: capacity steps, assumed inputs, estimates. */
   notes: string[];
+}
+
+/** A share and its 95% interval (Wilson score), with the requests it was measured on. */
+export interface TcoShareInterval {
+  value: number;
+  low: number;
+  high: number;
+  n: number;
+  confidence: number;
+  method: "Wilson score";
+}
+
+/** How much traffic the shares were measured on, and what the costs would be across its uncertainty. */
+export interface TcoSample {
+  /** Requests logged over the range read; null when the inputs do not say (given outright). */
+  requests: number | null;
+  /** Requests needed for a verdict (`ComputeTcoOptions.minimumSample`, default 200). */
+  minimum: number;
+  /** Enough requests, or an escalation rate given outright: the break-even is a verdict. */
+  sufficient: boolean;
+  /** Below the minimum: the local share (1 − escalation rate) and its interval; null otherwise. */
+  localShare: TcoShareInterval | null;
+  /** Below the minimum: each figure at the interval's two ends (low = the higher local share); null otherwise. */
+  range: {
+    hybridPerThousand: { low: number; high: number };
+    slmOnlyPerThousand: { low: number; high: number };
+    breakEvenRequestsPerMonth: { low: number | null; high: number | null };
+  } | null;
+}
+
+/** The log's requests over the range read: the sample every traffic share was measured on. */
+export interface TcoTrafficSample {
+  requests: number;
+  /** Of them, answered by the small model or the cache. */
+  local: number;
+  /** Where they were read, e.g. "request log, 9 requests 2026-12-01..2026-12-01". */
+  note: string;
 }
 
 /**
@@ -104,10 +152,14 @@ export interface TcoInputs {
   requestsPerMonth?: TcoInput;
   /** The use case's target cost per 1,000 requests (usecase.yaml `targets.costPer1kRequestsUsd`), when it has one. */
   targetCostPer1kRequestsUsd?: TcoInput;
+  /** The logged requests the traffic shares come from; absent when they were not read from a log. */
+  trafficSample?: TcoTrafficSample;
+  /** What gathering the inputs found that a reader must know (e.g. the LLM was not reachable). */
+  notes?: string[];
 }
 
 /** The names of `TcoInputs`' figures. */
-export type TcoInputName = Exclude<keyof TcoInputs, "useCaseId">;
+export type TcoInputName = Exclude<keyof TcoInputs, "useCaseId" | "trafficSample" | "notes">;
 
 /** The intermediate figures every total is built from, so each step can be checked on its own. */
 export interface TcoBreakdown {

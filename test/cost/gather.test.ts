@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -11,6 +11,7 @@ import { computeTco } from "../../src/cost/tco.js";
 import type { ThroughputMeasurement } from "../../src/cost/throughput.js";
 import { SlmkitError } from "../../src/errors.js";
 import { saveNativeModel } from "../../src/models/native/model-directory.js";
+import { writeTemplate } from "../../src/spec/catalog/write-template.js";
 import { type LoadedUseCase, loadUseCase } from "../../src/spec/load.js";
 import { createStore } from "../../src/store/index.js";
 import type { RequestLogEntry, Store } from "../../src/store/types.js";
@@ -336,5 +337,75 @@ describe("gatherTcoInputs", () => {
     assert.equal(inputs.throughputPerSec.source, "measured");
     assert.ok(inputs.throughputPerSec.value > 100, `${inputs.throughputPerSec.value} texts/s`);
     assert.match(inputs.throughputPerSec.note, /in-process/);
+  });
+
+  test("an LLM that was never reached is priced in both ways alike; people get only what either way sends them", async () => {
+    // The demo without an API key: 90 requests answered locally, 10 escalated ones sent to people, no LLM call.
+    const unreachable = createStore({ kind: "sqlite", path: join(dir, "no-llm.db") });
+    await unreachable.migrate();
+    for (let index = 0; index < 100; index++)
+      unreachable.logRequest(row(index < 90 ? "slm" : "review", index));
+    await unreachable.flush();
+    try {
+      const useCase = await writeUseCase("priced", pricedLlm);
+      const inputs = await gatherTcoInputs({
+        store: unreachable,
+        useCase,
+        measureThroughput: stubThroughput,
+      });
+      assert.equal(inputs.escalationRate.value, 0.1);
+      // Each escalation is priced as the LLM call hybrid would make, as LLM-only prices every request.
+      assert.deepEqual([inputs.llmCallRate.value, inputs.llmCallRate.source], [0.1, "measured"]);
+      assert.match(inputs.llmCallRate.note, /the LLM was not reached/);
+      // Without one LLM answer, what it would leave to people is unknown: none, in hybrid as in LLM-only.
+      assert.deepEqual([inputs.reviewRate.value, inputs.llmOnlyReviewRate.value], [0, 0]);
+      assert.equal(inputs.reviewRate.source, "assumed");
+      assert.match(inputs.reviewRate.note, /--review-rate and --llm-only-review-rate/);
+      assert.match(inputs.notes?.join(" ") ?? "", /The configured LLM \(gpt-4o-mini\) was not reached/);
+      const report = computeTco(inputs, { now: 0 });
+      assert.equal(report.breakdown.hybridReviewUsdPerThousand, report.breakdown.llmOnlyReviewUsdPerThousand);
+      assert.match(report.notes[0] ?? "", /was not reached/);
+      // 100 logged requests are fewer than 200: the report gives a range, not a verdict.
+      assert.equal(report.sample?.sufficient, false);
+      assert.deepEqual(inputs.trafficSample, {
+        requests: 100,
+        local: 90,
+        note: "request log, 100 requests 2026-11-01..2026-11-11",
+      });
+    } finally {
+      await unreachable.close();
+    }
+  });
+
+  test("a reached LLM keeps the measured split: the same review share for both ways", async () => {
+    const useCase = await writeUseCase("priced", pricedLlm);
+    const inputs = await gatherTcoInputs({ store, useCase, measureThroughput: stubThroughput });
+    assert.deepEqual(inputs.notes, []);
+    assert.equal(inputs.reviewRate.value, inputs.llmOnlyReviewRate.value);
+  });
+
+  test("a built-in use case's generated data costs no labelling; examples added by hand do", async () => {
+    const templateDir = join(dir, "from-template");
+    const written = await writeTemplate("support", templateDir, { seed: 7, perLabel: 12 });
+    const useCase = await loadUseCase(written.usecasePath);
+    const generated = await gatherTcoInputs({
+      store: emptyStore,
+      useCase,
+      modelDir: join(dir, "model"),
+      measureThroughput: stubThroughput,
+    });
+    assert.deepEqual([generated.labelledItems.value, generated.labelledItems.source], [0, "measured"]);
+    assert.match(generated.labelledItems.note, /slmkit init --template support --seed 7/);
+    appendFileSync(
+      written.paths.train,
+      `${JSON.stringify({ text: "my parcel came wet", label: "damaged_item" })}\n${JSON.stringify({ text: "parcel soaked", label: "damaged_item" })}\n`,
+    );
+    const edited = await gatherTcoInputs({
+      store: emptyStore,
+      useCase,
+      modelDir: join(dir, "model"),
+      measureThroughput: stubThroughput,
+    });
+    assert.equal(edited.labelledItems.value, 2, edited.labelledItems.note);
   });
 });

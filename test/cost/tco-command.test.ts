@@ -16,6 +16,8 @@ import type { AnsweredBy } from "../../src/types.js";
 let dir: string;
 let useCasePath: string;
 let storePath: string;
+/** A demo's first minutes: 9 requests, 8 answered locally, 1 sent to a person because the LLM had no key. */
+let smallStorePath: string;
 
 function collector(): TcoCommandOutput & { out: () => string; err: () => string } {
   let out = "";
@@ -81,6 +83,33 @@ llm:
     });
   });
   await store.close();
+  smallStorePath = join(dir, "small.db");
+  const small = createStore({ kind: "sqlite", path: smallStorePath });
+  await small.migrate();
+  for (let index = 0; index < 9; index++) {
+    small.logRequest({
+      id: randomUUID(),
+      useCaseId: "support",
+      apiKeyId: null,
+      createdAt: Date.UTC(2026, 11, 1) + index * 60_000,
+      inputHash: String(index),
+      inputText: null,
+      answeredBy: index < 8 ? "slm" : "review",
+      reason: index < 8 ? "test" : "no LLM configured",
+      label: index < 8 ? "billing" : null,
+      confidence: 0.9,
+      threshold: 0.8,
+      slmLabel: "billing",
+      slmConfidence: index < 8 ? 0.9 : 0.4,
+      llmLabel: null,
+      latencyMs: 1,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      modelVersion: null,
+    });
+  }
+  await small.close();
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -181,5 +210,56 @@ describe("slmkit tco", () => {
       ),
       (error: unknown) => SlmkitError.isInstance(error) && /--since/.test(error.message),
     );
+  });
+
+  test("a handful of requests gives the interval of costs, not a verdict, in lines a person reads", async () => {
+    const output = collector();
+    const report = await runTcoCommand(
+      { usecase: useCasePath, store: `sqlite:${smallStorePath}`, throughput: 5000 },
+      output,
+    );
+    const lines = output.out().split("\n");
+    const at = lines.findIndex((line) => line.startsWith("No verdict"));
+    assert.ok(at > 0, output.out());
+    // Money and volumes vary with the measured defaults; the wording and the interval do not.
+    const shape = (line: string) =>
+      line.replace(/\$[\d.,]+/g, "$X").replace(/[\d,]+ requests\/month/g, "N/month");
+    assert.deepEqual(lines.slice(at, at + 6).map(shape), [
+      "No verdict: too few requests logged (9 of the 200 needed).",
+      "  Local share:          8 of 9 = 88.9%; 95% interval 56.5% to 98.0% (Wilson score)",
+      "  Hybrid per 1,000:     $X to $X across that interval (LLM-only $X)",
+      "  SLM-only per 1,000:   $X to $X",
+      "  Hybrid break-even:    N/month at best, N/month at worst",
+      "  The figures below are at the measured share; read them as one point of that range.",
+    ]);
+    assert.match(output.out(), /break-even at the measured share/);
+    assert.doesNotMatch(output.out(), /Hybrid cheaper than LLM-only above/);
+    // The LLM had no key: both ways are priced with it, and the note says so.
+    assert.match(output.out(), /Notes\n {2}- The configured LLM \(gpt-4o\) was not reached/);
+    assert.equal(report.inputs.llmCallRate?.value, 1 / 9);
+    assert.equal(report.inputs.reviewRate?.value, 0);
+    assert.match(report.verdict ?? "", /^Too few requests logged for a verdict \(9 of the 200 needed\)/);
+  });
+
+  test("--min-sample sets how many logged requests a verdict needs", async () => {
+    const output = collector();
+    const program = new Command().exitOverride();
+    registerTcoCommand(program, output);
+    await program.parseAsync(
+      [
+        "tco",
+        "--usecase",
+        useCasePath,
+        "--store",
+        `sqlite:${smallStorePath}`,
+        "--throughput",
+        "5000",
+        "--min-sample",
+        "5",
+      ],
+      { from: "user" },
+    );
+    assert.match(output.out(), /\nHybrid cheaper than LLM-only above: {3}/);
+    assert.doesNotMatch(output.out(), /No verdict/);
   });
 });

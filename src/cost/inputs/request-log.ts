@@ -3,7 +3,7 @@
 import type { UseCase } from "../../spec/schema.js";
 import type { RequestTotals } from "../../store/types.js";
 import { hoursPerMonth, tcoDefaults } from "../defaults.js";
-import type { TcoInput } from "../types.js";
+import type { TcoInput, TcoTrafficSample } from "../types.js";
 import { assumed, type FigurePicker, type TcoOverrides, tcoOverrideFlags } from "./figures.js";
 
 const dayMs = 86_400_000;
@@ -32,14 +32,41 @@ export interface TrafficShares {
 }
 
 /**
+ * Whether the configured LLM was never reached: the fallback is "llm" and an LLM is configured, yet no LLM call
+ * is logged while people answered escalations (the gateway had no API key, or the LLM was down). Hybrid's
+ * measured shares then describe a deployment without its LLM, while LLM-only would be priced with one.
+ */
+export function llmWasUnreachable(
+  totals: RequestTotals,
+  routing: UseCase["routing"],
+  llmConfigured: boolean,
+): boolean {
+  return routing.fallback === "llm" && llmConfigured && totals.llmCalls === 0 && totals.answeredBy.review > 0;
+}
+
+/** The sample the traffic shares were measured on: every logged request of the range, and the local ones. */
+export function trafficSampleOf(log: LogSummary): TcoTrafficSample {
+  const { totals } = log;
+  return {
+    requests: totals.requests,
+    local: totals.answeredBy.slm + totals.answeredBy.cache,
+    note: log.note,
+  };
+}
+
+/**
  * Traffic shares: from the log when it has rows; else the escalation rate from the model's validation
- * coverage (or a default), and the rest from the routing of usecase.yaml.
+ * coverage (or a default), and the rest from the routing of usecase.yaml. When the LLM was unreachable
+ * (`llmWasUnreachable`), hybrid is priced as it would run with its LLM, as LLM-only is: the requests people
+ * answered count as LLM calls, and people answer only what either way would send them, which is unknown
+ * without one LLM answer, so none.
  */
 export function gatherTrafficShares(
   figures: FigurePicker,
   log: LogSummary,
   routing: UseCase["routing"],
   validationCoverage: number | undefined,
+  llmUnreachable = false,
 ): TrafficShares {
   const { totals, note: logNote } = log;
   const requests = totals.requests;
@@ -109,7 +136,38 @@ export function gatherTrafficShares(
       : { value: 0, unit: "share", source: "assumed", note: "no requests logged: no cache hits counted on" },
   );
   const llmOnlyReviewRate = gatherLlmOnlyReviewRate(figures, log, fallback);
-  return { escalationRate, llmCallRate, reviewRate, cacheHitRate, llmOnlyReviewRate };
+  const shares = { escalationRate, llmCallRate, reviewRate, cacheHitRate, llmOnlyReviewRate };
+  return requests > 0 && llmUnreachable
+    ? { ...shares, ...unreachableShares(figures, log, shadowCalls) }
+    : shares;
+}
+
+/** The LLM's and people's shares of a log whose escalations went to people because the LLM was not reached. */
+function unreachableShares(
+  figures: FigurePicker,
+  log: LogSummary,
+  shadowCalls: number,
+): Pick<TrafficShares, "llmCallRate" | "reviewRate" | "llmOnlyReviewRate"> {
+  const { totals, note: logNote } = log;
+  const { requests } = totals;
+  const { review, llm } = totals.answeredBy;
+  const noPeople = (name: "reviewRate" | "llmOnlyReviewRate", way: string) =>
+    figures.pick(name, "share", () => ({
+      value: 0,
+      unit: "share",
+      source: "assumed",
+      note: `the LLM was not reached, so how often it would leave a request to a person is unknown: none assumed ${way}; ${tcoOverrideFlags.reviewRate} and ${tcoOverrideFlags.llmOnlyReviewRate} set both ways`,
+    }));
+  return {
+    llmCallRate: figures.pick("llmCallRate", "LLM calls per request", () => ({
+      value: Math.min(1, (llm + review + shadowCalls) / requests),
+      unit: "LLM calls per request",
+      source: "measured",
+      note: `(${llm + review} escalated + ${shadowCalls} shadow comparisons) / ${requests} requests: the LLM was not reached (no LLM call logged), so what people answered instead (${review}) is priced as the LLM calls hybrid would make, as LLM-only prices every request; ${logNote}`,
+    })),
+    reviewRate: noPeople("reviewRate", "in hybrid, as in LLM-only"),
+    llmOnlyReviewRate: noPeople("llmOnlyReviewRate", "in LLM-only, as in hybrid"),
+  };
 }
 
 /**

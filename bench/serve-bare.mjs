@@ -1,33 +1,29 @@
 // Child process of bench/serve.ts: the bare baseline the gateway is compared with. `POST /v1/chat/completions`
 // parses the OpenAI-shaped JSON body (JSON.parse, then the last user message) and returns a fixed
 // chat.completion (a reply the gateway gave, so the size is the same), on Fastify 5 (the gateway's framework)
-// or on Node's plain `http`. No auth, no validation, no routing, no logging: the floor of the framework.
+// or on Node's plain `http`. No auth, no validation, no routing, no logging: the floor of the framework. Plain
+// JavaScript run without tsx, as the gateway child (serve-gateway.mjs, over dist/) is: the two are compared on
+// the same runtime (tsx rewrites every module it loads and adds a call per closure created).
 //
-// Usage: node --import tsx bench/serve-bare.ts --kind fastify|http --reply <file.json>
+// Usage: node bench/serve-bare.mjs --kind fastify|http --reply <file.json>
 
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import Fastify from "fastify";
-import { onParentGone, sendToParent } from "./serve-protocol.js";
+import { onParentGone, sendToParent } from "./serve-child.mjs";
 
 const { values } = parseArgs({
   options: { kind: { type: "string" }, reply: { type: "string" } },
   strict: true,
 });
 if ((values.kind !== "fastify" && values.kind !== "http") || values.reply === undefined)
-  throw new Error("serve-bare needs --kind fastify|http --reply <file.json>.");
+  throw new Error("serve-bare.mjs needs --kind fastify|http --reply <file.json>.");
 
-interface ChatBody {
-  model?: unknown;
-  messages?: Array<{ role?: unknown; content?: unknown }>;
-}
-
-const fixedReply = JSON.parse(readFileSync(values.reply, "utf8")) as Record<string, unknown>;
+const fixedReply = JSON.parse(readFileSync(values.reply, "utf8"));
 
 /** The same work the gateway does before routing, minus validation: find the last user message. */
-function lastUserMessage(body: ChatBody): string {
+function lastUserMessage(body) {
   const messages = Array.isArray(body.messages) ? body.messages : [];
   for (let index = messages.length - 1; index >= 0; index--) {
     const message = messages[index];
@@ -37,7 +33,7 @@ function lastUserMessage(body: ChatBody): string {
 }
 
 /** A fresh object per request, as the gateway builds one, serialized by the framework. */
-function reply(text: string): Record<string, unknown> {
+function reply(text) {
   return { ...fixedReply, created: Math.floor(Date.now() / 1000), input_chars: text.length };
 }
 
@@ -46,28 +42,28 @@ if (values.kind === "fastify") {
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     try {
-      done(null, JSON.parse(body as string));
+      done(null, JSON.parse(body));
     } catch (error) {
-      done(error as Error, undefined);
+      done(error, undefined);
     }
   });
-  app.post("/v1/chat/completions", async (request) => reply(lastUserMessage(request.body as ChatBody)));
+  app.post("/v1/chat/completions", async (request) => reply(lastUserMessage(request.body)));
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
   onParentGone(() => app.close());
   sendToParent({ event: "ready", url, pid: process.pid });
 } else {
   const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
     request.on("end", () => {
       if (request.method !== "POST" || request.url !== "/v1/chat/completions") {
         response.writeHead(404, { "content-type": "application/json" });
         response.end('{"error":{"message":"not found"}}');
         return;
       }
-      let text: string;
+      let text;
       try {
-        text = lastUserMessage(JSON.parse(Buffer.concat(chunks).toString("utf8")) as ChatBody);
+        text = lastUserMessage(JSON.parse(Buffer.concat(chunks).toString("utf8")));
       } catch {
         response.writeHead(400, { "content-type": "application/json" });
         response.end('{"error":{"message":"invalid JSON"}}');
@@ -81,11 +77,11 @@ if (values.kind === "fastify") {
       response.end(payload);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
   onParentGone(
     () =>
-      new Promise<void>((resolve) => {
+      new Promise((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
