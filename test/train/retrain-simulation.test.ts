@@ -211,10 +211,14 @@ function acceptedAccuracy(outcomes: readonly Outcome[]): number {
  * The gateway's own drift verdict: its monitor checks now (as its timer does every `monitor.intervalSeconds`),
  * and the test reads what the gateway exposes, the `slmkit_drift_alert` gauges on GET /metrics.
  */
+let admin: string | undefined;
+
 async function driftAlerts(): Promise<string[]> {
   await gateway.store.flush();
   await gateway.drift.check("support");
-  const response = await fetch(`${gateway.url}/metrics`);
+  // The scrape is an operator's: an admin key reads it on the gateway's own listener.
+  admin ??= (await gateway.store.createApiKey("ops", { role: "admin" })).key;
+  const response = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${admin}` } });
   assert.equal(response.status, 200);
   const alerts: string[] = [];
   for (const match of (await response.text()).matchAll(/^slmkit_drift_alert\{([^}]*)\}\s+(\S+)$/gm)) {
@@ -288,6 +292,8 @@ test("after a shift, drift is flagged, review fills, and a gated retrain brings 
     store: `sqlite:${join(dir, "gateway.db")}`,
     watchModelsMs: 100,
     logger: capturingLogger,
+    // The test reads the gauges right after each check: every scrape renders anew, and none is refused.
+    metricsRoute: { cacheMs: 0, perSecond: 1000 },
   });
   key = (await gateway.store.createApiKey("simulation", { role: "reviewer" })).key;
   const firstVersion = gateway.useCases.get("support")?.modelVersion;
