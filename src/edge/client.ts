@@ -260,6 +260,8 @@ class HybridClient implements EdgeClient {
   private lastSync: (EdgeSyncResult & { at: number }) | null = null;
   private readonly interval: ReturnType<typeof setInterval> | null = null;
   private readonly onOnline = () => void this.sync();
+  /** A page being hidden (another tab or app, or unloading) may never come back: what waits in memory is written now. */
+  private readonly onHide = () => void this.queue.flush();
 
   constructor(
     private readonly options: EdgeClientOptions,
@@ -274,14 +276,14 @@ class HybridClient implements EdgeClient {
     this.fallback = options.fallback ?? "guess";
     this.logText = options.logText ?? false;
     this.batchSize = Math.min(100, Math.max(1, options.batchSize ?? 100));
+    const events = globalThis as { addEventListener?: (name: string, listener: () => void) => void };
+    events.addEventListener?.("pagehide", this.onHide);
+    events.addEventListener?.("visibilitychange", this.onHide);
     const period = options.syncIntervalMs ?? 300_000;
     if (period > 0) {
       this.interval = setInterval(() => void this.sync(), period);
       (this.interval as { unref?: () => void }).unref?.();
-      (globalThis as { addEventListener?: (name: string, listener: () => void) => void }).addEventListener?.(
-        "online",
-        this.onOnline,
-      );
+      events.addEventListener?.("online", this.onOnline);
     }
   }
 
@@ -510,9 +512,10 @@ class HybridClient implements EdgeClient {
 
   async close(): Promise<void> {
     if (this.interval !== null) clearInterval(this.interval);
-    (
-      globalThis as { removeEventListener?: (name: string, listener: () => void) => void }
-    ).removeEventListener?.("online", this.onOnline);
+    const events = globalThis as { removeEventListener?: (name: string, listener: () => void) => void };
+    events.removeEventListener?.("online", this.onOnline);
+    events.removeEventListener?.("pagehide", this.onHide);
+    events.removeEventListener?.("visibilitychange", this.onHide);
     await this.syncing;
     await this.queue.flush();
   }

@@ -21,8 +21,8 @@ export interface EdgeGatewayOptions {
   bundle?: Uint8Array;
   /** What the chat route answers. Default: label "escalated", answered by "llm". */
   reply?: (text: string) => StandInReply;
-  /** Files served at their path ("/index.html" → text and content type). */
-  files?: Record<string, { type: string; body: string }>;
+  /** Files served at their path ("/index.html" → content type and body). */
+  files?: Record<string, { type: string; body: string | Uint8Array }>;
 }
 
 export interface EdgeGatewayStandIn {

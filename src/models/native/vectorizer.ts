@@ -6,6 +6,7 @@ import {
   FeatureBuffer,
   type FeatureConfig,
 } from "../../text/features.js";
+import { portableLog } from "./portable-math.js";
 
 /** A dictionary of feature hashes with their inverse document frequencies and groups. */
 export interface Vocabulary {
@@ -74,7 +75,7 @@ export function buildVocabulary(
   kept.forEach(([hash, count], index) => {
     vocabulary.hashes[index] = hash;
     // Smoothed idf, as scikit-learn's TfidfVectorizer: never zero, so common features still count a little.
-    vocabulary.idf[index] = Math.log((1 + documents) / (1 + count)) + 1;
+    vocabulary.idf[index] = portableLog((1 + documents) / (1 + count)) + 1;
     vocabulary.groups[index] = groupOf.get(hash) ?? 0;
   });
   return vocabulary;
@@ -199,7 +200,7 @@ export class Vectorizer {
       const count = counts[index] as number;
       counts[index] = 0;
       // Nearly every feature occurs once, and 1 + log(1) is exactly 1: the same value without the logarithm.
-      const value = count === 1 ? (idf[index] as number) : (1 + Math.log(count)) * (idf[index] as number);
+      const value = count === 1 ? (idf[index] as number) : (1 + portableLog(count)) * (idf[index] as number);
       unscaled[k] = value;
       if (groupOfIndex[index] === 0) wordNorm += value * value;
       else charNorm += value * value;
