@@ -11,7 +11,8 @@ import { tagCountFor } from "../native/extractor-decoder.js";
 import type { ExtractorFeatureConfig } from "../native/extractor-features.js";
 import { decodeExtractorWeights } from "../native/extractor-weights.js";
 import type { NativeModel } from "../native/load-directory.js";
-import { decodeWeights } from "../native/weights-file.js";
+import { WasmLogits } from "../native/wasm-logits.js";
+import { dequantizeWeights, readStoredWeights } from "../native/weights-file.js";
 import { type BundleContainer, type ReadBundleOptions, readBundle, sectionKinds } from "./layout.js";
 import { type BundleManifest, parseBundleManifest } from "./manifest.js";
 
@@ -74,11 +75,12 @@ export async function openBundle(
       info,
     });
   } else {
-    const decoded = decodeWeights(weights, "the bundle's weights", manifest.features as FeatureConfig);
-    if (decoded.model.classCount !== manifest.labels.length)
-      throw corrupt(
-        `the weights have ${decoded.model.classCount} classes for ${manifest.labels.length} labels`,
-      );
+    const stored = readStoredWeights(weights, "the bundle's weights");
+    if (stored.classCount !== manifest.labels.length)
+      throw corrupt(`the weights have ${stored.classCount} classes for ${manifest.labels.length} labels`);
+    // Dequantized straight into the WebAssembly memory the classifier will score from (where there is one).
+    const placed = WasmLogits.allocate(stored.featureCount, stored.classCount, stored.bias);
+    const decoded = dequantizeWeights(stored, manifest.features as FeatureConfig, placed?.weights.weights);
     const classifier = new NativeClassifier({
       labels: manifest.labels,
       vocabulary: decoded.vocabulary,

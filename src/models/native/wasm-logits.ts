@@ -245,6 +245,12 @@ export interface WasmLogitsOptions {
   scratchEntries?: number;
 }
 
+/**
+ * Instances from `allocate` not yet taken by a model, by their weights view: the first `create` given those weights
+ * takes the instance as it is. Every later model of the same weights gets a memory of its own, as before.
+ */
+const unclaimed = new WeakMap<Float32Array, WasmLogits>();
+
 /** A model's logits in WebAssembly; its `weights` are the model's weights, living in the module's memory. */
 export class WasmLogits {
   /** The model's weights: `weights` is a view of the module's memory (the only copy), `bias` the model's. */
@@ -254,16 +260,47 @@ export class WasmLogits {
   private readonly scratchValues: Float32Array;
   private readonly sums: Float64Array;
 
-  /** Null when WebAssembly SIMD is missing or the model is too large for a wasm32 memory. */
+  /**
+   * Null when WebAssembly SIMD is missing or the model is too large for a wasm32 memory. Weights filled into an
+   * `allocate`d instance, with the same bias, are taken in place the first time: no second copy.
+   */
   static create(model: LinearWeights, options: WasmLogitsOptions = {}): WasmLogits | null {
-    const layout = memoryLayout(
-      model.featureCount,
-      model.classCount,
-      options.scratchEntries ?? defaultScratchEntries,
-    );
+    const filled = unclaimed.get(model.weights);
+    if (filled !== undefined && filled.weights.bias === model.bias && options.scratchEntries === undefined) {
+      unclaimed.delete(model.weights);
+      return filled;
+    }
+    const instance = WasmLogits.make(model.featureCount, model.classCount, model.bias, options);
+    instance?.weights.weights.set(model.weights);
+    return instance;
+  }
+
+  /**
+   * An instance whose weights (all zero) are for the caller to fill, through `weights.weights`, before the first
+   * `computeInto`: a model read from bytes is written straight into the module's memory, without a copy on the
+   * JavaScript heap first. Null where `create` would be.
+   */
+  static allocate(
+    featureCount: number,
+    classCount: number,
+    bias: Float32Array,
+    options: WasmLogitsOptions = {},
+  ): WasmLogits | null {
+    const instance = WasmLogits.make(featureCount, classCount, bias, options);
+    if (instance !== null) unclaimed.set(instance.weights.weights, instance);
+    return instance;
+  }
+
+  private static make(
+    featureCount: number,
+    classCount: number,
+    bias: Float32Array,
+    options: WasmLogitsOptions,
+  ): WasmLogits | null {
+    const layout = memoryLayout(featureCount, classCount, options.scratchEntries ?? defaultScratchEntries);
     if (layout.pages * pageBytes > maxMemoryBytes || !wasmSimdAvailable()) return null;
     try {
-      return new WasmLogits(model, layout);
+      return new WasmLogits({ featureCount, classCount, bias }, layout);
     } catch (error) {
       // A memory the runtime cannot reserve: the JavaScript path needs none beyond the weights it has.
       if (error instanceof RangeError) return null;
@@ -271,14 +308,13 @@ export class WasmLogits {
     }
   }
 
-  private constructor(model: LinearWeights, layout: MemoryLayout) {
+  private constructor(model: Omit<LinearWeights, "weights">, layout: MemoryLayout) {
     const api = webAssembly as WebAssemblyApi;
     const memory = new api.Memory({ initial: layout.pages, maximum: layout.pages });
     const instance = new api.Instance(new api.Module(moduleBytes(layout)), { env: { memory } });
     this.score = instance.exports.score as (entries: number) => void;
     const { buffer } = memory;
     const weights = new Float32Array(buffer, layout.weightsAt, model.featureCount * model.classCount);
-    weights.set(model.weights);
     this.weights = {
       featureCount: model.featureCount,
       classCount: model.classCount,

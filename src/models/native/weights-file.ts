@@ -134,17 +134,21 @@ export function readStoredWeights(bytes: Uint8Array, file: string): StoredWeight
     values: int8 ? new Int8Array(features * classes) : new Float32Array(features * classes),
   };
   let offset = headerBytes;
-  for (let i = 0; i < features; i++, offset += 4) stored.hashes[i] = view.getUint32(offset, true);
-  for (let i = 0; i < features; i++, offset += 4) stored.idf[i] = view.getFloat32(offset, true);
+  readNumbers(bytes, view, offset, stored.hashes);
+  offset += features * 4;
+  readNumbers(bytes, view, offset, stored.idf);
+  offset += features * 4;
   stored.groups.set(bytes.subarray(offset, offset + features));
   offset += align4(features);
-  for (let c = 0; c < classes; c++, offset += 4) stored.bias[c] = view.getFloat32(offset, true);
-  if (stored.scales !== null)
-    for (let f = 0; f < features; f++, offset += 4) stored.scales[f] = view.getFloat32(offset, true);
+  readNumbers(bytes, view, offset, stored.bias);
+  offset += classes * 4;
+  if (stored.scales !== null) {
+    readNumbers(bytes, view, offset, stored.scales);
+    offset += features * 4;
+  }
   const { values } = stored;
   if (!sparse && int8) values.set(new Int8Array(bytes.buffer, bytes.byteOffset + offset, features * classes));
-  else if (!sparse)
-    for (let i = 0; i < features * classes; i++, offset += 4) values[i] = view.getFloat32(offset, true);
+  else if (!sparse) readNumbers(bytes, view, offset, values as Float32Array);
   else {
     // One bitmap a row (bit c: class c has a stored value), then the stored values, row by row.
     let at = offset + align4(features * bitmapBytes);
@@ -216,21 +220,28 @@ export function writeStoredWeights(stored: StoredWeights, layout: "dense" | "spa
   return bytes;
 }
 
-/** The model of stored weights: int8 values dequantized (weight = scale × value, rounded to float32). */
+/**
+ * The model of stored weights: int8 values dequantized (weight = scale × value, rounded to float32). With `into`
+ * (featureCount × classCount floats, e.g. a WebAssembly memory's view from `WasmLogits.allocate`) the weights
+ * are written there and nowhere else.
+ */
 export function dequantizeWeights(
   stored: StoredWeights,
   config: Vocabulary["config"],
+  into?: Float32Array,
 ): { vocabulary: Vocabulary; model: LinearWeights } {
   const { featureCount: features, classCount: classes, scales, values } = stored;
   const vocabulary: Vocabulary = { config, hashes: stored.hashes, idf: stored.idf, groups: stored.groups };
   let weights: Float32Array;
-  if (scales === null) weights = values as Float32Array;
-  else {
-    weights = new Float32Array(features * classes);
+  if (scales === null) {
+    weights = into ?? (values as Float32Array);
+    if (into !== undefined) into.set(values);
+  } else {
+    weights = into ?? new Float32Array(features * classes);
     for (let f = 0; f < features; f++) {
       const scale = scales[f] as number;
-      for (let c = 0; c < classes; c++)
-        weights[f * classes + c] = scale * (values[f * classes + c] as number);
+      const row = f * classes;
+      for (let c = 0; c < classes; c++) weights[row + c] = scale * (values[row + c] as number);
     }
   }
   return { vocabulary, model: { featureCount: features, classCount: classes, weights, bias: stored.bias } };
@@ -244,6 +255,33 @@ export function decodeWeights(
 ): { vocabulary: Vocabulary; model: LinearWeights; precision: WeightsPrecision } {
   const stored = readStoredWeights(bytes, file);
   return { ...dequantizeWeights(stored, config), precision: stored.precision };
+}
+
+/** Whether this machine stores numbers little-endian, as the files do (every platform slmkit runs on, in practice). */
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Fills `into` with the little-endian 32-bit numbers at `offset`: one block copy when the bytes are 4-aligned in
+ * memory on a little-endian machine (a bundle's sections are), a DataView read each otherwise.
+ */
+function readNumbers(
+  bytes: Uint8Array,
+  view: DataView,
+  offset: number,
+  into: Uint32Array | Float32Array,
+): void {
+  const at = bytes.byteOffset + offset;
+  if (littleEndian && at % 4 === 0) {
+    into.set(
+      into instanceof Uint32Array
+        ? new Uint32Array(bytes.buffer, at, into.length)
+        : new Float32Array(bytes.buffer, at, into.length),
+    );
+    return;
+  }
+  if (into instanceof Uint32Array)
+    for (let i = 0; i < into.length; i++) into[i] = view.getUint32(offset + i * 4, true);
+  else for (let i = 0; i < into.length; i++) into[i] = view.getFloat32(offset + i * 4, true);
 }
 
 function align4(bytes: number): number {

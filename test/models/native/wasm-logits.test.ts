@@ -129,6 +129,21 @@ describe("the native classifier on WebAssembly", () => {
     assert.deepEqual(fallback.predictSync(texts), model.predictSync(texts));
   });
 
+  test("weights filled into an allocated memory are taken in place once, and copied for any later model", async () => {
+    const { model } = await trainClassifier(syntheticExamples(20, 1), { seed: 4 });
+    const { featureCount, classCount, bias } = model.weights;
+    const placed = WasmLogits.allocate(featureCount, classCount, bias);
+    assert.ok(placed !== null);
+    placed.weights.weights.set(model.weights.weights);
+    const parts = { ...model.parts(), weights: placed.weights };
+    const first = new NativeClassifier(parts);
+    assert.equal(first.weights.weights, placed.weights.weights, "no second copy");
+    const second = new NativeClassifier(parts);
+    assert.notEqual(second.weights.weights.buffer, placed.weights.weights.buffer);
+    assert.deepEqual(first.predictSync(["refund please"]), model.predictSync(["refund please"]));
+    assert.deepEqual(second.predictSync(["refund please"]), model.predictSync(["refund please"]));
+  });
+
   test("keeps the weights it was given: copies and saved models hold the same numbers", async () => {
     const { model } = await trainClassifier(syntheticExamples(20, 1), { seed: 4 });
     const original = Float32Array.from(model.weights.weights);
