@@ -19,6 +19,8 @@ import type { DecisionEvent, EscalationEvent, GatewayDecision } from "./wire.js"
 /** The runtime's name in uploaded batches: the client and the bundle format it reads. */
 const runtimeName = "slmkit-edge/1";
 const bundleKey = "bundle";
+/** The reason of every answer the device's model gave itself (its confidence and threshold are in the decision). */
+const acceptedReason = "answered on the device: confidence at or above the bundle's threshold";
 const deviceKey = "state/device";
 
 export interface EdgeGatewayOptions {
@@ -74,6 +76,8 @@ export interface EdgeDecision {
   /** extract use cases: the record. */
   fields: FieldValues | null;
   confidence: number | null;
+  /** The threshold `confidence` was held against: the bundle's, or the gateway's (null when it did not say). */
+  threshold: number | null;
   /** An unverified answer: the model's guess below its threshold, or the gateway's flagged guess. */
   flagged: boolean;
   /** Sent to the gateway at the next sync (the device was offline or the gateway did not answer). */
@@ -130,45 +134,37 @@ interface LocalPrediction {
   unknownShare?: number;
 }
 
+/** One object of one shape whatever the task (no spreads: this is on every prediction's path). */
 function predictLocally(model: EdgeModel, text: string): LocalPrediction {
+  const local: LocalPrediction = { label: null, answer: null, fields: null, confidence: 0, accepted: false };
   if (model.task === "classify") {
-    const { label, confidence, accepted, unknownShare } = model.predict(text);
-    return {
-      label,
-      answer: null,
-      fields: null,
-      confidence,
-      accepted,
-      ...(unknownShare === undefined ? {} : { unknownShare }),
-    };
+    const prediction = model.predict(text);
+    local.label = prediction.label;
+    local.confidence = prediction.confidence;
+    local.accepted = prediction.accepted;
+    if (prediction.unknownShare !== undefined) local.unknownShare = prediction.unknownShare;
+  } else if (model.task === "answer") {
+    const prediction = model.predict(text);
+    local.label = prediction.label;
+    local.answer = prediction.answer;
+    local.confidence = prediction.confidence;
+    local.accepted = prediction.accepted;
+    if (prediction.refusal !== undefined) local.refusal = prediction.refusal;
+  } else {
+    const prediction = model.predict(text);
+    local.fields = prediction.fields;
+    local.confidence = prediction.confidence;
+    local.accepted = prediction.accepted;
+    if (prediction.refusal !== undefined) local.refusal = prediction.refusal;
   }
-  if (model.task === "answer") {
-    const { label, answer, confidence, accepted, refusal } = model.predict(text);
-    return {
-      label,
-      answer,
-      fields: null,
-      confidence,
-      accepted,
-      ...(refusal === undefined ? {} : { refusal }),
-    };
-  }
-  const { fields, confidence, accepted, refusal } = model.predict(text);
-  return {
-    label: null,
-    answer: null,
-    fields,
-    confidence,
-    accepted,
-    ...(refusal === undefined ? {} : { refusal }),
-  };
+  return local;
 }
 
 const isOffline = (): boolean =>
   (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
 
-const now = (): number =>
-  (globalThis as { performance?: { now(): number } }).performance?.now() ?? Date.now();
+const clock = (globalThis as { performance?: { now(): number } }).performance ?? Date;
+const now = (): number => clock.now();
 
 /** Loads a bundle for the client, refusing one made for another use case. */
 async function loadFor(
@@ -291,11 +287,21 @@ class HybridClient implements EdgeClient {
     return this.current;
   }
 
-  async predict(text: string): Promise<EdgeDecision> {
+  predict(text: string): Promise<EdgeDecision> {
     const started = now();
     const model = this.current;
     const local = predictLocally(model, text);
-    if (local.accepted) return this.answerLocally(model, text, local, started);
+    // The accepted path settles at once: no async function, no await, nothing written yet (see EventQueue).
+    if (local.accepted) return Promise.resolve(this.answerLocally(model, text, local, started));
+    return this.escalate(model, text, local, started);
+  }
+
+  private async escalate(
+    model: EdgeModel,
+    text: string,
+    local: LocalPrediction,
+    started: number,
+  ): Promise<EdgeDecision> {
     const id = this.nextId();
     if (isOffline()) return this.fallBack(model, text, local, id, "offline", started);
     const reply = await askGateway(this.connection, text, id);
@@ -326,7 +332,7 @@ class HybridClient implements EdgeClient {
     if (local.fields !== null) event.fields = local.fields;
     if (local.unknownShare !== undefined) event.unknown_share = local.unknownShare;
     if (this.logText) event.text = text;
-    void this.queue.add(event);
+    this.queue.addDecision(event);
     return {
       id,
       answeredBy: "edge",
@@ -334,9 +340,10 @@ class HybridClient implements EdgeClient {
       answer: local.answer,
       fields: local.fields,
       confidence: local.confidence,
+      threshold: model.threshold,
       flagged: false,
       queued: false,
-      reason: `confidence ${local.confidence.toFixed(3)} >= threshold ${model.threshold.toFixed(3)}`,
+      reason: acceptedReason,
       latencyMs,
     };
   }
@@ -385,6 +392,7 @@ class HybridClient implements EdgeClient {
       answer,
       fields: guess ? local.fields : null,
       confidence: guess ? local.confidence : null,
+      threshold: model.threshold,
       flagged: guess,
       queued: true,
       reason: `${unsure}; gateway ${why === "offline" ? "not asked: offline" : `did not answer (${why})`}: queued`,
@@ -544,6 +552,7 @@ function fromGateway(
     answer: task === "answer" ? content : null,
     fields: task === "extract" ? (decision.fields ?? null) : null,
     confidence: decision.confidence ?? null,
+    threshold: decision.threshold ?? null,
     flagged: decision.flagged === true,
     queued: false,
     reason: decision.reason ?? "answered by the gateway",

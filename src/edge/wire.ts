@@ -108,6 +108,7 @@ export interface GatewayDecision {
   reason?: string;
   label?: string | null;
   confidence?: number | null;
+  threshold?: number;
   flagged?: boolean;
   fields?: FieldValues | null;
 }
