@@ -80,7 +80,12 @@ export async function openBundle(
       throw corrupt(`the weights have ${stored.classCount} classes for ${manifest.labels.length} labels`);
     // Dequantized straight into the WebAssembly memory the classifier will score from (where there is one).
     const placed = WasmLogits.allocate(stored.featureCount, stored.classCount, stored.bias);
-    const decoded = dequantizeWeights(stored, manifest.features as FeatureConfig, placed?.weights.weights);
+    const decoded = dequantizeWeights(
+      stored,
+      manifest.features as FeatureConfig,
+      placed?.weights.weights,
+      placed === null ? undefined : (scales, values) => placed.dequantize(scales, values),
+    );
     const classifier = new NativeClassifier({
       labels: manifest.labels,
       vocabulary: decoded.vocabulary,

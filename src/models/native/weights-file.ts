@@ -229,6 +229,8 @@ export function dequantizeWeights(
   stored: StoredWeights,
   config: Vocabulary["config"],
   into?: Float32Array,
+  /** Dequantizes int8 rows into `into` some faster way (WebAssembly); false leaves it to the JavaScript loop. */
+  faster?: (scales: Float32Array, values: Int8Array) => boolean,
 ): { vocabulary: Vocabulary; model: LinearWeights } {
   const { featureCount: features, classCount: classes, scales, values } = stored;
   const vocabulary: Vocabulary = { config, hashes: stored.hashes, idf: stored.idf, groups: stored.groups };
@@ -236,6 +238,8 @@ export function dequantizeWeights(
   if (scales === null) {
     weights = into ?? (values as Float32Array);
     if (into !== undefined) into.set(values);
+  } else if (into !== undefined && faster?.(scales, values as Int8Array) === true) {
+    weights = into;
   } else {
     weights = into ?? new Float32Array(features * classes);
     for (let f = 0; f < features; f++) {
