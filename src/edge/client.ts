@@ -45,7 +45,7 @@ export interface EdgeClientOptions {
   storage?: EdgeStorage;
   /** Unsure and unable to ask: "guess" answers the model's guess, flagged; or a holding answer. Default "guess". */
   fallback?: EdgeFallback;
-  /** Sync every this many ms (and when the device comes back online); 0 syncs only on `sync()`. Default 300,000. */
+  /** Sync at start, every this many ms and when the device comes back online; 0 syncs only on `sync()`. Default 300,000. */
   syncIntervalMs?: number;
   /** Default `globalThis.fetch`. */
   fetch?: FetchLike;
@@ -184,8 +184,8 @@ async function loadFor(
 
 /**
  * Creates the client: its model comes from storage (the newest it downloaded), or `bundle` when that is newer, or
- * a download when neither exists (MODEL_NOT_FOUND when that fails too). Periodic sync starts unless
- * `syncIntervalMs` is 0.
+ * a download when neither exists (MODEL_NOT_FOUND when that fails too). Unless `syncIntervalMs` is 0, a first sync
+ * starts in the background at once, then one every `syncIntervalMs` and whenever the device comes back online.
  */
 export async function createEdgeClient(options: EdgeClientOptions): Promise<EdgeClient> {
   const storage = options.storage ?? createMemoryStorage();
@@ -255,6 +255,7 @@ class HybridClient implements EdgeClient {
   private syncing: Promise<EdgeSyncResult> | null = null;
   private lastSync: (EdgeSyncResult & { at: number }) | null = null;
   private readonly interval: ReturnType<typeof setInterval> | null = null;
+  private readonly firstSync: ReturnType<typeof setTimeout> | null = null;
   private readonly onOnline = () => void this.sync();
   /** A page being hidden (another tab or app, or unloading) may never come back: what waits in memory is written now. */
   private readonly onHide = () => void this.queue.flush();
@@ -280,6 +281,9 @@ class HybridClient implements EdgeClient {
       this.interval = setInterval(() => void this.sync(), period);
       (this.interval as { unref?: () => void }).unref?.();
       events.addEventListener?.("online", this.onOnline);
+      // A first sync at once, in the background: what the last session left queued, and a bundle newer than ours.
+      this.firstSync = setTimeout(() => void this.sync(), 0);
+      (this.firstSync as { unref?: () => void }).unref?.();
     }
   }
 
@@ -520,6 +524,7 @@ class HybridClient implements EdgeClient {
 
   async close(): Promise<void> {
     if (this.interval !== null) clearInterval(this.interval);
+    if (this.firstSync !== null) clearTimeout(this.firstSync);
     const events = globalThis as { removeEventListener?: (name: string, listener: () => void) => void };
     events.removeEventListener?.("online", this.onOnline);
     events.removeEventListener?.("pagehide", this.onHide);

@@ -215,6 +215,15 @@ describe("sync", () => {
     );
   });
 
+  test("with a sync interval, a first sync starts on its own at once", async () => {
+    gateway.setBundle(newerBundle);
+    const edge = await client({ syncIntervalMs: 60_000 });
+    for (let waited = 0; edge.status().lastSync === null && waited < 5000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(edge.status().lastSync?.bundle, "updated");
+    assert.equal(edge.model.sha256, (await loadEdgeModel(newerBundle)).sha256);
+  });
+
   test("a tampered bundle is refused and the old model keeps answering", async () => {
     const edge = await client();
     const before = edge.model.sha256;
