@@ -22,6 +22,7 @@ import { saveNativeModel } from "../src/models/native/model-directory.js";
 import { trainClassifier } from "../src/train/train-classifier.js";
 import type { ClassPrediction, LabeledExample } from "../src/types.js";
 import { chromiumArgs, chromiumPath, launchChromium } from "../test/helpers/chromium.js";
+import { gitState } from "./provenance.js";
 import { machineCpu, machineLoad, ownCpuSeconds } from "./serve-processes.js";
 
 const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -195,15 +196,6 @@ async function nodeThroughput(int8Dir: string, edgeModel: EdgeModel, texts: read
   return {
     directory: time((text) => predictSync([text])[0] as ClassPrediction),
     edge: time((text) => edgeModel.predict(text)),
-  };
-}
-
-function gitState(): { commit: string | null; dirty: boolean | null } {
-  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: repositoryRoot, encoding: "utf8" });
-  const status = spawnSync("git", ["status", "--porcelain"], { cwd: repositoryRoot, encoding: "utf8" });
-  return {
-    commit: head.status === 0 ? head.stdout.trim() : null,
-    dirty: status.status === 0 ? status.stdout.trim() !== "" : null,
   };
 }
 
