@@ -95,13 +95,17 @@ class HashIndex {
     while (capacity < hashes.length * 2) capacity *= 2;
     const entries = new Int32Array(capacity * 2);
     for (let slot = 0; slot < capacity; slot++) entries[2 * slot + 1] = -1;
-    this.mask = capacity - 1;
-    hashes.forEach((hash, index) => {
-      let slot = hash & this.mask;
-      while (entries[2 * slot + 1] !== -1) slot = (slot + 1) & this.mask;
+    const mask = capacity - 1;
+    this.mask = mask;
+    // A plain loop, not forEach: a bundle's model is built once per page, in code not yet optimized, where a
+    // callback a feature cost 17 ms of banking77's first load in Chromium (a loop: a few).
+    for (let index = 0; index < hashes.length; index++) {
+      const hash = hashes[index] as number;
+      let slot = hash & mask;
+      while (entries[2 * slot + 1] !== -1) slot = (slot + 1) & mask;
       entries[2 * slot] = hash;
       entries[2 * slot + 1] = index;
-    });
+    }
     this.entries = entries;
   }
 

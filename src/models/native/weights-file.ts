@@ -63,7 +63,8 @@ export function encodeWeights(
 }
 
 /**
- * A weights file's contents as stored, before dequantization: what pruning edits. `values` holds each row's int8
+ * A weights file's contents as stored, before dequantization: what pruning edits (on a copy: a dense int8 file's
+ * `values` are a view of the bytes it was read from). `values` holds each row's int8
  * numbers (weight = scale × value) or float32 weights; in a sparse file, a value not stored is 0.
  */
 export interface StoredWeights {
@@ -131,7 +132,12 @@ export function readStoredWeights(bytes: Uint8Array, file: string): StoredWeight
     groups: new Uint8Array(features),
     bias: new Float32Array(classes),
     scales: int8 ? new Float32Array(features) : null,
-    values: int8 ? new Int8Array(features * classes) : new Float32Array(features * classes),
+    values:
+      int8 && !sparse
+        ? new Int8Array(0)
+        : int8
+          ? new Int8Array(features * classes)
+          : new Float32Array(features * classes),
   };
   let offset = headerBytes;
   readNumbers(bytes, view, offset, stored.hashes);
@@ -147,7 +153,9 @@ export function readStoredWeights(bytes: Uint8Array, file: string): StoredWeight
     offset += features * 4;
   }
   const { values } = stored;
-  if (!sparse && int8) values.set(new Int8Array(bytes.buffer, bytes.byteOffset + offset, features * classes));
+  // Dense int8 values are a view of `bytes`, not a copy: they are read once, into the model's float32 weights.
+  if (!sparse && int8)
+    stored.values = new Int8Array(bytes.buffer, bytes.byteOffset + offset, features * classes);
   else if (!sparse) readNumbers(bytes, view, offset, values as Float32Array);
   else {
     // One bitmap a row (bit c: class c has a stored value), then the stored values, row by row.
