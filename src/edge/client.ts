@@ -163,8 +163,11 @@ function predictLocally(model: EdgeModel, text: string): LocalPrediction {
 const isOffline = (): boolean =>
   (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
 
-const clock = (globalThis as { performance?: { now(): number } }).performance ?? Date;
-const now = (): number => clock.now();
+const clock = (globalThis as { performance?: { now(): number; timeOrigin?: number } }).performance;
+const now = (): number => (clock === undefined ? Date.now() : clock.now());
+/** Epoch milliseconds of a `now()` reading, without a second clock call (where there is no `performance`, it is one). */
+const origin = clock?.timeOrigin ?? 0;
+const epochOf = (reading: number): number => (clock === undefined ? reading : Math.round(origin + reading));
 
 /** Loads a bundle for the client, refusing one made for another use case. */
 async function loadFor(
@@ -324,7 +327,7 @@ class HybridClient implements EdgeClient {
     const event: DecisionEvent = {
       id,
       type: "decision",
-      created_at: Date.now(),
+      created_at: epochOf(started),
       bundle: model.sha256,
       label: local.label,
       confidence: local.confidence,

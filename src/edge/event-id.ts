@@ -14,6 +14,9 @@ function randomBytes(count: number): Uint8Array {
 
 const hex = (value: number, digits: number): string => value.toString(16).padStart(digits, "0");
 
+/** The 4,096 sequence numbers' three hex digits, made once: an accepted prediction's id is then concatenation only. */
+let sequenceDigits: string[] | undefined;
+
 /**
  * A source of UUIDv7s: `tttttttt-tttt-7sss-vrrr-rrrrrrrrrrrr`, 48 bits of Unix time in ms, a 12-bit sequence
  * within the millisecond (RFC 9562's method 1; past 4,096 ids in one ms the time steps ahead), and 62 random bits
@@ -30,6 +33,8 @@ export function createEventIdSource(): () => string {
   let millisecond = -1;
   let sequence = 0;
   let prefix = "";
+  sequenceDigits ??= Array.from({ length: 4096 }, (_, value) => hex(value, 3));
+  const digits = sequenceDigits;
   return () => {
     const now = Date.now();
     if (now > millisecond) {
@@ -38,9 +43,9 @@ export function createEventIdSource(): () => string {
     } else if (++sequence > 0xfff) {
       millisecond++;
       sequence = 0;
-    } else return `${prefix}${hex(sequence, 3)}${tail}`;
+    } else return prefix + (digits[sequence] as string) + tail;
     const time = hex(millisecond, 12);
     prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
-    return `${prefix}${hex(sequence, 3)}${tail}`;
+    return prefix + (digits[sequence] as string) + tail;
   };
 }
