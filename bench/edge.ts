@@ -539,6 +539,9 @@ async function report(inputs: ReportInputs): Promise<void> {
   await mkdir(resultsDir, { recursive: true });
   const file = join(resultsDir, "edge.json");
   await writeFile(file, `${JSON.stringify(results, roundNumbers, 2)}\n`);
+  // In the repository's own format (biome's, which `npm run lint` checks), so the file can be committed as written.
+  const biome = join(repositoryRoot, "node_modules", "@biomejs", "biome", "bin", "biome");
+  spawnSync(process.execPath, [biome, "format", "--write", file], { cwd: repositoryRoot, stdio: "ignore" });
   log(`wrote ${relative(repositoryRoot, file)}`);
 }
 
