@@ -34,7 +34,7 @@ const dataDir = process.argv.includes("--data")
 const coldPages = 5;
 const warmLoads = 3;
 /** Passes over the test texts for predictions/s, Node's and Chromium's alternating; each side's best is kept. */
-const passes = 5;
+const passes = 15;
 /** Rounds of bare model vs client over the accepted texts (each side's best round is kept). */
 const overheadRounds = 15;
 
