@@ -31,12 +31,12 @@ const dataDir = process.argv.includes("--data")
   ? (process.argv[process.argv.indexOf("--data") + 1] as string)
   : "/work/shared/datasets/banking77";
 /** Fresh pages whose first bundle load is timed (cold: the module's code not yet optimized), each then 3 warm loads. */
-const coldPages = 5;
+const coldPages = 9;
 const warmLoads = 3;
 /** Passes over the test texts for predictions/s, Node's and Chromium's alternating; each side's best is kept. */
 const passes = 15;
 /** Rounds of bare model vs client over the accepted texts (each side's best round is kept). */
-const overheadRounds = 15;
+const overheadRounds = 31;
 
 const log = (message: string) => process.stderr.write(`bench:edge: ${message}\n`);
 const median = (values: readonly number[]): number => {
