@@ -284,6 +284,13 @@ const benchRows: BenchRow[] = [
     },
   },
   {
+    command: "npm run bench:edge",
+    what: "banking77's bundle in headless Chromium (one thread, offline) against Node in the same run, and the hybrid client's own cost",
+    result: "edge",
+    figures: (r) =>
+      `int8 bundle ${megabytes(num(r, "bundles.int8.bytes"))} MB, pruned ${megabytes(num(r, "bundles.pruned.bytes"))} MB; runtime with the client ${fixed((num(r, "runtime.gzipBytes") ?? Number.NaN) / 1000, 1)} KB gzipped; Chromium ${whole(num(r, "rates.chromiumInt8"))} predictions/s vs Node's ${whole(num(r, "rates.nodeModelDirectory"))} (labels differing: ${whole(num(r, "agreement.int8.labels"))} of ${whole(num(r, "data.test"))}); bytes → first prediction ${fixed(num(r, "loads.int8.coldMedianMs"), 1)} ms; an accepted prediction through the client ${fixed(num(r, "overhead.ratio"), 2)}× the bare model`,
+  },
+  {
     command: "npm run bench:router",
     what: "the router in-process: small-model path, cache, escalation to an instant stub LLM",
     result: "router",

@@ -1,9 +1,18 @@
-// Verifies the built package as a user gets it: import "slmkit" from dist/, train, save, load, predict.
+// Verifies the built package as a user gets it: import "slmkit" from dist/, train, save, load, predict; then the edge
+// runtime, as "slmkit/edge" and as the self-contained browser module, predicting the same from the model's bundle.
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateSupportData, loadModel, SlmkitError, saveNativeModel, trainClassifier } from "slmkit";
+import {
+  buildBundle,
+  generateSupportData,
+  loadModel,
+  SlmkitError,
+  saveNativeModel,
+  trainClassifier,
+} from "slmkit";
+import { loadEdgeModel } from "slmkit/edge";
 
 const dir = await mkdtemp(join(tmpdir(), "slmkit-verify-"));
 try {
@@ -18,6 +27,26 @@ try {
   assert.ok(SlmkitError.isInstance(new SlmkitError("INVALID_INPUT", "x")));
   console.log(
     `verify-build: dist/ imports as "slmkit" and round-trips a model (${model.labels.length} labels)`,
+  );
+
+  // The edge runtime, both ways a user gets it, on the model's bundle (float32: the directory's own weights).
+  const texts = examples.slice(0, 50).map((example) => example.text);
+  const expected = await model.predict(texts);
+  const bundle = await buildBundle(join(dir, "model"), { precision: "float32" });
+  const browserPath = new URL("../dist/edge/slmkit-edge.js", import.meta.url);
+  const browserText = await readFile(browserPath, "utf8");
+  assert.ok(!/\bimport\b|\brequire\(/.test(browserText), "dist/edge/slmkit-edge.js imports nothing");
+  const browserModule = await import(browserPath.href);
+  for (const load of [loadEdgeModel, browserModule.loadEdgeModel]) {
+    const edge = await load(bundle.bytes);
+    texts.forEach((text, index) => {
+      const prediction = edge.predict(text);
+      assert.equal(prediction.label, expected[index]?.label, text);
+      assert.ok(Object.is(prediction.confidence, expected[index]?.confidence), text);
+    });
+  }
+  console.log(
+    `verify-build: "slmkit/edge" and dist/edge/slmkit-edge.js (${(browserText.length / 1000).toFixed(1)} KB, no imports) predict as the model directory`,
   );
 } finally {
   await rm(dir, { recursive: true, force: true });

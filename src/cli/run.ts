@@ -3,6 +3,7 @@
 import { type Command, CommanderError } from "commander";
 import { SlmkitError } from "../errors.js";
 import { registerBaselineCommand } from "./baseline.js";
+import { registerBundleCommand } from "./bundle.js";
 import { registerCatalogCommand } from "./catalog.js";
 import { registerDataCommands } from "./data.js";
 import { registerDemoCommand } from "./demo.js";
@@ -29,6 +30,7 @@ export async function runCli(program: Command, argv: readonly string[]): Promise
   registerDataCommands(program);
   registerTrainCommand(program);
   registerQuantizeCommand(program);
+  registerBundleCommand(program);
   registerEvalCommand(program);
   registerBaselineCommand(program);
   registerDistillCommand(program);

@@ -5,6 +5,7 @@ import { normalizeText, tokenize } from "../../text/normalize.js";
 import type { ClassPrediction } from "../../types.js";
 import type { AnswerModel, AnswerPrediction, ModelInfo } from "../task-model.js";
 import type { NativeClassifier } from "./classifier.js";
+import { portableLog } from "./portable-math.js";
 
 export type { AnswerSlot, FaqAnswer } from "../../data/faq.js";
 
@@ -93,7 +94,7 @@ export class Bm25Index {
         const frequency = document.terms.get(word);
         if (frequency === undefined) continue;
         const containing = this.documentFrequency.get(word) ?? 0;
-        const idf = Math.log(1 + (count - containing + 0.5) / (containing + 0.5));
+        const idf = portableLog(1 + (count - containing + 0.5) / (containing + 0.5));
         score +=
           (idf * frequency * (k1 + 1)) /
           (frequency + k1 * (1 - b + (b * document.length) / this.averageLength));

@@ -69,6 +69,11 @@ export class NativeClassifier implements ClassifyModel {
     this.logits = new Float64Array(parts.labels.length);
   }
 
+  /** Where the logits run: WebAssembly SIMD, or JavaScript where it is missing (React Native, old runtimes). */
+  get logitsBackend(): "webassembly" | "javascript" {
+    return this.wasm === null ? "javascript" : "webassembly";
+  }
+
   /** Raw (uncalibrated) logits of one text into `out`; returns the unknown-n-gram share. */
   logitsInto(text: string, out: Float64Array): number {
     const vectorizer = this.vectorizer;

@@ -1,6 +1,7 @@
 // The extractor's linear-chain scoring: emissions from hashed features, constrained Viterbi and forward-backward marginals.
 
 import type { TokenFeatures } from "./extractor-features.js";
+import { portableExp, portableLog } from "./portable-math.js";
 
 /** Weights of the tagger: per feature row one score per tag, plus tag-to-tag transitions. */
 export interface ChainWeights {
@@ -198,7 +199,7 @@ export class ChainDecoder {
       }
     }
     for (let cell = 0; cell < length * tagCount; cell++) {
-      marginal[cell] = Math.exp((alpha[cell] as number) + (beta[cell] as number) - logZ);
+      marginal[cell] = portableExp((alpha[cell] as number) + (beta[cell] as number) - logZ);
     }
     return logZ;
   }
@@ -227,6 +228,6 @@ function logSumExp(values: Float64Array, count: number): number {
     if ((values[index] as number) > maximum) maximum = values[index] as number;
   if (maximum === Number.NEGATIVE_INFINITY) return maximum;
   let sum = 0;
-  for (let index = 0; index < count; index++) sum += Math.exp((values[index] as number) - maximum);
-  return maximum + Math.log(sum);
+  for (let index = 0; index < count; index++) sum += portableExp((values[index] as number) - maximum);
+  return maximum + portableLog(sum);
 }

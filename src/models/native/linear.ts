@@ -1,5 +1,6 @@
 // The native classifier's scoring core: a full-rank linear softmax layer over sparse feature vectors.
 
+import { portableExp } from "./portable-math.js";
 /** Weights of a linear softmax layer: row-major `featureCount × classCount`, plus one bias per class. */
 export interface LinearWeights {
   featureCount: number;
@@ -122,7 +123,7 @@ export function softmaxInPlace(logits: Float64Array, classCount: number, tempera
   const maximum = logits[best] as number;
   let sum = 0;
   for (let c = 0; c < classCount; c++) {
-    const e = Math.exp(((logits[c] as number) - maximum) / temperature);
+    const e = portableExp(((logits[c] as number) - maximum) / temperature);
     logits[c] = e;
     sum += e;
   }
@@ -152,7 +153,7 @@ export function softmaxTop(
   let sum = 0;
   let bestExponential = 0;
   for (let c = 0; c < classCount; c++) {
-    const e = Math.exp(((logits[c] as number) - maximum) / temperature);
+    const e = portableExp(((logits[c] as number) - maximum) / temperature);
     if (c === best) bestExponential = e;
     sum += e;
   }

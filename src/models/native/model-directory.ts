@@ -243,22 +243,27 @@ export async function readVerifiedWeights(
   dir: string,
   files: Readonly<Record<string, string>>,
 ): Promise<{ bytes: Buffer; path: string }> {
-  const path = join(dir, weightsFileName);
-  const expected = files[weightsFileName];
+  return readVerifiedFile(dir, files, weightsFileName);
+}
+
+/** Reads the file `name` of a model directory, checked against the sha256 its manifest lists (MODEL_CORRUPT). */
+export async function readVerifiedFile(
+  dir: string,
+  files: Readonly<Record<string, string>>,
+  name: string,
+): Promise<{ bytes: Buffer; path: string }> {
+  const path = join(dir, name);
+  const expected = files[name];
   if (expected === undefined) {
-    throw new SlmkitError(
-      "MODEL_CORRUPT",
-      `manifest.json lists no ${weightsFileName}. Train the model again.`,
-      {
-        file: join(dir, manifestFileName),
-      },
-    );
+    throw new SlmkitError("MODEL_CORRUPT", `manifest.json lists no ${name}. Train the model again.`, {
+      file: join(dir, manifestFileName),
+    });
   }
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new SlmkitError("MODEL_CORRUPT", `${weightsFileName} is missing. Train the model again.`, {
+    throw new SlmkitError("MODEL_CORRUPT", `${name} is missing. Train the model again.`, {
       file: path,
       cause: error,
     });
@@ -266,7 +271,7 @@ export async function readVerifiedWeights(
   if (sha256(bytes) !== expected) {
     throw new SlmkitError(
       "MODEL_CORRUPT",
-      "checksum mismatch: the weights file was changed or truncated after training. Train the model again or restore the file.",
+      `checksum mismatch: ${name} was changed or truncated after training. Train the model again or restore the file.`,
       { file: path },
     );
   }

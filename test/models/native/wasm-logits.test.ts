@@ -129,6 +129,52 @@ describe("the native classifier on WebAssembly", () => {
     assert.deepEqual(fallback.predictSync(texts), model.predictSync(texts));
   });
 
+  test("dequantizes int8 rows with the JavaScript loop's bits, any class count, across scratch chunks", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer(),
+        (classCount, featureCount, scratchEntries, seed) => {
+          let state = seed | 0;
+          const next = () => {
+            state = (Math.imul(state, 1103515245) + 12345) | 0;
+            return state;
+          };
+          const scales = Float32Array.from({ length: featureCount }, () => Math.abs(next()) / 2 ** 38);
+          const values = Int8Array.from({ length: featureCount * classCount }, () => next() >> 24);
+          const expected = new Float32Array(featureCount * classCount);
+          for (let f = 0; f < featureCount; f++)
+            for (let c = 0; c < classCount; c++)
+              expected[f * classCount + c] = (scales[f] as number) * (values[f * classCount + c] as number);
+          const bias = new Float32Array(classCount);
+          const wasm = WasmLogits.allocate(featureCount, classCount, bias, { scratchEntries });
+          assert.ok(wasm !== null);
+          const fits = Math.floor((scratchEntries * 8) / (4 + classCount)) >= 1;
+          assert.equal(wasm.dequantize(scales, values), fits);
+          if (fits) assert.deepEqual(wasm.weights.weights, expected);
+        },
+      ),
+      { numRuns: 150, seed: 11 },
+    );
+  });
+
+  test("weights filled into an allocated memory are taken in place once, and copied for any later model", async () => {
+    const { model } = await trainClassifier(syntheticExamples(20, 1), { seed: 4 });
+    const { featureCount, classCount, bias } = model.weights;
+    const placed = WasmLogits.allocate(featureCount, classCount, bias);
+    assert.ok(placed !== null);
+    placed.weights.weights.set(model.weights.weights);
+    const parts = { ...model.parts(), weights: placed.weights };
+    const first = new NativeClassifier(parts);
+    assert.equal(first.weights.weights, placed.weights.weights, "no second copy");
+    const second = new NativeClassifier(parts);
+    assert.notEqual(second.weights.weights.buffer, placed.weights.weights.buffer);
+    assert.deepEqual(first.predictSync(["refund please"]), model.predictSync(["refund please"]));
+    assert.deepEqual(second.predictSync(["refund please"]), model.predictSync(["refund please"]));
+  });
+
   test("keeps the weights it was given: copies and saved models hold the same numbers", async () => {
     const { model } = await trainClassifier(syntheticExamples(20, 1), { seed: 4 });
     const original = Float32Array.from(model.weights.weights);
